@@ -1,0 +1,82 @@
+"""One diagnostic shape for lint, load, resolve and verify: data until the last moment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Iterable
+
+from .model import Location
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return {"error": 2, "warning": 1, "info": 0}[self.value]
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    rule: str  # stable kebab-case id
+    severity: Severity
+    message: str
+    location: Location | None = None
+    hint: str = ""
+    path: str = ""  # the deployed path it is about, when there is one
+
+    def to_dict(self) -> dict:
+        loc = self.location
+        return {
+            "rule": self.rule,
+            "severity": self.severity.value,
+            "message": self.message,
+            "file": loc.file if loc else None,
+            "key": loc.key if loc else None,
+            "line": loc.line if loc else None,
+            "path": self.path or None,
+            "hint": self.hint or None,
+        }
+
+    def to_text(self) -> str:
+        where = f"{self.location}: " if self.location else ""
+        out = f"{where}{self.severity.value}: {self.message} [{self.rule}]"
+        if self.hint:
+            out += f"\n    hint: {self.hint}"
+        return out
+
+
+def sort_key(d: Diagnostic) -> tuple:
+    loc = d.location
+    return (
+        loc.file if loc else "",
+        loc.line if loc and loc.line is not None else 0,
+        loc.key if loc else "",
+        d.path,
+        d.rule,
+    )
+
+
+def render_text(diags: Iterable[Diagnostic]) -> str:
+    return "\n".join(d.to_text() for d in sorted(diags, key=sort_key))
+
+
+def to_sarif(diags: Iterable[Diagnostic], tool_version: str) -> dict:
+    level = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+    results = []
+    for d in sorted(diags, key=sort_key):
+        r: dict = {"ruleId": d.rule, "level": level[d.severity], "message": {"text": d.message}}
+        if d.location:
+            region = {"startLine": d.location.line} if d.location.line else {}
+            r["locations"] = [
+                {"physicalLocation": {"artifactLocation": {"uri": d.location.file}, **({"region": region} if region else {})}}
+            ]
+        results.append(r)
+    return {
+        "version": "2.1.0",
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "runs": [{"tool": {"driver": {"name": "pkgtool", "version": tool_version}}, "results": results}],
+    }

@@ -1,0 +1,337 @@
+"""Typed model shared by every stage: load -> resolve -> (lint | render | build | install | verify).
+
+This module is the contract between stages.  Everything here is a frozen
+dataclass or an enum; no stage mutates another stage's output.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Mapping
+
+SCHEMA_VERSION = 1
+
+# Relation tables of the map, in the order writers emit them.
+RELATION_KINDS: tuple[str, ...] = (
+    "requires",
+    "recommends",
+    "suggests",
+    "conflicts",
+    "provides",
+    "replaces",
+    "build-requires",
+)
+
+# Script events of the [scripts] contract.
+SCRIPT_EVENTS: tuple[str, ...] = (
+    "pre-install",
+    "post-install",
+    "pre-upgrade",
+    "post-upgrade",
+    "pre-remove",
+    "post-remove",
+    "purge",
+)
+
+# Placeholders allowed in deployed paths; the profile gives every directory one.
+DIR_PLACEHOLDERS: tuple[str, ...] = (
+    "prefix",
+    "bindir",
+    "sbindir",
+    "libexecdir",
+    "datadir",
+    "sysconfdir",
+    "localstatedir",
+    "docdir",
+    "mandir",
+    "unitdir",
+    "python3_sitelib",
+)
+
+PLUGIN_KINDS: tuple[str, ...] = (
+    "app",
+    "vdsm-hook",
+    "libvirt-hook",
+    "devstack-plugin",
+    "otopi-plugin",
+    "node-plugin",
+)
+
+
+class EntryKind(str, Enum):
+    FILE = "file"
+    DIR = "dir"
+    SYMLINK = "symlink"
+
+
+class ConfigKind(str, Enum):
+    NONE = "none"  # not a config file
+    CONFIG = "config"  # RPM %config, Debian conffile
+    NOREPLACE = "noreplace"  # RPM %config(noreplace), Debian conffile
+
+
+class Family(str, Enum):
+    RPM = "rpm"
+    DEB = "deb"
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where something was written: file, dotted key path (``tree[2].mode``), 1-based line."""
+
+    file: str
+    key: str = ""
+    line: int | None = None
+
+    def __str__(self) -> str:
+        out = self.file
+        if self.line is not None:
+            out += f":{self.line}"
+        if self.key:
+            out += f": {self.key}"
+        return out
+
+
+# ---------------------------------------------------------------- the layout
+
+
+@dataclass(frozen=True)
+class Package:
+    name: str
+    version: str
+    summary: str
+    description: str
+    license: str
+    maintainer: str
+    release: str = "1"
+    epoch: int | None = None
+    url: str = ""
+    vendor: str = ""
+    arch: str = "noarch"
+    kind: str = "app"
+    section: str = ""
+
+
+@dataclass(frozen=True)
+class Relation:
+    """One relation as written in the map: logical name, operator ('' = any), version."""
+
+    name: str
+    op: str = ""  # one of '', '<', '<=', '=', '>=', '>'
+    version: str = ""
+    loc: Location | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class TreeSpec:
+    src: str  # relative to the layout root, may hold {distro}/{family}
+    dst: str  # absolute deployed dir, may hold placeholders
+    mode: int | None = None
+    dir_mode: int | None = None
+    owner: str = "root"
+    group: str = "root"
+    exclude: tuple[str, ...] = ()
+    doc: bool = False
+    license: bool = False
+    allow: tuple[str, ...] = ()
+    loc: Location | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    src: str  # a file or a glob
+    dst: str  # a path, or a directory when it ends in '/'
+    mode: int | None = None
+    owner: str = "root"
+    group: str = "root"
+    config: ConfigKind = ConfigKind.NONE
+    doc: bool = False
+    license: bool = False
+    allow: tuple[str, ...] = ()
+    loc: Location | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class DirSpec:
+    path: str
+    mode: int | None = None
+    owner: str = "root"
+    group: str = "root"
+    allow: tuple[str, ...] = ()
+    loc: Location | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class SymlinkSpec:
+    path: str
+    target: str
+    allow: tuple[str, ...] = ()
+    loc: Location | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class AttrRule:
+    path: str  # a glob over deployed paths: '*' and '?' stay inside one segment, '**' crosses
+    mode: int | None = None
+    owner: str | None = None
+    group: str | None = None
+    allow: tuple[str, ...] = ()
+    loc: Location | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class PatchSpec:
+    file: str  # relative to the layout root
+    strip: int = 1
+    loc: Location | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class ChangelogEntry:
+    version: str  # "VERSION-RELEASE"
+    date: _dt.date
+    author: str  # "Name <email>"
+    changes: tuple[str, ...]
+    loc: Location | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A validated pkgtool.toml, for one distro variant.
+
+    ``variants`` maps a distro id named in ``[distro.<id>]`` to the full Layout
+    that results from applying that table's overrides; the top-level Layout has
+    them, the variants themselves have an empty mapping.
+    """
+
+    root: Path  # absolute directory holding pkgtool.toml
+    source_file: Path  # absolute path of pkgtool.toml
+    schema: int
+    package: Package
+    relations: Mapping[str, tuple[Relation, ...]]  # kind (RELATION_KINDS) -> relations
+    trees: tuple[TreeSpec, ...] = ()
+    files: tuple[FileSpec, ...] = ()
+    dirs: tuple[DirSpec, ...] = ()
+    symlinks: tuple[SymlinkSpec, ...] = ()
+    attrs: tuple[AttrRule, ...] = ()
+    scripts: Mapping[str, str] = field(default_factory=dict)  # event -> src path
+    patches: tuple[PatchSpec, ...] = ()
+    changelog: tuple[ChangelogEntry, ...] = ()
+    lint_allow: tuple[str, ...] = ()
+    variants: Mapping[str, "Layout"] = field(default_factory=dict, compare=False)
+
+
+# ---------------------------------------------------------------- profiles
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A distro profile, with inheritance already applied."""
+
+    id: str
+    family: Family
+    release: str
+    description: str
+    chain: tuple[str, ...]  # self first, then each ancestor, nearest first
+    dirs: Mapping[str, str]  # placeholder (DIR_PLACEHOLDERS) -> absolute directory
+    system_dirs: frozenset[str]  # absolute dirs a package must never own
+    names: Mapping[str, str]  # logical relation name -> distro package name
+    compression: str  # 'zstd' | 'xz' | 'gzip' | 'none'
+    compression_level: int
+    auto_config_dirs: tuple[str, ...] = ()  # regular files under these become config (Debian: /etc)
+    standards_version: str = ""  # deb family
+    dist_tag: str = ""  # rpm family, such as '.fc40'
+    rpm_macros: Mapping[str, str] = field(default_factory=dict)  # placeholder -> macro, '%{_datadir}'
+    origin: Path | None = field(default=None, compare=False)  # the file it came from
+    extra: Mapping[str, object] = field(default_factory=dict, compare=False)  # keys for one writer
+
+
+# ---------------------------------------------------------------- resolved
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One deployed path, final: what every output writes and verify checks."""
+
+    path: str  # absolute, normalised, no trailing '/'
+    kind: EntryKind
+    mode: int  # permission bits including suid/sgid/sticky (0o7777 mask); 0o777 for symlinks
+    owner: str = "root"
+    group: str = "root"
+    config: ConfigKind = ConfigKind.NONE
+    source: str | None = None  # FILE: path relative to the layout root (before patches)
+    target: str | None = None  # SYMLINK: target as declared, placeholders expanded
+    owned: bool = True  # DIR: False for system / host-owned parents the package only needs
+    implicit: bool = False  # DIR created only as a parent of another entry
+    doc: bool = False
+    license: bool = False
+    allow: frozenset[str] = frozenset()  # lint rules waived for this entry
+    origin: str = ""  # key path of the map entry that made it ('tree[0]', 'attr[1]' last applied)
+
+
+@dataclass(frozen=True)
+class ResolvedRelation:
+    name: str  # distro package name (profile-mapped)
+    op: str = ""
+    version: str = ""
+    logical: str = ""  # name as written in the map
+
+
+@dataclass(frozen=True)
+class Resolved:
+    layout: Layout  # the variant used for this profile
+    profile: Profile
+    entries: tuple[Entry, ...]  # sorted by path
+    relations: Mapping[str, tuple[ResolvedRelation, ...]]  # kind -> relations, sorted by name
+    scripts: Mapping[str, str]  # event -> script text (read from the tree)
+    source_date_epoch: int  # every timestamp in every artifact comes from this
+
+    @property
+    def package(self) -> Package:
+        return self.layout.package
+
+    @property
+    def root(self) -> Path:
+        return self.layout.root
+
+    def by_path(self) -> dict[str, Entry]:
+        return {e.path: e for e in self.entries}
+
+    @property
+    def files(self) -> tuple[Entry, ...]:
+        return tuple(e for e in self.entries if e.kind is EntryKind.FILE)
+
+    @property
+    def owned(self) -> tuple[Entry, ...]:
+        """Entries the package owns: every file and symlink, and owned directories."""
+        return tuple(e for e in self.entries if e.kind is not EntryKind.DIR or e.owned)
+
+    @property
+    def users(self) -> tuple[str, ...]:
+        return tuple(sorted({e.owner for e in self.owned if e.owner != "root"}))
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        return tuple(sorted({e.group for e in self.owned if e.group != "root"}))
+
+
+# ---------------------------------------------------------------- observed
+
+
+@dataclass(frozen=True)
+class Observed:
+    """One path as found in a root directory or an artifact, for verify."""
+
+    path: str
+    kind: EntryKind | None  # None: some other type (device, fifo, ...)
+    mode: int  # permission bits (0o7777 mask)
+    owner: str
+    group: str
+    size: int = 0
+    digest: str = ""  # hex digest of the content, '' when unknown
+    digest_algo: str = ""  # 'sha256' | 'md5' | ...
+    target: str | None = None
+    config: ConfigKind = ConfigKind.NONE
