@@ -7,10 +7,10 @@ dataclass or an enum; no stage mutates another stage's output.
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
-from typing import Mapping
 
 SCHEMA_VERSION = 1
 
@@ -61,19 +61,19 @@ PLUGIN_KINDS: tuple[str, ...] = (
 )
 
 
-class EntryKind(str, Enum):
+class EntryKind(StrEnum):
     FILE = "file"
     DIR = "dir"
     SYMLINK = "symlink"
 
 
-class ConfigKind(str, Enum):
+class ConfigKind(StrEnum):
     NONE = "none"  # not a config file
     CONFIG = "config"  # RPM %config, Debian conffile
     NOREPLACE = "noreplace"  # RPM %config(noreplace), Debian conffile
 
 
-class Family(str, Enum):
+class Family(StrEnum):
     RPM = "rpm"
     DEB = "deb"
 
@@ -221,7 +221,7 @@ class Layout:
     patches: tuple[PatchSpec, ...] = ()
     changelog: tuple[ChangelogEntry, ...] = ()
     lint_allow: tuple[str, ...] = ()
-    variants: Mapping[str, "Layout"] = field(default_factory=dict, compare=False)
+    variants: Mapping[str, Layout] = field(default_factory=dict, compare=False)
 
 
 # ---------------------------------------------------------------- profiles

@@ -1,0 +1,2 @@
+# Runs after the first installation: make the appliance store writable for the console user.
+mkdir -p /var/cache/convirt/appliance_store

@@ -1,0 +1,3 @@
+"""ConVirt: manage Xen virtual machines."""
+
+VERSION = "0.9.0"

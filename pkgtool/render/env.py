@@ -1,0 +1,64 @@
+"""The Jinja2 environment for templates/: StrictUndefined, and escaping filters for every target syntax."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from functools import cache
+
+import jinja2
+
+from ..data import data_dir
+
+
+def rpm_escape(value: object) -> str:
+    """Text for a spec: every '%' doubled so that rpm expands no macro from user data."""
+    return str(value).replace("%", "%%")
+
+
+def shell_quote(value: object) -> str:
+    """One shell word, single-quoted when needed."""
+    return shlex.quote(str(value))
+
+
+def make_escape(value: object) -> str:
+    """Text inside a make recipe line: '$' doubled; newlines are refused earlier by the loader."""
+    return str(value).replace("$", "$$")
+
+
+def make_shell_quote(value: object) -> str:
+    """A shell word inside a make recipe: shell-quoted, then '$' doubled for make."""
+    return make_escape(shlex.quote(str(value)))
+
+
+def octal(mode: int, width: int = 4) -> str:
+    return format(mode, f"0{width}o")
+
+
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def one_line(value: object) -> str:
+    """Collapse whitespace runs (including newlines) so a value cannot open a new field or line."""
+    return " ".join(_CONTROL_CHARS.sub(" ", str(value)).split())
+
+
+@cache
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(data_dir("templates"))),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        rpm_escape=rpm_escape,
+        shell_quote=shell_quote,
+        make_escape=make_escape,
+        make_shell_quote=make_shell_quote,
+        octal=octal,
+        one_line=one_line,
+    )
+    return env

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLES = REPO / "examples"
+sys.path.insert(0, str(Path(__file__).parent))  # tests/tooling.py, tests/golden.py
+
+EXAMPLE_NAMES = ("convirt", "vdsm-hook-acme", "libvirt-hook-acme")
+
+
+@pytest.fixture
+def examples_dir() -> Path:
+    return EXAMPLES
+
+
+@pytest.fixture(autouse=True)
+def _fixed_epoch(monkeypatch):
+    # Tests never depend on the clock or the caller's environment.
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1736121600")  # 2025-01-06
