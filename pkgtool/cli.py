@@ -1,0 +1,482 @@
+"""The command line: thin typer commands over the library; exit codes live here and nowhere else.
+
+Exit codes: 0 ok; 1 findings, mismatches or a failed build; 2 usage or input error; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+from . import __version__
+from .errors import PkgtoolError, ToolError, UsageError
+
+EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+MAX_SCREEN_LINES = 20  # an error report fits one screen; --json has everything
+
+app = typer.Typer(
+    name="pkgtool",
+    help="One layout map (pkgtool.toml) -> RPM spec, debian/ tree, .rpm, .deb, installed root, verification.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+distros_app = typer.Typer(help="List distro profiles, or show one resolved profile.", invoke_without_command=True)
+app.add_typer(distros_app, name="distros")
+
+DirArg = Annotated[Path, typer.Argument(help="Directory holding pkgtool.toml.", show_default=True)]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
+DistroOpt = Annotated[
+    str | None,
+    typer.Option("--distro", "-d", help="Profile id, a comma list, or 'all'. Default: the host's distro."),
+]
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _emit_json(data: object) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+
+
+def _fail(exc: PkgtoolError, as_json: bool) -> NoReturn:
+    code = EXIT_FINDINGS if isinstance(exc, ToolError) else EXIT_INPUT
+    if as_json:
+        payload: dict = {"ok": False, "error": str(exc), "diagnostics": [d.to_dict() for d in exc.diagnostics]}
+        if isinstance(exc, ToolError):
+            payload.update(command=list(exc.command), output=exc.output)
+        _emit_json(payload)
+        raise typer.Exit(code)
+    lines = [f"pkgtool: error: {exc}"]
+    diags = list(exc.diagnostics)
+    for d in diags[:MAX_SCREEN_LINES]:
+        lines.append("  " + d.to_text().replace("\n", "\n  "))
+    if len(diags) > MAX_SCREEN_LINES:
+        lines.append(f"  ... and {len(diags) - MAX_SCREEN_LINES} more (use --json to see all)")
+    if exc.hint:
+        lines.append(f"  hint: {exc.hint}")
+    if isinstance(exc, ToolError):
+        if exc.command:
+            lines.append("  command: " + " ".join(exc.command))
+        if exc.output:
+            lines.append("  output:\n" + exc.output.rstrip())
+    typer.echo("\n".join(lines), err=True)
+    raise typer.Exit(code)
+
+
+def _epoch() -> int | None:
+    raw = os.environ.get("SOURCE_DATE_EPOCH")
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit():
+        raise UsageError(f"SOURCE_DATE_EPOCH must be a whole number of seconds, not {raw!r}")
+    return int(raw)
+
+
+def _distros(arg: str | None, project_dir: Path | None) -> list[str]:
+    from .profiles import expand_distros
+
+    if arg:
+        return expand_distros(arg, project_dir)
+    return [_host_distro(project_dir)]
+
+
+def _host_distro(project_dir: Path | None) -> str:
+    """The profile matching this machine's /etc/os-release (ID, then ID_LIKE), for commands run without --distro."""
+    from .profiles import list_profiles
+
+    known = {p.id for p in list_profiles(project_dir)}
+    fields: dict[str, str] = {}
+    try:
+        for line in Path("/etc/os-release").read_text(encoding="utf-8").splitlines():
+            key, _, value = line.partition("=")
+            fields[key] = value.strip().strip('"')
+    except OSError:
+        pass
+    for candidate in [fields.get("ID", "")] + fields.get("ID_LIKE", "").split():
+        if candidate in known:
+            return candidate
+    raise UsageError("cannot tell this machine's distro; pass --distro (see: pkgtool distros)")
+
+
+def _one_distro(arg: str | None, project_dir: Path | None) -> str:
+    ids = _distros(arg, project_dir)
+    if len(ids) != 1:
+        raise UsageError("this command takes one distro, not a list or 'all'")
+    return ids[0]
+
+
+def _resolve(project_dir: Path, distro: str | None):
+    from .resolve import resolve_dir
+
+    return resolve_dir(project_dir, _one_distro(distro, project_dir), _epoch())
+
+
+def _progress(as_json: bool):
+    def say(msg: str) -> None:
+        typer.echo(msg, err=True)
+
+    return None if as_json else say
+
+
+# ---------------------------------------------------------------- commands
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"pkgtool {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version_callback, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """pkgtool: one layout map, every package format."""
+
+
+@app.command()
+def init(
+    directory: DirArg = Path("."),
+    kind: Annotated[
+        str, typer.Option("--kind", help="app, vdsm-hook, libvirt-hook, devstack-plugin, otopi-plugin, node-plugin")
+    ] = "app",
+    name: Annotated[str | None, typer.Option("--name", help="Package name (default: the directory's name).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write a commented pkgtool.toml (and a sample source) for a plugin kind."""
+    try:
+        from .scaffold import init_project
+
+        written = init_project(directory, kind, name)
+    except PkgtoolError as exc:
+        _fail(exc, as_json)
+    if as_json:
+        _emit_json({"ok": True, "written": [str(p) for p in written]})
+    else:
+        for p in written:
+            typer.echo(f"wrote {p}")
+
+
+@app.command()
+def lint(
+    directory: DirArg = Path("."),
+    distro: DistroOpt = None,
+    as_json: JsonOpt = False,
+    sarif: Annotated[bool, typer.Option("--sarif", help="Print SARIF 2.1.0 (for code-scanning UIs).")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too (exit 1).")] = False,
+) -> None:
+    """Check the map and its sources, with the rules of the package's kind."""
+    try:
+        from .lint import lint_project
+
+        report = lint_project(directory, _distros(distro, directory))
+    except PkgtoolError as exc:
+        _fail(exc, as_json or sarif)
+    if sarif:
+        from .diagnostics import to_sarif
+
+        _emit_json(to_sarif(report.findings, __version__))
+    elif as_json:
+        _emit_json(report.to_dict())
+    else:
+        typer.echo(report.to_text())
+    failed = not report.ok or (strict and any(d.severity.value == "warning" for d in report.findings))
+    raise typer.Exit(EXIT_FINDINGS if failed else EXIT_OK)
+
+
+def _run_per_distro(action: str, directory: Path, distro: str | None, out: Path, backend: str, timeout, as_json, jobs):
+    from .parallel import Job, run_all
+
+    try:
+        ids = _distros(distro, directory)
+        job = Job(action, str(directory), str(out), backend, _epoch(), timeout, per_distro_dirs=len(ids) > 1)
+    except PkgtoolError as exc:
+        _fail(exc, as_json)
+    results = run_all(job, ids, jobs, _progress(as_json))
+    ok = all(r.ok for r in results)
+    if as_json:
+        arts = [a.to_dict() for r in results for a in r.artifacts]
+        _emit_json({"ok": ok, "action": action, "distros": [r.to_dict() for r in results], "artifacts": arts})
+    else:
+        typer.echo(_summary(results, action))
+    if len(results) == 1 and not results[0].ok and not as_json:
+        r = results[0]
+        typer.echo(f"pkgtool: error: {r.error}", err=True)
+        for detail in r.details[:MAX_SCREEN_LINES]:
+            typer.echo("  " + detail.replace("\n", "\n  "), err=True)
+    elif not ok and not as_json:
+        for r in results:
+            if not r.ok:
+                typer.echo(f"\n{r.distro}: {r.error}", err=True)
+                for detail in r.details[:MAX_SCREEN_LINES]:
+                    typer.echo("  " + detail.replace("\n", "\n  "), err=True)
+    raise typer.Exit(EXIT_OK if ok else EXIT_FINDINGS)
+
+
+def _summary(results, action: str) -> str:
+    rows = []
+    for r in results:
+        if not r.ok:
+            rows.append((r.distro, "FAILED", "", "", r.error.splitlines()[0] if r.error else ""))
+            continue
+        for a in r.artifacts:
+            rows.append((r.distro, a.format, f"{a.size:,}", a.sha256[:16], a.path))
+        for p in r.paths:
+            rows.append((r.distro, "source", "", "", p))
+    head = ("distro", "format", "size", "sha256", "path")
+    widths = [max(len(str(x[i])) for x in [head, *rows]) for i in range(4)]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(head[:4], widths, strict=True)) + "  " + head[4]]
+    for row in rows:
+        lines.append("  ".join(str(c).ljust(w) for c, w in zip(row[:4], widths, strict=True)) + "  " + row[4])
+    return "\n".join(lines)
+
+
+OutOpt = Annotated[
+    Path, typer.Option("--out", "-o", help="Output directory (per-distro subdirectories for several distros).")
+]
+JobsOpt = Annotated[
+    int | None, typer.Option("--jobs", "-j", help="Parallel processes for several distros (default: cores).")
+]
+
+
+@app.command()
+def generate(
+    directory: DirArg = Path("."),
+    distro: DistroOpt = None,
+    out: OutOpt = Path("dist"),
+    as_json: JsonOpt = False,
+    jobs: JobsOpt = None,
+) -> None:
+    """Write source packages: NAME.spec + tarball (rpm family), or NAME-VERSION/debian/ + orig tarball (deb family)."""
+    _run_per_distro("generate", directory, distro, out, "native", None, as_json, jobs)
+
+
+@app.command()
+def build(
+    directory: DirArg = Path("."),
+    distro: DistroOpt = None,
+    backend: Annotated[
+        str, typer.Option("--backend", help="native (no distro tools needed) or system (rpmbuild / dpkg-buildpackage).")
+    ] = "native",
+    out: OutOpt = Path("dist"),
+    timeout: Annotated[float | None, typer.Option("--timeout", help="Seconds before a system tool is stopped.")] = None,
+    as_json: JsonOpt = False,
+    jobs: JobsOpt = None,
+) -> None:
+    """Write binary packages (.rpm / .deb), natively by default."""
+    _run_per_distro("build", directory, distro, out, backend, timeout, as_json, jobs)
+
+
+@app.command()
+def install(
+    directory: DirArg = Path("."),
+    root: Annotated[Path, typer.Option("--root", "-r", help="Directory to install into (created if missing).")] = ...,  # type: ignore[assignment]
+    distro: DistroOpt = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be written; write nothing.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Apply the map to a root directory, exactly as the package would."""
+    try:
+        from .install import install as do_install
+
+        report = do_install(_resolve(directory, distro), root, dry_run=dry_run)
+    except PkgtoolError as exc:
+        _fail(exc, as_json)
+    if as_json:
+        _emit_json(report.to_dict())
+    else:
+        typer.echo(report.to_text())
+
+
+@app.command()
+def verify(
+    directory: DirArg = Path("."),
+    artifacts: Annotated[
+        list[Path] | None, typer.Argument(help="Built .rpm / .deb files to check.", show_default=False)
+    ] = None,
+    root: Annotated[Path | None, typer.Option("--root", "-r", help="An installed root to check.")] = None,
+    distro: DistroOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Hold an installed root or built packages against the map (like rpm -V); exit 1 on any mismatch."""
+    if root is None and not artifacts:
+        _fail(UsageError("nothing to verify: give --root DIR and/or package files"), as_json)
+    reports = []
+    try:
+        from .verify import verify_artifact, verify_root
+
+        if root is not None:
+            reports.append(verify_root(_resolve(directory, distro), root))
+        for art in artifacts or []:
+            reports.append(verify_artifact(_resolve(directory, distro or _artifact_distro(art, directory)), art))
+    except PkgtoolError as exc:
+        _fail(exc, as_json)
+    ok = all(r.ok for r in reports)
+    if as_json:
+        _emit_json({"ok": ok, "reports": [r.to_dict() for r in reports]})
+    else:
+        typer.echo("\n".join(r.to_text() for r in reports))
+    raise typer.Exit(EXIT_OK if ok else EXIT_FINDINGS)
+
+
+def _artifact_distro(path: Path, project_dir: Path) -> str:
+    """Without --distro: the host's profile when its family fits the artifact, else the family's default profile."""
+    from .profiles import list_profiles
+
+    family = "deb" if path.name.endswith(".deb") else "rpm"
+    profiles = list_profiles(project_dir)
+    try:
+        host = _host_distro(project_dir)
+        if any(p.id == host and p.family.value == family for p in profiles):
+            return host
+    except UsageError:
+        pass
+    defaults = [p.id for p in profiles if p.family.value == family and p.extra.get("family_default")]
+    if defaults:
+        return defaults[0]
+    raise UsageError(f"cannot tell which distro {path.name} is for; pass --distro")
+
+
+@app.command()
+def inspect(
+    package: Annotated[Path, typer.Argument(help="A .rpm or .deb file.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """List an artifact's entries: mode, owner, size, link target, flags, and its relations."""
+    try:
+        from .inspect import inspect_artifact, render_text, to_dict
+
+        info = inspect_artifact(package)
+    except PkgtoolError as exc:
+        _fail(exc, as_json)
+    if as_json:
+        _emit_json(to_dict(info))
+    else:
+        typer.echo(render_text(info))
+
+
+@distros_app.callback()
+def distros_list(
+    ctx: typer.Context,
+    directory: Annotated[
+        Path, typer.Option("--dir", help="Project directory (its own distros/ adds profiles).")
+    ] = Path("."),
+    as_json: JsonOpt = False,
+) -> None:
+    """List the distro profiles: id, family, release, and where each came from."""
+    if ctx.invoked_subcommand is not None:
+        return
+    try:
+        from .profiles import list_profiles
+
+        profiles = list_profiles(directory)
+    except PkgtoolError as exc:
+        _fail(exc, as_json)
+    rows = [
+        {
+            "id": p.id,
+            "family": p.family.value,
+            "release": p.release,
+            "description": p.description,
+            "inherits": list(p.chain[1:]),
+            "origin": str(p.origin),
+        }
+        for p in profiles
+    ]
+    if as_json:
+        _emit_json(rows)
+        return
+    w = max(len(r["id"]) for r in rows) if rows else 2
+    for r in rows:
+        typer.echo(f"{r['id']:<{w}}  {r['family']:<4} {r['release']:<8} {r['origin']}")
+
+
+@distros_app.command("show")
+def distros_show(
+    distro_id: Annotated[str, typer.Argument(help="Profile id.")],
+    directory: Annotated[
+        Path, typer.Option("--dir", help="Project directory (its own distros/ adds profiles).")
+    ] = Path("."),
+    as_json: JsonOpt = False,
+) -> None:
+    """Print one profile with inheritance applied."""
+    try:
+        from .profiles import load_profile
+
+        p = load_profile(distro_id, directory)
+    except PkgtoolError as exc:
+        _fail(exc, as_json)
+    data = {
+        "id": p.id,
+        "family": p.family.value,
+        "release": p.release,
+        "description": p.description,
+        "chain": list(p.chain),
+        "origin": str(p.origin),
+        "compression": p.compression,
+        "compression_level": p.compression_level,
+        "standards_version": p.standards_version,
+        "dist_tag": p.dist_tag,
+        "auto_config_dirs": list(p.auto_config_dirs),
+        "dirs": dict(p.dirs),
+        "rpm_macros": dict(p.rpm_macros),
+        "names": dict(sorted(p.names.items())),
+        "system_dirs": sorted(p.system_dirs),
+    }
+    if as_json:
+        _emit_json(data)
+        return
+    for key, value in data.items():
+        if isinstance(value, dict):
+            typer.echo(f"{key}:")
+            for k, v in value.items():
+                typer.echo(f"  {k} = {v}")
+        elif isinstance(value, list):
+            typer.echo(f"{key}: {', '.join(map(str, value))}")
+        else:
+            typer.echo(f"{key}: {value}")
+
+
+@app.command()
+def explain(
+    rule_id: Annotated[str, typer.Argument(help="A rule id, such as world-writable.")], as_json: JsonOpt = False
+) -> None:
+    """Explain a lint rule: what it checks, why, and how to fix it."""
+    try:
+        from .lint.registry import RULES
+        from .lint.registry import explain as explain_rule
+
+        text = explain_rule(rule_id)
+    except PkgtoolError as exc:
+        _fail(exc, as_json)
+    if as_json:
+        rule = RULES[rule_id]
+        _emit_json({"id": rule.id, "severity": rule.severity.value, "explanation": text})
+    else:
+        typer.echo(text)
+
+
+# ---------------------------------------------------------------- entry point
+
+
+def _on_sigint(_signum, _frame) -> NoReturn:
+    # SystemExit unwinds through every atomic_* context manager, so temporary output is removed.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.stderr.write("pkgtool: interrupted\n")
+    raise SystemExit(EXIT_INTERRUPTED)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    signal.signal(signal.SIGINT, _on_sigint)
+    app(args=args, prog_name="pkgtool", standalone_mode=True)

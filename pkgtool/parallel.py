@@ -1,0 +1,112 @@
+"""Run one job per distro across cores (process pool), one failure never hiding the others' results."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .build import Artifact
+from .errors import PkgtoolError
+
+
+@dataclass(frozen=True)
+class DistroResult:
+    distro: str
+    ok: bool
+    seconds: float
+    artifacts: tuple[Artifact, ...] = ()
+    paths: tuple[str, ...] = ()
+    error: str = ""
+    details: tuple[str, ...] = field(default=())
+
+    def to_dict(self) -> dict:
+        return {
+            "distro": self.distro,
+            "ok": self.ok,
+            "seconds": round(self.seconds, 3),
+            "artifacts": [a.to_dict() for a in self.artifacts],
+            "paths": list(self.paths),
+            "error": self.error or None,
+            "details": list(self.details),
+        }
+
+
+@dataclass(frozen=True)
+class Job:
+    """What to do for every distro: 'build' or 'generate', with its options (picklable)."""
+
+    action: str
+    project_dir: str
+    out_dir: str
+    backend: str = "native"
+    source_date_epoch: int | None = None
+    timeout: float | None = None
+    per_distro_dirs: bool = True
+
+
+def run_one(job: Job, distro: str) -> DistroResult:
+    from .resolve import resolve_dir
+
+    start = time.perf_counter()
+    out = Path(job.out_dir) / distro if job.per_distro_dirs else Path(job.out_dir)
+    try:
+        resolved = resolve_dir(job.project_dir, distro, job.source_date_epoch)
+        if job.action == "build":
+            from .build import build
+
+            arts = build(resolved, out, job.backend, job.timeout)
+            return DistroResult(distro, True, time.perf_counter() - start, artifacts=tuple(arts))
+        from .render import generate
+
+        paths = generate(resolved, out)
+        return DistroResult(distro, True, time.perf_counter() - start, paths=tuple(str(p) for p in paths))
+    except PkgtoolError as exc:
+        details = [d.to_text() for d in exc.diagnostics]
+        output = getattr(exc, "output", "")
+        command = getattr(exc, "command", ())
+        if command:
+            details.append("command: " + " ".join(command))
+        if output:
+            details.append(output)
+        return DistroResult(distro, False, time.perf_counter() - start, error=str(exc), details=tuple(details))
+
+
+def run_all(
+    job: Job,
+    distros: Sequence[str],
+    jobs: int | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> list[DistroResult]:
+    """Run ``job`` for every distro; results in the order of ``distros``."""
+    say = progress or (lambda _msg: None)
+    if len(distros) == 1:
+        say(f"{distros[0]}: {job.action} ...")
+        result = run_one(job, distros[0])
+        say(_line(result, 1, 1))
+        return [result]
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(distros)))
+    # fork shares the already-imported modules with the workers: start-up is then almost free.
+    ctx = multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None
+    results: dict[str, DistroResult] = {}
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        futures = {pool.submit(run_one, job, d): d for d in distros}
+        say(f"{job.action}: {len(distros)} distros on {workers} processes")
+        for fut in as_completed(futures):
+            d = futures[fut]
+            try:
+                results[d] = fut.result()
+            except Exception as exc:  # a crashed worker must not hide the other distros
+                results[d] = DistroResult(d, False, 0.0, error=f"worker failed: {exc}")
+            say(_line(results[d], len(results), len(distros)))
+    return [results[d] for d in distros]
+
+
+def _line(r: DistroResult, n: int, total: int) -> str:
+    state = "ok" if r.ok else "FAILED"
+    return f"[{n}/{total}] {r.distro}: {state} ({r.seconds:.2f} s)"
