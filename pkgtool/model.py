@@ -335,3 +335,20 @@ class Observed:
     digest_algo: str = ""  # 'sha256' | 'md5' | ...
     target: str | None = None
     config: ConfigKind = ConfigKind.NONE
+
+
+@dataclass(frozen=True)
+class ArtifactInfo:
+    """What a reader found in a built .rpm/.deb: metadata, payload and relations, for verify."""
+
+    path: str
+    format: Family
+    name: str
+    version: str
+    release: str
+    arch: str
+    summary: str
+    entries: tuple[Observed, ...]
+    relations: Mapping[str, tuple[ResolvedRelation, ...]]  # map relation kinds -> relations
+    scripts: Mapping[str, str] = field(default_factory=dict)  # event (SCRIPT_EVENTS or format name) -> text
+    epoch: int | None = None
