@@ -32,10 +32,10 @@ demo: setup
 	rm -rf $(DEMO_OUT)
 	$(PKGTOOL) lint examples/convirt --distro fedora,debian
 	$(PKGTOOL) build examples/convirt --distro fedora,debian --out $(DEMO_OUT)
-	$(PKGTOOL) inspect $(DEMO_OUT)/fedora/convirt-0.9.0-1.noarch.rpm
-	$(PKGTOOL) verify examples/convirt --distro fedora $(DEMO_OUT)/fedora/convirt-0.9.0-1.noarch.rpm
+	$(PKGTOOL) inspect $(DEMO_OUT)/fedora/convirt-0.9.0-1*.noarch.rpm
+	$(PKGTOOL) verify examples/convirt --distro fedora $(DEMO_OUT)/fedora/convirt-0.9.0-1*.noarch.rpm
 	$(PKGTOOL) verify examples/convirt --distro debian $(DEMO_OUT)/debian/convirt_0.9.0-1_all.deb
-	$(PKGTOOL) install examples/convirt --distro fedora --root $(DEMO_OUT)/root
+	$(PKGTOOL) install examples/convirt --distro fedora --root $(DEMO_OUT)/root >/dev/null
 	$(PKGTOOL) verify examples/convirt --distro fedora --root $(DEMO_OUT)/root
 	@echo "demo: packages in $(DEMO_OUT)/fedora and $(DEMO_OUT)/debian, installed root in $(DEMO_OUT)/root"
 
