@@ -1,0 +1,292 @@
+"""RPM output without the distro tools: spec rendering, escaping, dispatch, reader safety, native builds."""
+
+from __future__ import annotations
+
+import dataclasses
+import struct
+import tarfile
+from pathlib import Path
+
+import pytest
+from conftest import EXAMPLE_NAMES, EXAMPLES
+from golden import assert_golden
+
+from pkgtool.build.native_rpm import build_rpm, rpm_file_name
+from pkgtool.errors import ArtifactError, ResolveError
+from pkgtool.model import ConfigKind, Entry, EntryKind
+from pkgtool.readers.rpm import read_header, read_rpm
+from pkgtool.render.rpm import (
+    description_lines,
+    files_path,
+    generate_rpm,
+    install_word,
+    lint_filters,
+    render_rpmlintrc,
+    render_spec,
+)
+from pkgtool.render.scripts import heredoc_marker, interpreter, rpm_scriptlets
+from pkgtool.resolve import resolve_dir
+
+EPOCH = 1736121600
+
+
+def resolved_example(name: str, distro: str = "fedora"):
+    return resolve_dir(EXAMPLES / name, distro, source_date_epoch=EPOCH)
+
+
+@pytest.mark.parametrize("example", EXAMPLE_NAMES)
+def test_spec_golden(example):
+    assert_golden(f"rpm/{example}.spec", render_spec(resolved_example(example)))
+
+
+def test_spec_uses_macros_attrs_and_dirs():
+    spec = render_spec(resolved_example("convirt"))
+    assert "%config(noreplace) %attr(0644,root,root) %{_sysconfdir}/convirt.conf" in spec
+    assert "%attr(0744,root,root) %{_localstatedir}/cache/convirt/image_store/fedora_vm/provision.sh" in spec
+    assert "%dir %attr(0755,root,root) %{_datadir}/convirt\n" in spec
+    assert "%doc %attr(0644,root,root) %{_datadir}/convirt/doc/README" in spec
+    # system directories are never owned, links are made relative in %install
+    assert "%dir %attr(0755,root,root) %{_bindir}\n" not in spec
+    assert "ln -s ../share/convirt/install/client/ConVirt %{buildroot}%{_bindir}/convirt" in spec
+    assert "Requires:       python3-paramiko >= 1.6.4" in spec
+    assert "Patch0:         0001-paramiko-channel-timeout.patch" in spec and "%autosetup -p1" in spec
+    assert "* Mon Jan 06 2025 Jane Packager <jane@example.org> - 0.9.0-1" in spec
+
+
+def _resolved_with(entries, **pkg):
+    base = resolved_example("vdsm-hook-acme")
+    layout = dataclasses.replace(base.layout, package=dataclasses.replace(base.package, **pkg))
+    return dataclasses.replace(base, layout=layout, entries=tuple(sorted(entries, key=lambda e: e.path)))
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("plain-name_1.2.py", "%{_datadir}/x/plain-name_1.2.py"),
+        ("a b.txt", '"%{_datadir}/x/a b.txt"'),
+        ("50%{name} [x].sh", "%{_datadir}/x/50[%]?name}?[[]x[]].sh"),
+        ("it's.sh", "%{_datadir}/x/it?s.sh"),
+        ('q"uote', "%{_datadir}/x/q?uote"),
+        ("d$x`b`", "%{_datadir}/x/d$x`b`"),
+        ("star*?", "%{_datadir}/x/star[*][?]"),
+    ],
+)
+def test_files_path_escaping(name, expected):
+    path = f"/usr/share/x/{name}"
+    r = _resolved_with([Entry(path, EntryKind.FILE, 0o644, source="f")])
+    assert files_path(path, r, [path]) == expected
+
+
+def test_files_path_refuses_ambiguous_glob():
+    a, b = "/usr/share/x/it's", "/usr/share/x/it_s"
+    r = _resolved_with([Entry(a, EntryKind.FILE, 0o644, source="f"), Entry(b, EntryKind.FILE, 0o644, source="g")])
+    with pytest.raises(ResolveError, match="cannot be told apart"):
+        files_path(a, r, [a, b])
+
+
+def test_files_path_refuses_control_characters():
+    path = "/usr/share/x/a\tb"
+    r = _resolved_with([Entry(path, EntryKind.FILE, 0o644, source="f")])
+    with pytest.raises(ResolveError, match="control character"):
+        files_path(path, r, [path])
+
+
+def test_install_word_quotes_then_escapes_percent():
+    r = resolved_example("vdsm-hook-acme")
+    assert install_word("/usr/share/x/50%{name} [x].sh", r) == "%{buildroot}%{_datadir}'/x/50%%{name} [x].sh'"
+    assert install_word("/opt/app", r) == "%{buildroot}/opt/app"
+
+
+def test_description_escapes_percent_and_section_names():
+    lines = description_lines("100% sure\n%files\n%{lua: x}\n")
+    assert lines == ["100%% sure", " %%files", " %%{lua: x}"]
+
+
+def test_hostile_metadata_is_escaped_in_spec():
+    r = _resolved_with(
+        list(resolved_example("vdsm-hook-acme").entries),
+        summary="Hostile %(touch /tmp/pwned)",
+        description="%define x y\nbody %{lua: os.execute('x')}\n",
+    )
+    spec = render_spec(r)
+    assert "Summary:        Hostile %%(touch /tmp/pwned)\n" in spec
+    assert "\n %%define x y\nbody %%{lua: os.execute('x')}\n" in spec
+    assert "%(touch" not in spec.replace("%%(touch", "")
+
+
+def test_scriptlet_dispatch_table():
+    base = resolved_example("libvirt-hook-acme")
+    scripts = {
+        "pre-install": "echo pi\n",
+        "pre-upgrade": "echo pu\n",
+        "post-install": "echo Pi\n",
+        "post-upgrade": "echo Pu\n",
+        "pre-remove": "echo pr\n",
+        "post-remove": "echo Pr\n",
+        "purge": "echo purge\n",
+    }
+    r = dataclasses.replace(base, scripts=scripts)
+    out = rpm_scriptlets(r)
+    assert set(out) == {"pre", "post", "preun", "postun"}
+    assert out["pre"].index('[ "$1" -eq 1 ]') < out["pre"].index("echo pi") < out["pre"].index('[ "$1" -ge 2 ]')
+    assert out["pre"].index('[ "$1" -ge 2 ]') < out["pre"].index("echo pu")
+    assert "echo pr" in out["preun"] and '[ "$1" -eq 0 ]' in out["preun"]
+    # purge runs on erase, after post-remove
+    assert out["postun"].index("echo Pr") < out["postun"].index("echo purge")
+
+
+def test_scriptlet_heredoc_and_interpreter():
+    assert heredoc_marker("a\nPKGTOOL_PURGE\n", "purge") == "PKGTOOL_PURGE_1"
+    assert interpreter("#!/usr/bin/python3\nprint(1)\n") == "/usr/bin/python3 -"
+    assert interpreter("#!/bin/bash -e\n") == "/bin/bash -e -s"
+    assert interpreter("echo\n") == "/bin/sh -s"
+
+
+def test_accounts_created_in_pre_with_requires():
+    base = resolved_example("vdsm-hook-acme")
+    d = Entry("/var/lib/acme", EntryKind.DIR, 0o750, owner="acme", group="kvm")
+    r = dataclasses.replace(base, entries=tuple(sorted((*base.entries, d), key=lambda e: e.path)))
+    pre = rpm_scriptlets(r)["pre"]
+    assert "getent group kvm >/dev/null || groupadd -r kvm" in pre
+    assert "useradd -r -g kvm -d / -s /sbin/nologin acme" in pre
+    spec = render_spec(r)
+    assert "Requires(pre):  /usr/sbin/useradd" in spec
+    assert "%dir %attr(0750,acme,kvm) %{_localstatedir}/lib/acme" in spec
+
+
+def test_rpmlint_filters_exactly_the_odd_modes():
+    r = resolved_example("convirt")
+    filters = lint_filters(r)
+    assert sorted((f.check, f.path) for f in filters) == [
+        ("non-standard-executable-perm", "/var/cache/convirt/image_store/fedora_vm/provision.sh"),
+        ("non-standard-executable-perm", "/var/cache/convirt/image_store/linux_cd/provision.sh"),
+    ]
+    rc = render_rpmlintrc(r)
+    assert rc.count("addFilter(") == 2
+    # an executable hook marked %config, a 0440 sudoers drop-in: asked for on purpose, one filter each
+    assert [(f.check, f.path) for f in lint_filters(resolved_example("libvirt-hook-acme"))] == [
+        ("executable-marked-as-config-file", "/etc/libvirt/hooks/qemu.d/50-acme")
+    ]
+    assert [(f.check, f.path) for f in lint_filters(resolved_example("vdsm-hook-acme"))] == [
+        ("non-readable", "/etc/sudoers.d/50_vdsm_hook_acme")
+    ]
+
+
+def test_generate_writes_spec_tarball_patch_and_lint_config(tmp_path):
+    r = resolved_example("convirt")
+    paths = generate_rpm(r, tmp_path)
+    names = sorted(p.name for p in paths)
+    assert names == [
+        "0001-paramiko-channel-timeout.patch",
+        "convirt-0.9.0.tar.gz",
+        "convirt-rpmlint.toml",
+        "convirt.rpmlintrc",
+        "convirt.spec",
+    ]
+    with tarfile.open(tmp_path / "convirt-0.9.0.tar.gz") as tar:
+        members = tar.getnames()
+    assert "convirt-0.9.0/patches/0001-paramiko-channel-timeout.patch" in members
+    assert "convirt-0.9.0/src/convirt/core/remote.py" in members
+    assert 'ValidLicenses = ["GPL-2.0-or-later"]' in (tmp_path / "convirt-rpmlint.toml").read_text()
+    first = (tmp_path / "convirt-0.9.0.tar.gz").read_bytes()
+    generate_rpm(r, tmp_path)
+    assert (tmp_path / "convirt-0.9.0.tar.gz").read_bytes() == first
+
+
+# ---------------------------------------------------------------- native builder + reader
+
+
+@pytest.mark.parametrize("example", EXAMPLE_NAMES)
+def test_native_rpm_matches_entries(example, tmp_path):
+    r = resolved_example(example)
+    path = build_rpm(r, tmp_path)
+    assert path.name == rpm_file_name(r)
+    info = read_rpm(path)
+    assert (info.name, info.version, info.release, info.arch) == (
+        r.package.name,
+        r.package.version,
+        r.package.release + ".fc40",
+        "noarch",
+    )
+    seen = {o.path: o for o in info.entries}
+    assert set(seen) == {e.path for e in r.owned}
+    for e in r.owned:
+        o = seen[e.path]
+        assert o.kind is e.kind, e.path
+        if e.kind is not EntryKind.SYMLINK:
+            assert (o.mode, o.owner, o.group, o.config) == (e.mode, e.owner, e.group, e.config), e.path
+    want = {
+        k: tuple((x.name, x.op, x.version) for x in v) for k, v in r.relations.items() if v and k != "build-requires"
+    }
+    got = {k: tuple((x.name, x.op, x.version) for x in v) for k, v in info.relations.items()}
+    assert got == want
+
+
+def test_native_rpm_is_reproducible(tmp_path):
+    r = resolved_example("convirt")
+    a = build_rpm(r, tmp_path / "a").read_bytes()
+    b = build_rpm(r, tmp_path / "b").read_bytes()
+    assert a == b
+
+
+def test_native_rpm_applies_patches_and_relative_links(tmp_path):
+    r = resolved_example("convirt")
+    info = read_rpm(build_rpm(r, tmp_path))
+    link = next(o for o in info.entries if o.path == "/usr/bin/convirt")
+    assert link.target == "../share/convirt/install/client/ConVirt"
+    conf = next(o for o in info.entries if o.path == "/etc/convirt.conf")
+    assert conf.config is ConfigKind.NOREPLACE
+    import hashlib
+
+    patched = next(o for o in info.entries if o.path.endswith("core/remote.py"))
+    original = (EXAMPLES / "convirt/src/convirt/core/remote.py").read_bytes()
+    assert patched.digest != hashlib.sha256(original).hexdigest()
+    assert patched.digest == hashlib.sha256(original.replace(b"settimeout(None)", b"settimeout(30)")).hexdigest()
+
+
+# ---------------------------------------------------------------- reader safety
+
+
+def _lead() -> bytes:
+    return b"\xed\xab\xee\xdb" + b"\0" * 92
+
+
+def _header(nindex: int, hsize: int, body: bytes = b"") -> bytes:
+    return b"\x8e\xad\xe8\x01\0\0\0\0" + struct.pack(">II", nindex, hsize) + body
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"PK\x03\x04" + b"\0" * 200, "wrong magic"),
+        (b"", "truncated"),
+        (_lead()[:50], "truncated"),
+        (_lead() + b"\x8e\xad", "truncated"),
+        (_lead() + b"garbage!" + b"\0" * 8, "no signature header magic"),
+        (_lead() + _header(0xFFFFFFF0, 16), "claims"),
+        (_lead() + _header(10, 0x0FFFFFFF), "past the end"),
+        (_lead() + _header(0, 0) + _header(1, 4, struct.pack(">iiii", 1000, 6, 0, 1) + b"abcd"), "not terminated"),
+        (_lead() + _header(0, 0) + _header(1, 4, struct.pack(">iiii", 1000, 4, 0, 1000) + b"abcd"), "points outside"),
+        (_lead() + _header(0, 0) + _header(1, 4, struct.pack(">iiii", 1000, 4, 2, 1) + b"abcd"), "runs past"),
+    ],
+)
+def test_reader_refuses_hostile_files(tmp_path, data, message):
+    path = tmp_path / "bad.rpm"
+    path.write_bytes(data)
+    with pytest.raises(ArtifactError, match=message):
+        read_rpm(path)
+
+
+def test_reader_never_reads_the_payload(tmp_path):
+    r = resolved_example("convirt")
+    good = build_rpm(r, tmp_path).read_bytes()
+    header = read_header(tmp_path / rpm_file_name(r))
+    # cut the payload off: the header (and so every entry) is still readable
+    cut = tmp_path / "cut.rpm"
+    cut.write_bytes(good[: header.payload_offset])
+    assert [o.path for o in read_rpm(cut).entries] == [o.path for o in read_rpm(tmp_path / rpm_file_name(r)).entries]
+
+
+def test_reader_error_on_missing_file(tmp_path):
+    with pytest.raises(ArtifactError, match="cannot read"):
+        read_rpm(Path(tmp_path / "nope.rpm"))
