@@ -1,0 +1,201 @@
+"""Run the rules: over one Resolved (lint_resolved), or over a project for several distros (lint_project)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import __version__
+from ..diagnostics import Diagnostic, Severity, sort_key, to_sarif
+from ..errors import LayoutError, PkgtoolError
+from ..model import Resolved
+from .context import LintContext
+from .registry import CHECKS, RULES, policy_for
+from .rule import STAGE_FAMILIES, Finding
+
+
+@dataclass(frozen=True)
+class LintReport:
+    findings: tuple[Diagnostic, ...]  # sorted, deduplicated across distros
+    waived: tuple[Diagnostic, ...] = ()  # findings an `allow` list suppressed
+    distros: tuple[str, ...] = ()  # the distros linted
+    # finding -> the distros it was found for (every distro when not listed)
+    found_for: Mapping[Diagnostic, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def suppressed(self) -> int:
+        return len(self.waived)
+
+    @property
+    def ok(self) -> bool:
+        return not any(d.severity is Severity.ERROR for d in self.findings)
+
+    def counts(self) -> dict[str, int]:
+        out = {s.value: 0 for s in Severity}
+        for d in self.findings:
+            out[d.severity.value] += 1
+        return out
+
+    def distros_of(self, d: Diagnostic) -> tuple[str, ...]:
+        return self.found_for.get(d, self.distros)
+
+    def to_dict(self) -> dict:
+        findings = []
+        for d in self.findings:
+            item = d.to_dict()
+            item["distros"] = list(self.distros_of(d))
+            findings.append(item)
+        return {
+            "ok": self.ok,
+            "distros": list(self.distros),
+            "counts": self.counts(),
+            "suppressed": self.suppressed,
+            "findings": findings,
+        }
+
+    def to_text(self) -> str:
+        lines = []
+        for d in self.findings:
+            text = d.to_text()
+            only = self.distros_of(d)
+            if self.distros and set(only) != set(self.distros):
+                first, nl, rest = text.partition("\n")
+                text = f"{first} (only for {', '.join(only)}){nl}{rest}"
+            lines.append(text)
+        c = self.counts()
+        summary = f"{c['error']} error(s), {c['warning']} warning(s), {c['info']} note(s)"
+        if self.suppressed:
+            summary += f", {self.suppressed} waived by allow"
+        if self.distros:
+            summary += f" [{', '.join(self.distros)}]"
+        lines.append(summary)
+        return "\n".join(lines)
+
+    def to_sarif(self) -> dict:
+        return to_sarif(self.findings, __version__)
+
+
+# ---------------------------------------------------------------- one Resolved
+
+
+@contextlib.contextmanager
+def _content_root(resolved: Resolved, problems: list[Diagnostic]) -> Iterator[Path]:
+    """The patched sources when pkgtool.sources can stage them, else the layout root."""
+    try:
+        from ..sources import staged_sources
+    except ImportError:  # a checkout without pkgtool.sources yet: content checks see unpatched files
+        yield resolved.root
+        return
+    try:
+        cm = staged_sources(resolved)
+        root = cm.__enter__()
+    except PkgtoolError as exc:
+        if not exc.diagnostics:
+            raise
+        problems.extend(exc.diagnostics)
+        yield resolved.root
+        return
+    try:
+        yield root
+    finally:
+        cm.__exit__(None, None, None)
+
+
+def _run_checks(ctx: LintContext) -> Iterator[Finding]:
+    kind = ctx.kind
+    for chk in CHECKS:
+        if not any(RULES[r].applies(kind) for r in chk.rules):
+            continue
+        for finding in chk.fn(ctx):
+            if finding.rule not in chk.rules:  # a bug of pkgtool, not of the map
+                raise AssertionError(f"{chk.fn.__name__} emitted undeclared rule {finding.rule}")
+            if RULES[finding.rule].applies(kind):
+                yield finding
+
+
+def _to_diagnostic(ctx: LintContext, f: Finding) -> Diagnostic:
+    location = f.location or ctx.location(f.entry, f.key)
+    return Diagnostic(
+        rule=f.rule,
+        severity=RULES[f.rule].severity,
+        message=f.message,
+        location=location,
+        hint=f.hint,
+        path=f.path or (f.entry.path if f.entry else ""),
+    )
+
+
+def _waived(ctx: LintContext, f: Finding) -> bool:
+    if f.rule in ctx.layout.lint_allow or f.rule in f.allow:
+        return True
+    return f.entry is not None and f.rule in f.entry.allow
+
+
+def lint_resolved(resolved: Resolved, diagnostics_from_resolve: Iterable[Diagnostic] = ()) -> LintReport:
+    """Lint one resolved package; resolve's own diagnostics are passed through as findings."""
+    findings: list[Diagnostic] = list(diagnostics_from_resolve)
+    waived: list[Diagnostic] = []
+    with _content_root(resolved, findings) as content_root:
+        ctx = LintContext(resolved, content_root, policy_for(resolved.package.kind))
+        for f in _run_checks(ctx):
+            (waived if _waived(ctx, f) else findings).append(_to_diagnostic(ctx, f))
+    distros = (resolved.profile.id,)
+    return LintReport(_unique(findings), _unique(waived), distros)
+
+
+def _unique(diags: Iterable[Diagnostic]) -> tuple[Diagnostic, ...]:
+    return tuple(sorted(dict.fromkeys(diags), key=sort_key))
+
+
+# ---------------------------------------------------------------- a project
+
+
+def merge(reports: Sequence[LintReport]) -> LintReport:
+    """One report for several distros: identical findings once, with the distros they came from."""
+    found: dict[Diagnostic, list[str]] = {}
+    waived: dict[Diagnostic, None] = {}
+    distros: list[str] = []
+    for rep in reports:
+        distros.extend(d for d in rep.distros if d not in distros)
+        for d in rep.findings:
+            found.setdefault(d, [])
+            found[d].extend(x for x in rep.distros_of(d) if x not in found[d])
+        waived.update(dict.fromkeys(rep.waived))
+    return LintReport(
+        findings=tuple(sorted(found, key=sort_key)),
+        waived=tuple(sorted(waived, key=sort_key)),
+        distros=tuple(distros),
+        found_for={d: tuple(v) for d, v in found.items()},
+    )
+
+
+def lint_project(project_dir: str | Path, distro_ids: Sequence[str] = ()) -> LintReport:
+    """Load the map, resolve it for each distro (all profiles when none is given), lint each, merge.
+
+    A map that does not load is reported (its diagnostics are the findings) and
+    nothing else is checked.  Unknown distro ids raise ProfileError.
+    """
+    from ..load import load_layout
+    from ..profiles import list_profiles, load_profile
+    from ..resolve import resolve_collect
+
+    project_dir = Path(project_dir)
+    ids = list(distro_ids) or [p.id for p in list_profiles(project_dir)]
+    try:
+        layout = load_layout(project_dir)
+    except LayoutError as exc:
+        if not exc.diagnostics:
+            raise
+        return LintReport(findings=_unique(exc.diagnostics), distros=tuple(ids))
+    reports = []
+    for distro in ids:
+        profile = load_profile(distro, project_dir)
+        resolved, diags = resolve_collect(layout, profile)
+        reports.append(lint_resolved(resolved, diags))
+    return merge(reports)
+
+
+def stage_rule_ids() -> frozenset[str]:
+    return frozenset(r.id for r in RULES.values() if r.family in STAGE_FAMILIES)

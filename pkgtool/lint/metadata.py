@@ -1,0 +1,65 @@
+"""Core rules about the package's metadata."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from ..diagnostics import Severity
+from .context import LintContext
+from .rule import Finding, Rule, check
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "summary-style",
+        Severity.WARNING,
+        "metadata",
+        "The summary ends with a period, starts lowercase, or repeats the package name.",
+        "The summary is shown after the package name in every listing (`dnf search`, `apt "
+        "search`), so both distributions' policies want a short capitalised phrase without a "
+        "final period that does not repeat the name (rpmlint: summary-ended-with-dot, "
+        "summary-not-capitalized, name-repeated-in-summary).\n\n"
+        "A summary may start with a name that its project spells in lowercase when that name is "
+        "part of the package name or one of its relations (`libvirt QEMU hook ...` in "
+        "libvirt-hook-acme), or with a word that has capitals inside (`iSCSI`).\n\n"
+        'Fix: write `summary = "Graphical management of Xen virtual machines"`, not '
+        '`"convirt - graphical management of xen virtual machines."`.',
+    ),
+)
+
+
+def _lowercase_names(ctx: LintContext) -> set[str]:
+    names = set(ctx.resolved.package.name.split("-"))
+    names.add(ctx.resolved.package.name)
+    for rels in ctx.layout.relations.values():
+        names.update(r.name for r in rels)
+    return names
+
+
+@check("summary-style")
+def summary_style(ctx: LintContext) -> Iterator[Finding]:
+    summary = ctx.resolved.package.summary.strip()
+    if not summary:
+        return  # the loader reports a missing summary
+    loc = ctx.map_location("package.summary")
+    name = ctx.resolved.package.name
+    if summary.endswith(".") and not summary.endswith("..."):
+        yield Finding("summary-style", "the summary ends with a period", location=loc, hint="drop the final period")
+    first = summary.split()[0]
+    if first[0].islower() and first == first.lower() and first.rstrip(",:") not in _lowercase_names(ctx):
+        yield Finding(
+            "summary-style",
+            f"the summary starts with a lowercase word ({first!r})",
+            location=loc,
+            hint="capitalise the first word",
+        )
+    if re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", summary, re.IGNORECASE):
+        yield Finding(
+            "summary-style",
+            f"the summary repeats the package name {name!r}",
+            location=loc,
+            hint="listings already show the name; say what the package does",
+        )
+
+
+CHECKS = (summary_style,)
