@@ -198,6 +198,9 @@ def _run_per_distro(action: str, directory: Path, distro: str | None, out: Path,
     from .parallel import Job, run_all
 
     try:
+        from .load import load_layout
+
+        load_layout(directory)  # a malformed map is reported once, not once per distro
         ids = _distros(distro, directory)
         job = Job(action, str(directory), str(out), backend, _epoch(), timeout, per_distro_dirs=len(ids) > 1)
     except PkgtoolError as exc:
@@ -208,19 +211,19 @@ def _run_per_distro(action: str, directory: Path, distro: str | None, out: Path,
         arts = [a.to_dict() for r in results for a in r.artifacts]
         _emit_json({"ok": ok, "action": action, "distros": [r.to_dict() for r in results], "artifacts": arts})
     else:
-        typer.echo(_summary(results, action))
-    if len(results) == 1 and not results[0].ok and not as_json:
-        r = results[0]
-        typer.echo(f"pkgtool: error: {r.error}", err=True)
-        for detail in r.details[:MAX_SCREEN_LINES]:
-            typer.echo("  " + detail.replace("\n", "\n  "), err=True)
-    elif not ok and not as_json:
+        if not (len(results) == 1 and not ok):
+            typer.echo(_summary(results, action))
         for r in results:
-            if not r.ok:
-                typer.echo(f"\n{r.distro}: {r.error}", err=True)
-                for detail in r.details[:MAX_SCREEN_LINES]:
-                    typer.echo("  " + detail.replace("\n", "\n  "), err=True)
-    raise typer.Exit(EXIT_OK if ok else EXIT_FINDINGS)
+            if r.ok:
+                continue
+            prefix = "pkgtool: error: " if len(results) == 1 else f"{r.distro}: error: "
+            typer.echo(prefix + r.error, err=True)
+            for detail in r.details[:MAX_SCREEN_LINES]:
+                typer.echo("  " + detail.replace("\n", "\n  "), err=True)
+    failed = [r for r in results if not r.ok]
+    if not failed:
+        raise typer.Exit(EXIT_OK)
+    raise typer.Exit(EXIT_INPUT if all(r.input_error for r in failed) else EXIT_FINDINGS)
 
 
 def _summary(results, action: str) -> str:

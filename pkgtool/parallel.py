@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .build import Artifact
-from .errors import PkgtoolError
+from .errors import PkgtoolError, ToolError
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,7 @@ class DistroResult:
     paths: tuple[str, ...] = ()
     error: str = ""
     details: tuple[str, ...] = field(default=())
+    input_error: bool = False  # the map or profile is wrong (exit 2), not the build (exit 1)
 
     def to_dict(self) -> dict:
         return {
@@ -34,6 +35,7 @@ class DistroResult:
             "paths": list(self.paths),
             "error": self.error or None,
             "details": list(self.details),
+            "input_error": self.input_error,
         }
 
 
@@ -74,7 +76,14 @@ def run_one(job: Job, distro: str) -> DistroResult:
             details.append("command: " + " ".join(command))
         if output:
             details.append(output)
-        return DistroResult(distro, False, time.perf_counter() - start, error=str(exc), details=tuple(details))
+        return DistroResult(
+            distro,
+            False,
+            time.perf_counter() - start,
+            error=str(exc),
+            details=tuple(details),
+            input_error=not isinstance(exc, ToolError),
+        )
 
 
 def run_all(
