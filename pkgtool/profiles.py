@@ -1,0 +1,243 @@
+"""Distro profiles: distros/*.toml (shipped) and <project>/distros/*.toml, with inheritance.
+
+A profile file is a flat TOML table (keys in ``_KEYS``).  ``inherits`` names
+a parent; tables merge key by key, scalars and lists replace, and
+``system_dirs_add`` extends the inherited ``system_dirs``.  A project file
+with the name of a shipped profile is one more layer on top of it.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from types import MappingProxyType
+
+from .data import data_dir
+from .errors import ProfileError
+from .model import DIR_PLACEHOLDERS, Family, Profile
+
+_TABLES = ("dirs", "rpm_macros", "names", "extra")
+_STRINGS = ("family", "release", "description", "inherits", "compression", "standards_version", "dist_tag")
+_LISTS = ("system_dirs", "system_dirs_add", "auto_config_dirs")
+_KEYS = frozenset(_TABLES + _STRINGS + _LISTS + ("compression_level",))
+_COMPRESSIONS = ("zstd", "xz", "gzip", "none")
+_ID_RE = re.compile(r"^[a-z0-9][a-z0-9._+-]*$")
+
+
+def _shipped_dir() -> Path:
+    return data_dir("distros")
+
+
+def _project_dir(project_dir: Path | str | None) -> Path | None:
+    if project_dir is None:
+        return None
+    d = Path(project_dir) / "distros"
+    return d if d.is_dir() else None
+
+
+def _files(project_dir: Path | str | None) -> dict[str, list[Path]]:
+    """Profile id -> its files, shipped first, then the project's."""
+    out: dict[str, list[Path]] = {}
+    dirs = [_shipped_dir()]
+    proj = _project_dir(project_dir)
+    if proj is not None:
+        dirs.append(proj)
+    for d in dirs:
+        for p in sorted(d.glob("*.toml")):
+            if p.is_file():
+                out.setdefault(p.stem, []).append(p)
+    return out
+
+
+def _err(path: Path, key: str, msg: str, hint: str = "") -> ProfileError:
+    where = f"{path}: {key}: " if key else f"{path}: "
+    return ProfileError(where + msg, hint=hint)
+
+
+def _read(path: Path) -> dict:
+    try:
+        with path.open("rb") as fh:
+            raw = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise _err(path, "", f"not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise _err(path, "", f"cannot read: {exc.strerror}") from None
+    _check_types(path, raw)
+    return raw
+
+
+def _check_types(path: Path, raw: dict) -> None:
+    for key, value in raw.items():
+        if key not in _KEYS:
+            raise _err(path, key, "unknown key", hint="known keys: " + ", ".join(sorted(_KEYS)))
+        if key in _TABLES:
+            if not isinstance(value, dict):
+                raise _err(path, key, "must be a table")
+            for k, v in value.items():
+                if key in ("dirs", "rpm_macros") and k not in DIR_PLACEHOLDERS:
+                    raise _err(path, f"{key}.{k}", "unknown directory placeholder", hint=", ".join(DIR_PLACEHOLDERS))
+                if key != "extra" and not isinstance(v, str):
+                    raise _err(path, f"{key}.{k}", "must be a string")
+        elif key in _STRINGS:
+            if not isinstance(value, str):
+                raise _err(path, key, "must be a string")
+        elif key in _LISTS:
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise _err(path, key, "must be a list of strings")
+        elif key == "compression_level" and (not isinstance(value, int) or isinstance(value, bool)):
+            raise _err(path, key, "must be an integer")
+
+
+def _layer(base: dict, top: dict) -> dict:
+    """Apply one profile file over what it inherits."""
+    out = dict(base)
+    out.pop("inherits", None)  # never inherited: each file says its own parent
+    for key, value in top.items():
+        if key in _TABLES:
+            merged = dict(out.get(key, {}))
+            merged.update(value)
+            out[key] = merged
+        elif key == "system_dirs_add":
+            out["system_dirs"] = list(out.get("system_dirs", [])) + list(value)
+        else:
+            out[key] = value
+    return out
+
+
+class _Loader:
+    def __init__(self, project_dir: Path | str | None):
+        self.files = _files(project_dir)
+        self.cache: dict[str, Profile] = {}
+
+    def known(self) -> list[str]:
+        return sorted(self.files)
+
+    def load(self, distro_id: str) -> Profile:
+        if distro_id not in self.files:
+            known = ", ".join(self.known())
+            raise ProfileError(
+                f"unknown distro profile {distro_id!r} (known: {known})", hint="known profiles: " + known
+            )
+        merged, chain = self._merged(distro_id, ())
+        return self._build(distro_id, merged, chain)
+
+    def _merged(self, distro_id: str, seen: tuple[str, ...]) -> tuple[dict, tuple[str, ...]]:
+        paths = self.files[distro_id]
+        raws = [_read(p) for p in paths]
+        parent = next((r["inherits"] for r in reversed(raws) if "inherits" in r), None)
+        base: dict = {}
+        chain: tuple[str, ...] = (distro_id,)
+        if parent is not None:
+            src = next(p for p, r in zip(reversed(paths), reversed(raws), strict=True) if "inherits" in r)
+            if parent == distro_id or parent in seen:
+                cycle = " -> ".join((*seen, distro_id, parent))
+                raise _err(src, "inherits", f"inheritance cycle: {cycle}")
+            if parent not in self.files:
+                raise _err(
+                    src, "inherits", f"unknown profile {parent!r}", hint="known profiles: " + ", ".join(self.known())
+                )
+            base, parent_chain = self._merged(parent, (*seen, distro_id))
+            chain = (distro_id, *parent_chain)
+        for raw in raws:
+            base = _layer(base, raw)
+        base["_origin"] = paths[-1]
+        return base, chain
+
+    def _build(self, distro_id: str, d: dict, chain: tuple[str, ...]) -> Profile:
+        origin: Path = d["_origin"]
+        if not _ID_RE.match(distro_id):
+            raise _err(origin, "", f"profile id {distro_id!r} must match {_ID_RE.pattern}")
+        for key in ("family", "compression"):
+            if key not in d:
+                raise _err(origin, key, "missing (and not inherited)")
+        try:
+            family = Family(d["family"])
+        except ValueError:
+            raise _err(origin, "family", f"must be 'rpm' or 'deb', not {d['family']!r}") from None
+        if d["compression"] not in _COMPRESSIONS:
+            raise _err(origin, "compression", f"must be one of {', '.join(_COMPRESSIONS)}")
+        dirs = d.get("dirs", {})
+        for name in DIR_PLACEHOLDERS:
+            value = dirs.get(name)
+            if not value:
+                raise _err(origin, f"dirs.{name}", "missing (and not inherited)")
+            if not value.startswith("/") or value != "/" and value.endswith("/"):
+                raise _err(origin, f"dirs.{name}", f"must be an absolute path without a trailing '/': {value!r}")
+        for d_ in d.get("auto_config_dirs", []) + d.get("system_dirs", []):
+            if not d_.startswith("/"):
+                raise _err(origin, "system_dirs", f"not an absolute path: {d_!r}")
+        # An empty string in [rpm_macros] / [names] removes an inherited entry.
+        macros = {k: v for k, v in d.get("rpm_macros", {}).items() if v}
+        names = {k: v for k, v in d.get("names", {}).items() if v}
+        return Profile(
+            id=distro_id,
+            family=family,
+            release=d.get("release", ""),
+            description=d.get("description", ""),
+            chain=chain,
+            dirs=MappingProxyType(dict(sorted(dirs.items()))),
+            system_dirs=frozenset(d.get("system_dirs", [])),
+            names=MappingProxyType(dict(sorted(names.items()))),
+            compression=d["compression"],
+            compression_level=d.get("compression_level", 0),
+            auto_config_dirs=tuple(p.rstrip("/") or "/" for p in d.get("auto_config_dirs", [])),
+            standards_version=d.get("standards_version", ""),
+            dist_tag=d.get("dist_tag", ""),
+            rpm_macros=MappingProxyType(dict(sorted(macros.items()))),
+            origin=origin,
+            extra=MappingProxyType(dict(d.get("extra", {}))),
+        )
+
+
+def load_profile(distro_id: str, project_dir: Path | str | None = None) -> Profile:
+    """The profile ``distro_id``, from the project's distros/ or the shipped ones."""
+    return _Loader(project_dir).load(distro_id)
+
+
+def list_profiles(project_dir: Path | str | None = None) -> list[Profile]:
+    """Every known profile, sorted by id."""
+    loader = _Loader(project_dir)
+    return [loader.load(i) for i in loader.known()]
+
+
+def known_ids(project_dir: Path | str | None = None) -> list[str]:
+    return _Loader(project_dir).known()
+
+
+def expand_distros(arg: str, project_dir: Path | str | None = None) -> list[str]:
+    """``"all"`` -> every profile id; ``"a,b"`` -> those ids, checked, in the order given, without repeats."""
+    loader = _Loader(project_dir)
+    if arg.strip() == "all":
+        return loader.known()
+    out: list[str] = []
+    for part in arg.split(","):
+        name = part.strip()
+        if not name:
+            continue
+        loader.load(name)  # raises ProfileError listing the known ids
+        if name not in out:
+            out.append(name)
+    if not out:
+        raise ProfileError("no distro given", hint="known profiles: " + ", ".join(loader.known()))
+    return out
+
+
+def profile_summary(profile: Profile) -> Mapping[str, object]:
+    """A JSON-ready view of a profile, for ``pkgtool distros --json``."""
+    return {
+        "id": profile.id,
+        "family": profile.family.value,
+        "release": profile.release,
+        "description": profile.description,
+        "chain": list(profile.chain),
+        "dirs": dict(profile.dirs),
+        "names": dict(profile.names),
+        "compression": profile.compression,
+        "compression_level": profile.compression_level,
+        "dist_tag": profile.dist_tag,
+        "standards_version": profile.standards_version,
+        "auto_config_dirs": list(profile.auto_config_dirs),
+        "origin": str(profile.origin) if profile.origin else None,
+    }
