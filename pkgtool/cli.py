@@ -223,7 +223,9 @@ def _run_per_distro(action: str, directory: Path, distro: str | None, out: Path,
     failed = [r for r in results if not r.ok]
     if not failed:
         raise typer.Exit(EXIT_OK)
-    raise typer.Exit(EXIT_INPUT if all(r.input_error for r in failed) else EXIT_FINDINGS)
+    # Bad input everywhere is a usage/input error; a build failure, or a partial result, is exit 1.
+    only_input = len(failed) == len(results) and all(r.input_error for r in failed)
+    raise typer.Exit(EXIT_INPUT if only_input else EXIT_FINDINGS)
 
 
 def _summary(results, action: str) -> str:
@@ -333,7 +335,7 @@ def verify(
 
 
 def _artifact_distro(path: Path, project_dir: Path) -> str:
-    """Without --distro: the host's profile when its family fits the artifact, else the family's default profile."""
+    """Without --distro: the host's profile when its family fits the artifact, else the family's root profile."""
     from .profiles import list_profiles
 
     family = "deb" if path.name.endswith(".deb") else "rpm"
@@ -344,9 +346,10 @@ def _artifact_distro(path: Path, project_dir: Path) -> str:
             return host
     except UsageError:
         pass
-    defaults = [p.id for p in profiles if p.family.value == family and p.extra.get("family_default")]
-    if defaults:
-        return defaults[0]
+    # The family's root profile (it inherits from none), e.g. the one every other rpm profile builds on.
+    roots = [p.id for p in profiles if p.family.value == family and len(p.chain) == 1]
+    if len(roots) == 1:
+        return roots[0]
     raise UsageError(f"cannot tell which distro {path.name} is for; pass --distro")
 
 
