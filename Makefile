@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PKGTOOL := $(VENV)/bin/pkgtool
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n auto
 DEMO_OUT ?= dist/demo
 # Debian packages the real-tool tests use (installed by `make tools` when run as root).
 TOOLS_DEBS := rpm rpmlint lintian debhelper devscripts fakeroot patch

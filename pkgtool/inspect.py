@@ -6,35 +6,12 @@ import dataclasses
 from enum import Enum
 from pathlib import Path
 
-from .errors import ArtifactError
-
-RPM_MAGIC = b"\xed\xab\xee\xdb"
-DEB_MAGIC = b"!<arch>\n"
-
-
-def artifact_format(path: Path) -> str:
-    """'rpm' or 'deb' by the file's first bytes (never by its name)."""
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(8)
-    except OSError as exc:
-        raise ArtifactError(f"{path}: cannot read: {exc.strerror}") from None
-    if head.startswith(RPM_MAGIC):
-        return "rpm"
-    if head == DEB_MAGIC:
-        return "deb"
-    raise ArtifactError(f"{path}: not an .rpm or .deb package (unknown magic bytes {head[:8].hex()})")
-
 
 def inspect_artifact(path: Path):
-    path = Path(path)
-    if artifact_format(path) == "rpm":
-        from .readers.rpm import read_rpm
+    """Any artifact, source packages included: inspect only lists what is inside."""
+    from .readers import read_artifact
 
-        return read_rpm(path)
-    from .readers.deb import read_deb
-
-    return read_deb(path)
+    return read_artifact(path)
 
 
 def _plain(value):

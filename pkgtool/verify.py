@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import ArtifactError, PkgtoolError, UsageError
+from .errors import PkgtoolError, UsageError
 from .model import RELATION_KINDS, ArtifactInfo, ConfigKind, Entry, EntryKind, Family, Observed, Resolved
 from .readers.root import file_digest, link_destination, read_root
 
@@ -33,8 +33,6 @@ PROBLEMS: tuple[str, ...] = (
     "metadata",
 )
 
-RPM_MAGIC = b"\xed\xab\xee\xdb"
-DEB_MAGIC = b"!<arch>\n"
 
 # Relations a format adds by itself; never reported as unexpected (expected ones are always checked).
 _AUTO_RELATIONS: tuple[str, ...] = ("rpmlib(*)", "config(*)", "/*")
@@ -480,22 +478,10 @@ def verify_root(resolved: Resolved, root: Path | str) -> VerifyReport:
 
 
 def read_artifact(path: Path | str) -> ArtifactInfo:
-    """Read a .rpm or .deb, chosen by its magic, not its name."""
-    path = Path(path)
-    try:
-        with open(path, "rb") as fh:
-            magic = fh.read(8)
-    except OSError as exc:
-        raise ArtifactError(f"{path}: cannot read: {exc.strerror}") from None
-    if magic[:4] == RPM_MAGIC:
-        from .readers.rpm import read_rpm
+    """The artifact behind ``path`` (binary packages only): see pkgtool.readers.read_artifact."""
+    from .readers import read_artifact as read_any
 
-        return read_rpm(path)
-    if magic == DEB_MAGIC:
-        from .readers.deb import read_deb
-
-        return read_deb(path)
-    raise ArtifactError(f"{path}: neither an RPM nor a Debian package (unknown magic {magic[:8]!r})")
+    return read_any(path, binary_only=True)
 
 
 def verify_artifact(resolved: Resolved, path: Path | str) -> VerifyReport:

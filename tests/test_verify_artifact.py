@@ -332,3 +332,29 @@ def test_native_deb_of_every_example_verifies(tmp_path, example):
     first = resolved.files[0]
     other = dataclasses.replace(resolved, entries=tuple(e for e in resolved.entries if e is not first))
     assert [(m.path, m.problems) for m in verify_artifact(other, deb).mismatches] == [(first.path, ("extra",))]
+
+
+def test_verify_refuses_a_source_rpm(tmp_path):
+    """A .src.rpm lists sources, not deployed paths: verify says so instead of reporting every path."""
+    import shutil as _shutil
+
+    import pytest as _pytest
+    from conftest import EXAMPLES as _EXAMPLES
+
+    from pkgtool.errors import ArtifactError as _ArtifactError
+    from pkgtool.resolve import resolve_dir as _resolve_dir
+    from pkgtool.verify import verify_artifact as _verify_artifact
+
+    if _shutil.which("rpmbuild") is None:
+        from tooling import require_tools
+
+        require_tools("rpmbuild")
+    from pkgtool.build.system_rpm import build_rpm_system
+
+    resolved = _resolve_dir(_EXAMPLES / "libvirt-hook-acme", "fedora", 1736121600)
+    paths = build_rpm_system(resolved, tmp_path)
+    src = next(p for p in paths if str(p).endswith(".src.rpm"))
+    with _pytest.raises(_ArtifactError, match="source package"):
+        _verify_artifact(resolved, src)
+    binary = next(p for p in paths if not str(p).endswith(".src.rpm"))
+    assert _verify_artifact(resolved, binary).ok

@@ -136,6 +136,13 @@ def read_header(path: Path) -> RpmHeader:
         raise ArtifactError(f"{path}: cannot read: {exc.strerror}") from None
 
 
+def is_source_rpm(path: Path) -> bool:
+    """True for a .src.rpm: the lead's type field (bytes 6-7) is 1 for source packages, 0 for binary ones."""
+    with open(path, "rb") as fh:
+        lead = fh.read(8)
+    return lead[:4] == LEAD_MAGIC and int.from_bytes(lead[6:8], "big") == 1
+
+
 def read_rpm(path: Path) -> ArtifactInfo:
     """Read an .rpm into an ArtifactInfo: metadata, every file's attributes, relations, scriptlets."""
     header = read_header(path)
