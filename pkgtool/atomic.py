@@ -7,8 +7,10 @@ complete new one, never half an artifact.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import shutil
+import signal
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -46,26 +48,64 @@ def write_bytes_atomic(dest: Path, data: bytes, mode: int = 0o644) -> None:
         tmp.write_bytes(data)
 
 
+_RENAME_EXCHANGE = 2  # linux/fs.h
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one step (renameat2 RENAME_EXCHANGE); False where the system cannot."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd = -100
+    rc = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE)
+    return rc == 0
+
+
+@contextlib.contextmanager
+def sigint_held() -> Iterator[None]:
+    """Hold SIGINT back (it is delivered on exit) while a commit or its cleanup must not be cut short."""
+    try:
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    except (AttributeError, ValueError, OSError):  # not the main thread's business, or no pthreads
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 @contextlib.contextmanager
 def atomic_dir(dest: Path) -> Iterator[Path]:
     """Yield a temporary directory beside ``dest``; on success swap it in for ``dest``.
 
-    The old ``dest`` (if any) is moved aside first and removed only after the
-    new one is in place, so at every instant one complete version exists.
+    The two are exchanged in one rename where the system allows it (else the
+    old ``dest`` is moved aside first), and the old one is removed only after
+    the new one is in place, so at every instant one complete version exists.
+    Ctrl-C is held back during the swap and the cleanup, so neither is left half done.
     """
     dest = Path(dest)
     tmp = _tmp_sibling(dest, directory=True)
     try:
         yield tmp
         os.chmod(tmp, 0o755)
-        if dest.exists() or dest.is_symlink():
-            old = _tmp_sibling(dest, directory=True)
-            os.rmdir(old)
-            os.replace(dest, old)
-            os.replace(tmp, dest)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, dest)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        with sigint_held():
+            shutil.rmtree(tmp, ignore_errors=True)
         raise
+    with sigint_held():
+        try:
+            if not (dest.exists() or dest.is_symlink()):
+                os.replace(tmp, dest)
+            elif _exchange(tmp, dest):
+                pass  # tmp now holds the old version
+            else:
+                old = _tmp_sibling(dest, directory=True)
+                os.rmdir(old)
+                os.replace(dest, old)
+                os.replace(tmp, dest)
+                tmp = old
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)

@@ -21,6 +21,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
+from .atomic import sigint_held
 from .errors import InstallError, PkgtoolError
 from .model import Entry, EntryKind, Resolved
 from .ownership import Accounts, load_accounts
@@ -282,8 +283,16 @@ class _DirFds:
 _counter = itertools.count()
 
 
+_NAME_MAX = 255  # bytes of one path component on Linux filesystems
+
+
 def _tmp_name(name: str, tag: str) -> str:
-    return f".{name}.pkgtool-{tag}-{os.getpid()}-{next(_counter)}"
+    tail = f".pkgtool-{tag}-{os.getpid()}-{next(_counter)}"
+    if len(os.fsencode(name)) + len(tail) + 1 > _NAME_MAX:
+        # A name near the limit: keep a readable head and a digest, so the sibling stays unique and legal.
+        digest = hashlib.sha256(os.fsencode(name)).hexdigest()[:16]
+        name = os.fsencode(name)[:100].decode("utf-8", "ignore") + "~" + digest
+    return f".{name}{tail}"
 
 
 def _copy_into(src: Path, fd: int) -> None:
@@ -425,16 +434,17 @@ def _apply(root: Path, order: list[_Node], accounts: Accounts, owners: bool, epo
                     os.close(fd)
             elif node.kind is EntryKind.SYMLINK:
                 tmp = _tmp_name(name, "new")
-                os.symlink(node.link or "", tmp, dir_fd=pfd)
+                # Journal first, act second: an interrupt between the two must not leave an unrecorded file.
                 journal.append(("tmp", node.parts[:-1], tmp))
+                os.symlink(node.link or "", tmp, dir_fd=pfd)
                 if owners:
                     os.chown(tmp, *_ids(node, accounts), dir_fd=pfd, follow_symlinks=False)
                 os.utime(tmp, ns=times, dir_fd=pfd, follow_symlinks=False)
                 staged.append((node, tmp))
             else:
                 tmp = _tmp_name(name, "new")
-                fd = os.open(tmp, _NEW_FILE_FLAGS, 0o600, dir_fd=pfd)
                 journal.append(("tmp", node.parts[:-1], tmp))
+                fd = os.open(tmp, _NEW_FILE_FLAGS, 0o600, dir_fd=pfd)
                 try:
                     if node.content is not None:
                         _write_all(fd, node.content)
@@ -452,10 +462,10 @@ def _apply(root: Path, order: list[_Node], accounts: Accounts, owners: bool, epo
             pfd, name = fds.get(node.parts[:-1]), node.parts[-1]
             if node.action == "replace":
                 old = _tmp_name(name, "old")
-                os.rename(name, old, src_dir_fd=pfd, dst_dir_fd=pfd)
                 journal.append(("backup", node.parts[:-1], name, old))
-            _place(tmp, name, pfd)
+                os.rename(name, old, src_dir_fd=pfd, dst_dir_fd=pfd)
             journal.append(("placed", node.parts[:-1], name))
+            _place(tmp, name, pfd)
         # Directory modes and owners last, deepest first, so a read-only directory is filled before it closes.
         for node in reversed(order):
             if node.kind is not EntryKind.DIR or node.action not in ("create", "update"):
@@ -484,12 +494,13 @@ def _apply(root: Path, order: list[_Node], accounts: Accounts, owners: bool, epo
                 f"install into {root} failed at {where}: {exc.strerror or exc}; the root was left as it was"
             ) from exc
         raise
-    # Committed: drop the replaced originals.
-    for rec in journal:
-        if rec[0] == "backup":
-            with contextlib.suppress(OSError):
-                os.unlink(rec[3], dir_fd=fds.get(rec[1]))
-    fds.close()
+    # Committed: drop the replaced originals (Ctrl-C waits, so none is left behind).
+    with sigint_held():
+        for rec in journal:
+            if rec[0] == "backup":
+                with contextlib.suppress(OSError):
+                    os.unlink(rec[3], dir_fd=fds.get(rec[1]))
+        fds.close()
 
 
 def _unlock(fds: _DirFds, parts: tuple[str, ...], journal: list[tuple], unlocked: dict) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -30,23 +31,49 @@ def run_tool(
     full_env = dict(os.environ)
     if env:
         full_env.update(env)
+    # The tool runs in its own process group, so that a timeout or Ctrl-C stops its children too
+    # (rpmbuild's %build shell, dpkg-buildpackage's debian/rules), not only the tool itself.
+    proc = subprocess.Popen(
+        list(cmd),
+        cwd=cwd,
+        env=full_env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
-        proc = subprocess.run(
-            list(cmd),
-            cwd=cwd,
-            env=full_env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            timeout=timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        out = exc.output.decode("utf-8", "replace") if exc.output else ""
+        raw, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        raw = _rest_of_output(proc)
+        out = raw.decode("utf-8", "replace")
         raise ToolError(f"{cmd[0]} timed out after {timeout:g} s", command=cmd, output=out) from None
-    out = proc.stdout.decode("utf-8", "replace")
+    except BaseException:
+        _kill_group(proc)
+        proc.wait()
+        raise
+    out = raw.decode("utf-8", "replace")
     if proc.returncode != 0:
         raise ToolError(
             f"{cmd[0]} failed with exit code {proc.returncode}", command=cmd, output=out, returncode=proc.returncode
         )
     return out
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        proc.kill()
+
+
+def _rest_of_output(proc: subprocess.Popen) -> bytes:
+    """What the killed tool had written; a child that escaped the group cannot hold us up."""
+    try:
+        raw, _ = proc.communicate(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return b""
+    return raw or b""

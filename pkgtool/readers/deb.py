@@ -67,8 +67,11 @@ def read_deb(path: str | Path) -> ArtifactInfo:
     try:
         with open(path, "rb") as fh:
             return _read(path, fh)
-    except ArtifactError:
-        raise
+    except ArtifactError as exc:
+        # Errors from deep inside (an inner tar member) still name the package they came from.
+        if str(exc).startswith(f"{path}:"):
+            raise
+        raise ArtifactError(f"{path}: {exc}") from None
     except FileNotFoundError:
         raise ArtifactError(f"{path}: no such file") from None
     except _ERRORS as exc:

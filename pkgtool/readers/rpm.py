@@ -283,13 +283,17 @@ def _decode(store: bytes, typ: int, offset: int, count: int, path: Path, tag: in
 
 
 def _file_paths(header: RpmHeader) -> tuple[str, ...]:
-    old = header.strings(OLDFILENAMES)
-    if old:
-        return old
-    basenames, dirnames, indexes = header.strings(BASENAMES), header.strings(DIRNAMES), header.ints(DIRINDEXES)
-    if len(basenames) != len(indexes) or any(i >= len(dirnames) for i in indexes):
-        raise ArtifactError(f"{header.path}: corrupt RPM package (file name tags disagree)")
-    return tuple(dirnames[i] + b for i, b in zip(indexes, basenames, strict=True))
+    paths = header.strings(OLDFILENAMES)
+    if not paths:
+        basenames, dirnames, indexes = header.strings(BASENAMES), header.strings(DIRNAMES), header.ints(DIRINDEXES)
+        if len(basenames) != len(indexes) or any(i >= len(dirnames) for i in indexes):
+            raise ArtifactError(f"{header.path}: corrupt RPM package (file name tags disagree)")
+        paths = tuple(dirnames[i] + b for i, b in zip(indexes, basenames, strict=True))
+    for name in paths:
+        # A name that is relative or climbs with '..' would leave the package root when installed.
+        if not name.startswith("/") or ".." in name.split("/") or "\0" in name:
+            raise ArtifactError(f"{header.path}: file name {name!r} leaves the package root; refusing this package")
+    return paths
 
 
 def _kind(mode: int) -> EntryKind | None:

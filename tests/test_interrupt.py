@@ -1,0 +1,174 @@
+"""Interrupted runs: SIGINT or SIGKILL at random moments of build, generate and install.
+
+After every interruption each output file is either its previous version or
+its complete new version (never a half artifact); after SIGINT the command
+also cleaned up its temporary siblings, printed one line, and exited 130.
+An interrupted install leaves the root as it was (SIGINT rolls back).
+
+The moments are drawn from a seeded generator (printed on failure) as
+fractions of the command's measured run time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+SEED = int(os.environ.get("PKGTOOL_INTERRUPT_SEED", "20250106"))
+ATTEMPTS = 2  # per command and signal
+
+MAP = """schema = 1
+[package]
+name = "interrupted"
+version = "1.0"
+summary = "Layout used to test interrupted runs"
+description = "Many files, so that each run takes a measurable time."
+license = "MIT"
+maintainer = "Jane Packager <jane@example.org>"
+
+[[tree]]
+src = "data/"
+dst = "/usr/share/interrupted/"
+"""
+
+
+def _project(base: Path, generation: int) -> Path:
+    p = base / f"project-{generation}"
+    (p / "data").mkdir(parents=True)
+    (p / "pkgtool.toml").write_text(MAP)
+    rng = random.Random(generation)
+    for i in range(400):
+        sub = p / "data" / f"d{i % 20}"
+        sub.mkdir(exist_ok=True)
+        (sub / f"f{i}.bin").write_bytes(rng.randbytes(8192))
+    return p
+
+
+def _snapshot(top: Path) -> dict[str, tuple]:
+    out: dict[str, tuple] = {}
+    if not top.exists():
+        return out
+    for dirpath, dirnames, filenames in os.walk(top):
+        for name in dirnames + filenames:
+            p = Path(dirpath) / name
+            st = os.lstat(p)
+            rel = str(p.relative_to(top))
+            if stat.S_ISREG(st.st_mode):
+                out[rel] = ("file", stat.S_IMODE(st.st_mode), hashlib.sha256(p.read_bytes()).hexdigest())
+            elif stat.S_ISLNK(st.st_mode):
+                out[rel] = ("link", os.readlink(p))
+            else:
+                out[rel] = ("dir", stat.S_IMODE(st.st_mode))
+    return out
+
+
+def _is_temp(rel: str) -> bool:
+    return any(".pkgtool-" in part for part in rel.split("/"))
+
+
+def _cmd(action: str, project: Path, dest: Path, distro: str) -> list[str]:
+    base = [sys.executable, "-m", "pkgtool", action, str(project), "-d", distro]
+    return base + (["-r", str(dest)] if action == "install" else ["-o", str(dest)])
+
+
+def _run(cmd: list[str]) -> subprocess.CompletedProcess:
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "1736121600"}
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def _interrupt(cmd: list[str], delay: float, sig: int) -> tuple[int, str]:
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "1736121600"}
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    time.sleep(delay)
+    if proc.poll() is None:
+        proc.send_signal(sig)
+    out, err = proc.communicate(timeout=120)
+    return proc.returncode, out + err
+
+
+CASES = [
+    ("build", "fedora"),
+    ("build", "debian"),
+    ("generate", "fedora"),
+    ("generate", "debian"),
+    ("install", "fedora"),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("action", "distro"), CASES)
+def test_interrupted_run_leaves_old_or_new(action: str, distro: str, tmp_path: Path):
+    old_project, new_project = _project(tmp_path, 1), _project(tmp_path, 2)
+    dest = tmp_path / "dest"
+    _run(_cmd(action, old_project, dest, distro))
+    old = _snapshot(dest)
+    # The complete new result, made elsewhere, for comparison.
+    ref = tmp_path / "reference"
+    shutil.copytree(dest, ref, symlinks=True)
+    start = time.perf_counter()
+    _run(_cmd(action, new_project, ref, distro))
+    runtime = time.perf_counter() - start
+    new = _snapshot(ref)
+    assert old != new
+
+    rng = random.Random(f"{SEED}-{action}-{distro}")
+    for sig in (signal.SIGINT, signal.SIGKILL):
+        for _ in range(ATTEMPTS):
+            delay = rng.uniform(0.25, 1.0) * runtime
+            code, output = _interrupt(_cmd(action, new_project, dest, distro), delay, sig)
+            where = f"seed {SEED}, {sig.name} after {delay:.2f} s of {runtime:.2f} s, exit {code}"
+            now = _snapshot(dest)
+            if code == 0:
+                assert now == new, where  # it finished before the signal
+                # Start the next attempt from the old result again.
+                shutil.rmtree(dest)
+                _run(_cmd(action, old_project, dest, distro))
+                continue
+            if sig == signal.SIGINT:
+                assert code == 130, f"{where}\n{output}"
+                assert "Traceback" not in output, f"{where}\n{output}"
+                assert output.strip().splitlines()[-1] == "pkgtool: interrupted", f"{where}\n{output}"
+                assert [r for r in now if _is_temp(r)] == [], f"{where}: temporary siblings left"
+            else:
+                assert code == -signal.SIGKILL, where
+            if action == "install" and sig == signal.SIGINT:
+                assert now == old, f"{where}: an interrupted install changed the root"
+                continue
+            kept = {rel for rel in now if not _is_temp(rel)}
+            if action != "install" or sig == signal.SIGINT:
+                # Nothing is ever missing: the old set of outputs or the new one (same names here).
+                assert kept == set(old) or kept == set(new), f"{where}: outputs missing {set(new) - kept}"
+            for rel, value in now.items():
+                if _is_temp(rel):
+                    continue  # SIGKILL cannot clean up; a hidden temporary sibling is never the artifact
+                assert value in (old.get(rel), new.get(rel)), f"{where}: {rel} is neither old nor new"
+            if action == "install":
+                # SIGKILL mid-commit: every path is old or new; the next install completes the root.
+                _run(_cmd(action, new_project, dest, distro))
+                assert {k: v for k, v in _snapshot(dest).items() if not _is_temp(k)} == new, where
+                shutil.rmtree(dest)
+                _run(_cmd(action, old_project, dest, distro))
+
+
+def test_sigint_before_any_work_is_one_line_and_130(tmp_path: Path):
+    """Ctrl-C while the command is still starting up: no traceback, exit 130."""
+    project = _project(tmp_path, 1)
+    for delay in (0.05, 0.15, 0.3):
+        code, output = _interrupt(_cmd("build", project, tmp_path / "out", "fedora"), delay, signal.SIGINT)
+        if code == 0:
+            continue
+        assert code == 130, f"after {delay} s: exit {code}\n{output}"
+        assert "Traceback" not in output, output
+        assert output.strip().splitlines()[-1] == "pkgtool: interrupted"
