@@ -128,7 +128,10 @@ def _add_entries(b: rpm_rs.PackageBuilder, resolved: Resolved, src_dir: Path) ->
                 doc=e.doc and not e.license,
                 license=e.license,
             )
-            b.with_file(str(src_dir / (e.source or "")), opts)
+            # rpm-rs stamps content added from memory with source_date; with_file would keep a file's
+            # older mtime, so the package would differ between checkouts. rpm-rs holds the whole
+            # payload in memory at build() either way, so this costs no extra peak memory.
+            b.with_file_contents((src_dir / (e.source or "")).read_bytes(), opts)
 
 
 def build_rpm(resolved: Resolved, out_dir: Path) -> Path:

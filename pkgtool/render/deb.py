@@ -8,8 +8,10 @@ changelog, lintian overrides) so that both backends ship the same package.
 from __future__ import annotations
 
 import datetime as _dt
+import os
 import posixpath
 import re
+import stat
 import tarfile
 import textwrap
 from collections.abc import Iterable
@@ -565,4 +567,19 @@ def generate_deb(resolved: Resolved, out_dir: Path) -> list[Path]:
             (debian / "patches" / name).write_text(
                 patch_as_p1(text, p.strip), encoding="utf-8", errors="surrogateescape"
             )
+        _normalise_tree(tmp, resolved.source_date_epoch)
     return [tree, orig]
+
+
+def _normalise_tree(top: Path, epoch: int) -> None:
+    """Modes and mtimes independent of the umask and the clock: dirs 0755, files 0755 or 0644."""
+    for dirpath, dirnames, filenames in os.walk(top):
+        for name in filenames:
+            path = os.path.join(dirpath, name)
+            st = os.lstat(path)
+            if stat.S_ISREG(st.st_mode):
+                os.chmod(path, 0o755 if st.st_mode & 0o100 else 0o644)
+                os.utime(path, (epoch, epoch))
+        for name in dirnames:
+            os.chmod(os.path.join(dirpath, name), 0o755)
+    os.chmod(top, 0o755)
