@@ -54,7 +54,7 @@ golden: setup
 	PKGTOOL_UPDATE_GOLDEN=1 $(VENV)/bin/pytest -q tests -k golden
 
 bench: setup tools
-	$(PY) bench/run.py
+	$(PY) bench/run.py --profile
 
 clean:
 	rm -rf dist bench/work .pytest_cache .ruff_cache

@@ -33,7 +33,7 @@ def write_source_tarball(resolved: Resolved, dest: Path, top: str, files: Iterab
         for i in range(1, len(parts) + 1):
             dirs.add("/".join(parts[:i]))
     with atomic_file(Path(dest)) as tmp:
-        with open(tmp, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as gz:
+        with open(tmp, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6) as gz:
             with tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
                 tar.addfile(_dir_info(top, epoch))
                 for name in sorted(dirs | set(rels)):

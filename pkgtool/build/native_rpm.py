@@ -9,6 +9,7 @@ from pkgtool.sources.staged_sources, i.e. with the map's patches applied.
 
 from __future__ import annotations
 
+import os
 import platform
 from pathlib import Path
 
@@ -128,10 +129,13 @@ def _add_entries(b: rpm_rs.PackageBuilder, resolved: Resolved, src_dir: Path) ->
                 doc=e.doc and not e.license,
                 license=e.license,
             )
-            # rpm-rs stamps content added from memory with source_date; with_file would keep a file's
-            # older mtime, so the package would differ between checkouts. rpm-rs holds the whole
-            # payload in memory at build() either way, so this costs no extra peak memory.
-            b.with_file_contents((src_dir / (e.source or "")).read_bytes(), opts)
+            src = src_dir / (e.source or "")
+            if os.stat(src).st_mtime < resolved.source_date_epoch:
+                # rpm-rs clamps newer mtimes to source_date but keeps older ones, which would make
+                # the package differ between checkouts; content added from memory gets source_date.
+                b.with_file_contents(src.read_bytes(), opts)
+            else:
+                b.with_file(str(src), opts)  # streamed by rpm-rs; its mtime is clamped to source_date
 
 
 def build_rpm(resolved: Resolved, out_dir: Path) -> Path:
