@@ -72,7 +72,12 @@ def to_sarif(diags: Iterable[Diagnostic], tool_version: str) -> dict:
         if d.location:
             region = {"startLine": d.location.line} if d.location.line else {}
             r["locations"] = [
-                {"physicalLocation": {"artifactLocation": {"uri": d.location.file}, **({"region": region} if region else {})}}
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": d.location.file},
+                        **({"region": region} if region else {}),
+                    }
+                }
             ]
         results.append(r)
     return {
