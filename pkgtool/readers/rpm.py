@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..errors import ArtifactError
 from ..model import ArtifactInfo, ConfigKind, EntryKind, Family, Observed, ResolvedRelation
+from .root import kind_of
 
 LEAD_MAGIC = b"\xed\xab\xee\xdb"
 LEAD_SIZE = 96
@@ -176,7 +177,7 @@ def observed_entries(header: RpmHeader) -> tuple[Observed, ...]:
     out = []
     for i, path in enumerate(paths):
         mode = modes[i] & 0xFFFF
-        kind = _kind(mode)
+        kind = kind_of(mode)
         flag = flags[i] if i < len(flags) else 0
         digest = digests[i] if i < len(digests) and kind is EntryKind.FILE else ""
         out.append(
@@ -294,16 +295,6 @@ def _file_paths(header: RpmHeader) -> tuple[str, ...]:
         if not name.startswith("/") or ".." in name.split("/") or "\0" in name:
             raise ArtifactError(f"{header.path}: file name {name!r} leaves the package root; refusing this package")
     return paths
-
-
-def _kind(mode: int) -> EntryKind | None:
-    if stat.S_ISREG(mode):
-        return EntryKind.FILE
-    if stat.S_ISDIR(mode):
-        return EntryKind.DIR
-    if stat.S_ISLNK(mode):
-        return EntryKind.SYMLINK
-    return None
 
 
 def _config(flag: int) -> ConfigKind:
