@@ -5,7 +5,10 @@ byte is written), stage (every file and link as a temp sibling in its final
 directory, new directories created), commit (rename into place, keeping
 replaced originals aside until the end, then directory modes and owners).
 Any failure, KeyboardInterrupt included, undoes the journal so the root is
-left as it was.  Nothing here follows a symlink inside the root.
+left as it was.  A kill that no handler sees (SIGKILL, a crash) is covered
+by the on-disk journal of install_journal.py: the next install into the
+root rolls the interrupted one back first.  Nothing here follows a symlink
+inside the root.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from pathlib import Path
 
 from .atomic import sigint_held
 from .errors import InstallError, PkgtoolError
+from .install_journal import Journal, Plan, Recovery, journal_name, pending, recover
 from .model import Entry, EntryKind, Resolved
 from .ownership import Accounts, load_accounts
 from .readers.root import CHUNK, file_digest, link_destination, path_parts
@@ -76,6 +80,7 @@ class InstallReport:
     owners_applied: bool
     manifest: str  # path of the manifest inside the root
     actions: tuple[InstallAction, ...]
+    recovered: tuple[Recovery, ...] = ()  # interrupted earlier installs rolled back first
 
     def count(self, action: str) -> int:
         return sum(1 for a in self.actions if a.action == action)
@@ -92,13 +97,15 @@ class InstallReport:
             "dry_run": self.dry_run,
             "owners_applied": self.owners_applied,
             "manifest": self.manifest,
+            "recovered": [r.to_dict() for r in self.recovered],
             "summary": {k: self.count(k) for k in ("create", "replace", "update", "unchanged", "exists")},
             "actions": [a.to_dict() for a in self.actions],
         }
 
     def to_text(self) -> str:
         verb = "would install" if self.dry_run else "installed"
-        lines = [f"{verb} {self.package} {self.version} into {self.root}"]
+        lines = [r.to_text() for r in self.recovered]
+        lines.append(f"{verb} {self.package} {self.version} into {self.root}")
         for a in self.actions:
             if a.action == "exists":
                 continue
@@ -325,6 +332,14 @@ def install(resolved: Resolved, root: Path | str, dry_run: bool = False) -> Inst
     root = Path(os.path.abspath(root))
     if root.exists() and not root.is_dir():
         raise InstallError(f"{root} is not a directory")
+    recovered: list[Recovery] = []
+    if root.is_dir() and pending(root):
+        if dry_run:
+            raise InstallError(
+                f"an earlier install into {root} was interrupted ({', '.join(pending(root))})",
+                hint="run the install without --dry-run: it rolls the interrupted one back first",
+            )
+        recovered = recover(root)
     owners = os.geteuid() == 0
     accounts = load_accounts(root if root.is_dir() else None)
     if owners:
@@ -335,6 +350,8 @@ def install(resolved: Resolved, root: Path | str, dry_run: bool = False) -> Inst
         mpath = manifest_path(resolved.package.name)
         if mpath in nodes:
             raise InstallError(f"{mpath}: the package itself deploys pkgtool's install manifest path")
+        if "/" + journal_name(resolved.package.name) in nodes:
+            raise InstallError(f"/{journal_name(resolved.package.name)}: the package deploys pkgtool's journal path")
         content = _manifest(resolved, nodes, owners)
         nodes[mpath] = _Node(
             mpath,
@@ -372,9 +389,10 @@ def install(resolved: Resolved, root: Path | str, dry_run: bool = False) -> Inst
                 for n in order
                 if n.entry is not None or n.path == mpath or n.action == "create"
             ),
+            recovered=tuple(recovered),
         )
         if not dry_run:
-            _apply(root, order, accounts, owners, resolved.source_date_epoch)
+            _apply(root, order, accounts, owners, resolved.source_date_epoch, resolved.package.name)
     return report
 
 
@@ -403,8 +421,10 @@ def _plan(root: Path, order: list[_Node], accounts: Accounts, owners: bool) -> N
             absent.add(node.parts)
 
 
-def _apply(root: Path, order: list[_Node], accounts: Accounts, owners: bool, epoch: int) -> None:
-    journal: list[tuple] = []
+def _apply(root: Path, order: list[_Node], accounts: Accounts, owners: bool, epoch: int, package: str) -> None:
+    journal: list[tuple] = []  # what was done, for the in-process rollback
+    plan = Plan(package)  # what will be done, on disk, for recovery after a kill
+    disk: Journal | None = None
     fds: _DirFds | None = None
     times = (epoch * 10**9, epoch * 10**9)
     try:
@@ -413,17 +433,22 @@ def _apply(root: Path, order: list[_Node], accounts: Accounts, owners: bool, epo
             for p in reversed(missing):
                 os.mkdir(p, 0o700)
                 journal.append(("mkroot", p))
+                plan.mkroot.append(str(p))
             os.chmod(root, 0o755)
         fds = _DirFds(root)
+        names = _staging_names(order)
+        unlocked = {} if owners else _to_unlock(fds, order)  # existing dirs opened for writing -> their mode
+        _fill_plan(plan, fds, order, names, unlocked)
+        disk = Journal.begin(fds.root_fd, plan)
+        for parts, (mode, uid, gid) in unlocked.items():
+            journal.append(("attrs", parts, mode, uid, gid))
+            os.fchmod(fds.get(parts), mode | 0o700)
         staged: list[tuple[_Node, str]] = []
-        unlocked: dict[tuple[str, ...], int] = {}  # existing dirs opened for writing -> their mode
         # Stage: new directories, and every new or changed file and link as a temp sibling.
         for node in order:
             if node.action not in ("create", "replace"):
                 continue
             pfd, name = fds.get(node.parts[:-1]), node.parts[-1]
-            if not owners:
-                _unlock(fds, node.parts[:-1], journal, unlocked)
             if node.kind is EntryKind.DIR:
                 os.mkdir(name, 0o700, dir_fd=pfd)
                 journal.append(("mkdir", node.parts[:-1], name))
@@ -433,7 +458,7 @@ def _apply(root: Path, order: list[_Node], accounts: Accounts, owners: bool, epo
                 finally:
                     os.close(fd)
             elif node.kind is EntryKind.SYMLINK:
-                tmp = _tmp_name(name, "new")
+                tmp = names[node.parts][0]
                 # Journal first, act second: an interrupt between the two must not leave an unrecorded file.
                 journal.append(("tmp", node.parts[:-1], tmp))
                 os.symlink(node.link or "", tmp, dir_fd=pfd)
@@ -442,7 +467,7 @@ def _apply(root: Path, order: list[_Node], accounts: Accounts, owners: bool, epo
                 os.utime(tmp, ns=times, dir_fd=pfd, follow_symlinks=False)
                 staged.append((node, tmp))
             else:
-                tmp = _tmp_name(name, "new")
+                tmp = names[node.parts][0]
                 journal.append(("tmp", node.parts[:-1], tmp))
                 fd = os.open(tmp, _NEW_FILE_FLAGS, 0o600, dir_fd=pfd)
                 try:
@@ -458,10 +483,12 @@ def _apply(root: Path, order: list[_Node], accounts: Accounts, owners: bool, epo
                     os.close(fd)
                 staged.append((node, tmp))
         # Commit: originals aside, new ones in.
+        disk.mark("commit")
         for node, tmp in staged:
             pfd, name = fds.get(node.parts[:-1]), node.parts[-1]
             if node.action == "replace":
-                old = _tmp_name(name, "old")
+                old = names[node.parts][1]
+                assert old is not None
                 journal.append(("backup", node.parts[:-1], name, old))
                 os.rename(name, old, src_dir_fd=pfd, dst_dir_fd=pfd)
             journal.append(("placed", node.parts[:-1], name))
@@ -479,13 +506,22 @@ def _apply(root: Path, order: list[_Node], accounts: Accounts, owners: bool, epo
             if node.action == "create":
                 os.utime(fd, ns=times)
         finals = {n.parts for n in order if n.kind is EntryKind.DIR and n.action in ("create", "update")}
-        for parts, old_mode in unlocked.items():
+        for parts, (old_mode, _uid, _gid) in unlocked.items():
             if parts not in finals:
                 os.fchmod(fds.get(parts), old_mode)
+        disk.mark("done")
     except BaseException as exc:
-        _rollback(root, journal, fds)
-        if fds is not None:
-            fds.close()
+        with sigint_held():
+            _rollback(root, journal, fds)
+            if disk is not None:
+                disk.finish()
+                # The journal sat in a root made by this run, which the rollback could not remove yet.
+                for rec in reversed(journal):
+                    if rec[0] == "mkroot":
+                        with contextlib.suppress(OSError):
+                            os.rmdir(rec[1])
+            if fds is not None:
+                fds.close()
         if isinstance(exc, PkgtoolError):
             raise
         if isinstance(exc, OSError):
@@ -500,20 +536,42 @@ def _apply(root: Path, order: list[_Node], accounts: Accounts, owners: bool, epo
             if rec[0] == "backup":
                 with contextlib.suppress(OSError):
                     os.unlink(rec[3], dir_fd=fds.get(rec[1]))
+        disk.finish()
         fds.close()
 
 
-def _unlock(fds: _DirFds, parts: tuple[str, ...], journal: list[tuple], unlocked: dict) -> None:
-    """Without root, make an existing read-only directory of ours writable until the commit is done."""
-    if parts in unlocked:
-        return
-    fd = fds.get(parts)
-    st = os.fstat(fd)
-    if st.st_uid != os.geteuid() or st.st_mode & 0o300 == 0o300:
-        return
-    journal.append(("attrs", parts, stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid))
-    unlocked[parts] = stat.S_IMODE(st.st_mode)
-    os.fchmod(fd, stat.S_IMODE(st.st_mode) | 0o700)
+def _staging_names(order: list[_Node]) -> dict[tuple[str, ...], tuple[str, str | None]]:
+    """Temp sibling and backup names of every file and link to place, fixed before anything is written."""
+    names: dict[tuple[str, ...], tuple[str, str | None]] = {}
+    for node in order:
+        if node.kind is not EntryKind.DIR and node.action in ("create", "replace"):
+            name = node.parts[-1]
+            names[node.parts] = (_tmp_name(name, "new"), _tmp_name(name, "old") if node.action == "replace" else None)
+    return names
+
+
+def _to_unlock(fds: _DirFds, order: list[_Node]) -> dict[tuple[str, ...], tuple[int, int, int]]:
+    """Without root: existing read-only directories of ours that must be writable until the commit is done."""
+    created = {n.parts for n in order if n.kind is EntryKind.DIR and n.action == "create"}
+    out: dict[tuple[str, ...], tuple[int, int, int]] = {}
+    for node in order:
+        parts = node.parts[:-1]
+        if node.action not in ("create", "replace") or parts in created or parts in out:
+            continue
+        st = os.fstat(fds.get(parts))
+        if st.st_uid == os.geteuid() and st.st_mode & 0o300 != 0o300:
+            out[parts] = (stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid)
+    return out
+
+
+def _fill_plan(plan: Plan, fds: _DirFds, order: list[_Node], names: dict, unlocked: dict) -> None:
+    plan.dirs = [n.parts for n in order if n.kind is EntryKind.DIR and n.action == "create"]
+    plan.unlock = [(parts, *attrs) for parts, attrs in unlocked.items()]
+    for node in order:
+        if node.kind is EntryKind.DIR and node.action == "update":
+            st = os.fstat(fds.get(node.parts))
+            plan.attrs.append((node.parts, stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid))
+    plan.moves = [(parts[:-1], parts[-1], tmp, old) for parts, (tmp, old) in names.items()]
 
 
 def _place(tmp: str, name: str, pfd: int) -> None:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -99,6 +97,10 @@ def run_all(
         result = run_one(job, distros[0])
         say(_line(result, 1, 1))
         return [result]
+    # The pool is imported only here: a one-distro run should not pay for it at start-up.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
     workers = max(1, min(jobs or os.cpu_count() or 1, len(distros)))
     # fork shares the already-imported modules with the workers: start-up is then almost free.
     ctx = multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None

@@ -3,7 +3,8 @@
 After every interruption each output file is either its previous version or
 its complete new version (never a half artifact); after SIGINT the command
 also cleaned up its temporary siblings, printed one line, and exited 130.
-An interrupted install leaves the root as it was (SIGINT rolls back).
+An interrupted install leaves the root as it was (SIGINT rolls back; after SIGKILL, the
+journal it leaves rolls it back on the next run).
 
 The moments are drawn from a seeded generator (printed on failure) as
 fractions of the command's measured run time.
@@ -23,6 +24,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from pkgtool.install_journal import recover
 
 SEED = int(os.environ.get("PKGTOOL_INTERRUPT_SEED", "20250106"))
 ATTEMPTS = 2  # per command and signal
@@ -157,7 +160,11 @@ def test_interrupted_run_leaves_old_or_new(action: str, distro: str, tmp_path: P
                     continue  # SIGKILL cannot clean up; a hidden temporary sibling is never the artifact
                 assert value in (old.get(rel), new.get(rel)), f"{where}: {rel} is neither old nor new"
             if action == "install":
-                # SIGKILL mid-commit: every path is old or new; the next install completes the root.
+                # SIGKILL: the journal left behind rolls the root back to exactly the old one (or,
+                # when the commit had completed, finishes it: exactly the new one), temp files included.
+                recover(dest)
+                after = _snapshot(dest)
+                assert after in (old, new), f"{where}: recovery left neither the old nor the new root"
                 _run(_cmd(action, new_project, dest, distro))
                 assert {k: v for k, v in _snapshot(dest).items() if not _is_temp(k)} == new, where
                 shutil.rmtree(dest)

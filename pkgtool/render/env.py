@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 import shlex
 from functools import cache
-
-import jinja2
+from typing import TYPE_CHECKING
 
 from ..data import data_dir
+
+if TYPE_CHECKING:
+    import jinja2
 
 
 def rpm_escape(value: object) -> str:
@@ -45,6 +47,9 @@ def one_line(value: object) -> str:
 
 @cache
 def environment() -> jinja2.Environment:
+    # Imported here: the native builders use this module's filters but never a template.
+    import jinja2
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(data_dir("templates"))),
         undefined=jinja2.StrictUndefined,

@@ -1,0 +1,224 @@
+"""The on-disk install journal: a process killed at any step of an install is rolled back (or finished).
+
+Each case runs `install` in a child process that SIGKILLs itself at the N-th call of one
+step (copying a staged file, placing a file, removing a backup), then recovers the root
+in this process and asserts it equals the old root exactly, or the new one when the
+commit had completed.  N walks every call, so every kill point of a small install is tried.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import signal
+import stat
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from pkgtool.errors import InstallError
+from pkgtool.install import install
+from pkgtool.install_journal import PREFIX, pending, recover
+from pkgtool.resolve import resolve_dir
+
+EPOCH = 1736121600
+MAP = """\
+schema = 1
+[package]
+name = "journalled"
+version = "{version}"
+summary = "Interrupted installs"
+description = "Interrupted installs."
+license = "MIT"
+maintainer = "A <a@example.org>"
+arch = "noarch"
+
+[[tree]]
+src = "data/"
+dst = "/usr/share/journalled/"
+
+[[dir]]
+path = "/usr/share/journalled/locked"
+mode = "0555"
+
+[[file]]
+src = "tool"
+dst = "/usr/libexec/journalled/tool"
+mode = "0755"
+
+[[symlink]]
+path = "/usr/bin/journalled"
+target = "/usr/libexec/journalled/tool"
+"""
+
+
+def _project(base: Path, generation: int) -> Path:
+    p = base / f"project-{generation}"
+    (p / "data" / "sub").mkdir(parents=True)
+    (p / "pkgtool.toml").write_text(MAP.format(version=f"1.{generation}"))
+    (p / "tool").write_text(f"#!/bin/sh\necho {generation}\n")
+    for i in range(6):
+        # Half the files change between generations, half stay the same; generation 2 adds one.
+        text = f"file {i} generation {generation if i % 2 else 1}\n"
+        (p / "data" / ("sub" if i % 3 == 0 else ".") / f"f{i}.txt").write_text(text)
+    if generation == 2:
+        (p / "data" / "sub" / "added.txt").write_text("new in 2\n")
+    return p
+
+
+def _snapshot(top: Path) -> dict[str, tuple]:
+    out: dict[str, tuple] = {}
+    for dirpath, dirnames, filenames in os.walk(top):
+        for name in dirnames + filenames:
+            p = Path(dirpath) / name
+            st = os.lstat(p)
+            rel = str(p.relative_to(top))
+            if stat.S_ISREG(st.st_mode):
+                out[rel] = ("file", stat.S_IMODE(st.st_mode), hashlib.sha256(p.read_bytes()).hexdigest())
+            elif stat.S_ISLNK(st.st_mode):
+                out[rel] = ("link", os.readlink(p))
+            else:
+                out[rel] = ("dir", stat.S_IMODE(st.st_mode))
+    return out
+
+
+CHILD = textwrap.dedent(
+    """
+    import os, signal, sys
+    from pkgtool import install as mod
+    from pkgtool import install_journal as journal
+    from pkgtool.resolve import resolve_dir
+
+    project, root, where, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    owner = journal.Journal if where == "finish" else mod
+    name = "finish" if where == "finish" else where
+    real = getattr(owner, name)
+    calls = [0]
+
+    def killer(*args, **kwargs):
+        calls[0] += 1
+        if calls[0] == n:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real(*args, **kwargs)
+
+    setattr(owner, name, killer)
+    mod.install(resolve_dir(project, "fedora", int(os.environ["SOURCE_DATE_EPOCH"])), root)
+    print("finished", calls[0])
+    """
+)
+
+
+def _killed_install(project: Path, root: Path, where: str, n: int) -> subprocess.CompletedProcess:
+    env = {**os.environ, "SOURCE_DATE_EPOCH": str(EPOCH)}
+    return subprocess.run(
+        [sys.executable, "-c", CHILD, str(project), str(root), where, str(n)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+
+
+@pytest.fixture
+def roots(tmp_path: Path):
+    old_p, new_p = _project(tmp_path, 1), _project(tmp_path, 2)
+    ref_old, ref_new = tmp_path / "ref-old", tmp_path / "ref-new"
+    install(resolve_dir(old_p, "fedora", EPOCH), ref_old)
+    install(resolve_dir(old_p, "fedora", EPOCH), ref_new)
+    install(resolve_dir(new_p, "fedora", EPOCH), ref_new)
+    old, new = _snapshot(ref_old), _snapshot(ref_new)
+    assert old != new
+    return old_p, new_p, old, new
+
+
+# (step wrapped, state the journal is in when it kills, what recovery must give)
+STEPS = [("_copy_into", "old"), ("_place", "old"), ("finish", "new")]
+
+
+@pytest.mark.parametrize(("where", "expect"), STEPS)
+def test_kill_at_every_call_of_a_step_recovers_old_or_new(tmp_path: Path, roots, where: str, expect: str):
+    old_p, new_p, old, new = roots
+    kills = 0
+    for n in range(1, 40):
+        root = tmp_path / f"root-{where}-{n}"
+        install(resolve_dir(old_p, "fedora", EPOCH), root)
+        proc = _killed_install(new_p, root, where, n)
+        if proc.returncode == 0:
+            assert proc.stdout.startswith("finished"), proc.stderr
+            assert _snapshot(root) == new
+            break  # n went past the last call of this step
+        assert proc.returncode == -signal.SIGKILL, proc.stderr
+        kills += 1
+        assert pending(root) == ["journalled"], f"kill {n} at {where}: no journal left"
+        done = recover(root)
+        assert [r.package for r in done] == ["journalled"]
+        assert _snapshot(root) == (old if expect == "old" else new), f"kill {n} at {where}"
+        assert pending(root) == []
+        # Recovery is idempotent, and the next install completes the new root.
+        assert recover(root) == []
+        install(resolve_dir(new_p, "fedora", EPOCH), root)
+        assert _snapshot(root) == new
+    # Five files and a link change (plus the manifest): every one of those calls was a kill point.
+    assert kills >= (1 if where == "finish" else 5), f"{where}: only {kills} kill points reached"
+
+
+def test_next_install_recovers_first_and_says_so(tmp_path: Path, roots):
+    old_p, new_p, old, new = roots
+    root = tmp_path / "root"
+    install(resolve_dir(old_p, "fedora", EPOCH), root)
+    assert _killed_install(new_p, root, "_place", 3).returncode == -signal.SIGKILL
+    with pytest.raises(InstallError, match="interrupted"):
+        install(resolve_dir(new_p, "fedora", EPOCH), root, dry_run=True)
+    report = install(resolve_dir(new_p, "fedora", EPOCH), root)
+    assert [(r.package, r.state, r.outcome) for r in report.recovered] == [("journalled", "commit", "rolled back")]
+    assert report.to_text().splitlines()[0].startswith("recovered an interrupted install of journalled")
+    assert report.to_dict()["recovered"] == [{"package": "journalled", "state": "commit", "outcome": "rolled back"}]
+    assert _snapshot(root) == new
+
+
+def test_a_root_made_by_the_killed_install_is_removed(tmp_path: Path, roots):
+    _old_p, new_p, _old, _new = roots
+    root = tmp_path / "fresh" / "root"
+    assert _killed_install(new_p, root, "_place", 2).returncode == -signal.SIGKILL
+    recover(root)
+    assert not (tmp_path / "fresh").exists()
+
+
+def test_a_journal_held_by_a_running_install_is_not_touched(tmp_path: Path):
+    root = tmp_path / "root"
+    root.mkdir()
+    path = root / f"{PREFIX}busy"
+    path.write_bytes(b"pkgtool-install-journal 1 state=commit  \n{}")
+    with open(path, "rb") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        with pytest.raises(InstallError, match="another pkgtool install"):
+            recover(root)
+    assert path.exists()
+
+
+def test_a_damaged_journal_is_a_clear_error(tmp_path: Path):
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / f"{PREFIX}demo").write_bytes(b"not a journal")
+    with pytest.raises(InstallError, match="not a pkgtool install journal"):
+        recover(root)
+    (root / f"{PREFIX}demo").write_bytes(b'pkgtool-install-journal 1 state=commit  \n{"package": "demo", "mkroot": [')
+    with pytest.raises(InstallError, match="damaged journal"):
+        recover(root)
+    # A journal whose paths climb out of the root is damaged, not obeyed.
+    body = b'{"package":"demo","mkroot":[],"dirs":[],"unlock":[],"attrs":[],"moves":[[[".."],"x","y",null]]}'
+    (root / f"{PREFIX}demo").write_bytes(b"pkgtool-install-journal 1 state=commit  \n" + body)
+    with pytest.raises(InstallError, match="damaged journal"):
+        recover(root)
+
+
+def test_killed_while_writing_the_plan_changed_nothing(tmp_path: Path):
+    root = tmp_path / "root"
+    (root / "keep").mkdir(parents=True)
+    (root / f"{PREFIX}demo").write_bytes(b'pkgtool-install-journal 1 state=writing \n{"package": "de')
+    assert [r.outcome for r in recover(root)] == ["nothing to undo"]
+    assert sorted(os.listdir(root)) == ["keep"]
