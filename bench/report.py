@@ -47,6 +47,7 @@ TARGETS: tuple[Target, ...] = (
     Target("W2", "`lint`", "pkgtool-lint", 1.0),
     Target("W1", "peak memory, native .rpm build", "pkgtool-build-rpm", 150, metric="rss"),
     Target("W1", "peak memory, native .deb build", "pkgtool-build-deb", 150, metric="rss"),
+    Target("W4", "`build --distro all` / five builds in a row", "pkgtool-build-all", 0.65, den="pkgtool-build-each"),
 )
 
 # Each workload's tables show ratios to this case, the fastest real archiver.

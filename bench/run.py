@@ -316,6 +316,33 @@ def hook_cases(wdir: Path, run: Path, pk: str, env: dict[str, str], args) -> lis
     ]
 
 
+def distro_all_cases(wdir: Path, run: Path, pk: str, env: dict[str, str], args) -> list[Case]:
+    """`build --distro all` (a process pool) against the same five builds run one after another."""
+    out = run / "out"
+    each = " && ".join(
+        f"{shlex.quote(pk)} build {shlex.quote(str(wdir))} --distro {d} --out {shlex.quote(str(out / d))} >/dev/null"
+        for d in workloads.ALL_DISTROS
+    )
+    return [
+        Case(
+            "pkgtool-build-each",
+            "pkgtool build, the five distros one after another",
+            each,
+            runs=args.runs,
+            setup=_fresh(out),
+            env=env,
+        ),
+        Case(
+            "pkgtool-build-all",
+            "pkgtool build --distro all (process pool)",
+            [pk, "build", str(wdir), "--distro", "all", "--out", str(out)],
+            runs=args.runs,
+            setup=_fresh(out),
+            env=env,
+        ),
+    ]
+
+
 # ---------------------------------------------------------------- profiles
 
 
@@ -379,7 +406,7 @@ def _notes(out: Path) -> str:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--workloads", default="W3,W2,W1", help="comma list of W1, W2, W3 (default: all)")
+    ap.add_argument("--workloads", default="W4,W3,W2,W1", help="comma list of W1, W2, W3, W4 (default: all)")
     ap.add_argument("--runs", type=int, default=5, help="timed runs of each fast case (default 5)")
     ap.add_argument("--slow-runs", type=int, default=1, help="timed runs of rpmbuild / dpkg-buildpackage")
     ap.add_argument("--scale", type=float, default=1.0, help="file counts times this (tests use a tiny scale)")
@@ -406,6 +433,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"unknown workload {w!r}; known: {', '.join(workloads.NAMES)}", file=sys.stderr)
             return 2
     pk = args.pkgtool or _pkgtool()
+    # A pip-installed pkgtool has its bytecode compiled at install time; a checkout run with
+    # PYTHONDONTWRITEBYTECODE would compile every module on every run instead.  Measure the former.
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "pkgtool")], check=False)
     env = {"SOURCE_DATE_EPOCH": EPOCH, "LC_ALL": "C.UTF-8"}
     work = args.work.resolve()
     results: dict[str, dict[str, Stats]] = {}
@@ -426,6 +456,9 @@ def main(argv: list[str] | None = None) -> int:
 
         if w == "W3":
             results[w] = measure(hook_cases(wdir, run, pk, env, args), logs, progress)
+            continue
+        if w == "W4":
+            results[w] = measure(distro_all_cases(wdir, run, pk, env, args), logs, progress)
             continue
         stats = measure(tree_cases(w, wdir, run, pk, env, args, progress), logs, progress)
         if w == "W2":

@@ -73,12 +73,24 @@ class TreeWorkload:
 W1 = TreeWorkload("W1", 5000, 50, 8_000, 72_000, "5,000 text-like files, about 200 MB, in 50 directories")
 W2 = TreeWorkload("W2", 20000, 100, 4096, 4096, "20,000 files of 4 KB in 100 directories")
 W3_DESCRIPTION = "a three-file hook package (start-up dominated)"
-NAMES = ("W1", "W2", "W3")
-PACKAGE_NAMES = {"W1": "benchpkg", "W2": "benchpkg", "W3": "bench-hook"}
+W4_DESCRIPTION = "the shipped ConVirt example, built for all five distros"
+NAMES = ("W1", "W2", "W3", "W4")
+PACKAGE_NAMES = {"W1": "benchpkg", "W2": "benchpkg", "W3": "bench-hook", "W4": "convirt"}
+ALL_DISTROS = ("fedora", "el9", "opensuse-leap", "debian", "ubuntu")  # the shipped profiles, as `--distro all`
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "convirt"
 
 
 def describe(name: str) -> str:
-    return W3_DESCRIPTION if name == "W3" else {"W1": W1, "W2": W2}[name].description
+    if name in ("W3", "W4"):
+        return W3_DESCRIPTION if name == "W3" else W4_DESCRIPTION
+    return {"W1": W1, "W2": W2}[name].description
+
+
+def copy_example(dest: Path) -> dict[str, int]:
+    """W4: a copy of examples/convirt (with its own profiles only: `--distro all` means the shipped five)."""
+    shutil.copytree(EXAMPLE, dest, dirs_exist_ok=True)
+    files = [p for p in dest.rglob("*") if p.is_file()]
+    return {"files": len(files), "bytes": sum(p.stat().st_size for p in files)}
 
 
 class TextSource:
@@ -231,7 +243,14 @@ mode = "0644"
 
 def _params(name: str, scale: float, seed: int) -> dict[str, object]:
     params: dict[str, object] = {"name": name, "seed": seed, "generator": GENERATOR_VERSION}
-    if name != "W3":
+    if name == "W4":
+        # The example's content is part of the key, so an edited example is copied again.
+        digest = hashlib.sha256()
+        for p in sorted(EXAMPLE.rglob("*")):
+            if p.is_file():
+                digest.update(str(p.relative_to(EXAMPLE)).encode() + b"\0" + p.read_bytes())
+        params["example"] = digest.hexdigest()
+    elif name != "W3":
         params["spec"] = asdict({"W1": W1, "W2": W2}[name].scaled(scale))
     return params
 
@@ -249,7 +268,12 @@ def ensure(name: str, work_dir: Path, scale: float = 1.0, seed: int = SEED) -> P
     tmp = dest.with_name(dest.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    stats = generate_hook(tmp) if name == "W3" else generate_tree({"W1": W1, "W2": W2}[name].scaled(scale), tmp, seed)
+    if name == "W4":
+        stats = copy_example(tmp)
+    elif name == "W3":
+        stats = generate_hook(tmp)
+    else:
+        stats = generate_tree({"W1": W1, "W2": W2}[name].scaled(scale), tmp, seed)
     (tmp / STAMP).write_text(json.dumps({**params, **stats}, sort_keys=True) + "\n")
     shutil.rmtree(dest, ignore_errors=True)
     os.replace(tmp, dest)
