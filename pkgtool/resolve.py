@@ -23,7 +23,7 @@ from pathlib import Path
 from .diagnostics import Diagnostic, Severity
 from .errors import ResolveError
 from .globs import PathSet, compile_glob
-from .kinds import host_dirs
+from .kinds import host_dirs, kind_info
 from .model import (
     RELATION_KINDS,
     ConfigKind,
@@ -572,7 +572,13 @@ class _Resolver:
 
     def relations(self) -> dict[str, tuple[ResolvedRelation, ...]]:
         kinds = list(RELATION_KINDS) + sorted(k for k in self.layout.relations if k not in RELATION_KINDS)
-        return {k: map_relations(self.layout.relations.get(k, ()), self.profile.names) for k in kinds}
+        rels = {k: tuple(self.layout.relations.get(k, ())) for k in kinds}
+        host = kind_info(self.layout.package.kind).host_package
+        if host:
+            # A plugin is useless without its host (a VDSM hook without vdsm): require it unless the map
+            # already does, versioned or not (map_relations drops the bare duplicate).
+            rels["requires"] = (*rels.get("requires", ()), Relation(host))
+        return {k: map_relations(rels[k], self.profile.names) for k in kinds}
 
     def scripts(self) -> dict[str, str]:
         out: dict[str, str] = {}

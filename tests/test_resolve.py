@@ -571,3 +571,23 @@ def test_ten_thousand_files_resolve_fast(tmp_path):
     assert len(r.files) == 10_000
     assert sum(1 for e in r.files if e.mode == 0o600) == 1000
     assert elapsed < 3.0, f"resolve of 10,000 files took {elapsed:.2f}s"
+
+
+def test_a_plugin_kind_requires_its_host_unless_the_map_does(tmp_path):
+    put(tmp_path, "hook", "#!/bin/sh\n", 0o755)
+    files = (FileSpec("hook", "/usr/libexec/vdsm/hooks/before_vm_start/50_demo", mode="0755"),)
+
+    def requires(kind: str, rels: dict) -> list[tuple[str, str, str]]:
+        resolved = resolve(layout(tmp_path, kind=kind, files=files, relations=rels), FEDORA)
+        return [(r.name, r.op, r.version) for r in resolved.relations["requires"]]
+
+    assert requires("vdsm-hook", {}) == [("vdsm", "", "")]
+    # A versioned requirement in the map wins over the bare one the kind adds.
+    assert requires("vdsm-hook", {"requires": (Relation("vdsm", ">=", "4.50"),)}) == [("vdsm", ">=", "4.50")]
+    # The host's logical name goes through the profile's name map like any other (libvirt-daemon on Fedora).
+    assert FEDORA.names["libvirt"] == "libvirt-daemon"
+    assert requires("libvirt-hook", {"requires": (Relation("python3"),)}) == [
+        ("libvirt-daemon", "", ""),
+        ("python3", "", ""),
+    ]
+    assert requires("app", {}) == []
