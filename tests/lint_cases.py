@@ -403,3 +403,62 @@ CASES += (
         kind="otopi-plugin",
     ),
 )
+
+_NODE_HOOKS = "{libexecdir}/ovirt-node/hooks"
+# The plugin file every node-plugin ships, so that each case below triggers only its own rule.
+_NODE_PLUGIN_FILE = '[[file]]\nsrc = "pf"\ndst = "{sysconfdir}/ovirt-plugins.d/tpkg"\nconfig = true\n\n'
+_NODE_PF = {"pf": ("Name: tpkg\nVersion: 1.0\n", 0o644)}
+
+CASES += (
+    # ---- node-plugin
+    Case(
+        "node-hook-point",
+        "error",
+        _NODE_PLUGIN_FILE + f'[[file]]\nsrc = "h"\ndst = "{_NODE_HOOKS}/on_boot/50-t"\nmode = "0755"\n',
+        {"h": (SH, 0o755), **_NODE_PF},
+        "/usr/libexec/ovirt-node/hooks/on_boot/50-t",
+        "file[1].dst",
+        "on_boot/50-t",
+        kind="node-plugin",
+    ),
+    Case(
+        "node-hook-not-executable",
+        "error",
+        _NODE_PLUGIN_FILE + f'[[file]]\nsrc = "h"\ndst = "{_NODE_HOOKS}/on-boot/50-t"\nmode = "0644"\n',
+        {"h": (SH, 0o755), **_NODE_PF},
+        "/usr/libexec/ovirt-node/hooks/on-boot/50-t",
+        "file[1].mode",
+        'mode = "0644"',
+        kind="node-plugin",
+    ),
+    Case(
+        "node-hook-name",
+        "warning",
+        _NODE_PLUGIN_FILE + f'[[file]]\nsrc = "h"\ndst = "{_NODE_HOOKS}/pre-upgrade/save.sh"\nmode = "0755"\n',
+        {"h": (SH, 0o755), **_NODE_PF},
+        "/usr/libexec/ovirt-node/hooks/pre-upgrade/save.sh",
+        "file[1].dst",
+        "save.sh",
+        kind="node-plugin",
+    ),
+    Case(
+        "node-plugin-file",
+        "warning",
+        _NODE_PLUGIN_FILE,
+        {"pf": ("Name: tpkg\nVersion: 0.9\n", 0o644)},
+        "/etc/ovirt-plugins.d/tpkg",
+        "file[0].src",
+        'src = "pf"',
+        kind="node-plugin",
+    ),
+    Case(
+        "node-firewall-format",
+        "error",
+        _NODE_PLUGIN_FILE + '[[file]]\nsrc = "fw"\ndst = "{sysconfdir}/ovirt-plugins.d/tpkg.firewall"\nconfig = true\n',
+        {"fw": ("5900,tcp\n5901-5910,tcp\n", 0o644), **_NODE_PF},
+        "/etc/ovirt-plugins.d/tpkg.firewall",
+        "file[1].src",
+        'src = "fw"',
+        kind="node-plugin",
+    ),
+)

@@ -174,10 +174,18 @@ def test_interrupted_run_leaves_old_or_new(action: str, distro: str, tmp_path: P
 def test_sigint_before_any_work_is_one_line_and_130(tmp_path: Path):
     """Ctrl-C while the command is still starting up: no traceback, exit 130."""
     project = _project(tmp_path, 1)
-    for delay in (0.05, 0.15, 0.3):
+    checked = 0
+    for delay in (0.05, 0.15, 0.3, 0.5):
         code, output = _interrupt(_cmd("build", project, tmp_path / "out", "fedora"), delay, signal.SIGINT)
         if code == 0:
+            continue
+        early = code == -signal.SIGINT and not output.strip()  # before the interpreter set any handler
+        if early or (code != 130 and "Traceback" in output and f"{os.sep}pkgtool{os.sep}" not in output):
+            # On a loaded machine the signal can land inside Python's own start-up (site, runpy),
+            # before the first line of pkgtool runs; no program can answer that one.
             continue
         assert code == 130, f"after {delay} s: exit {code}\n{output}"
         assert "Traceback" not in output, output
         assert output.strip().splitlines()[-1] == "pkgtool: interrupted"
+        checked += 1
+    assert checked, "no interruption landed inside pkgtool: the delays are too short or too long for this machine"

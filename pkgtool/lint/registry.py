@@ -11,13 +11,13 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from ..errors import UsageError
-from . import config, devstack, libvirt, metadata, modes, otopi, paths, stages, symlinks, vdsm
+from . import config, devstack, libvirt, metadata, modes, node, otopi, paths, stages, symlinks, vdsm
 from .context import KindPolicy
 from .rule import STAGE_FAMILIES, Check, Rule
 
 # Order of the families in the docs and in `explain --list`.
-_RULE_MODULES = (modes, config, paths, symlinks, metadata, vdsm, libvirt, devstack, otopi)
-_KIND_MODULES = {m.KIND: m for m in (vdsm, libvirt, devstack, otopi)}
+_RULE_MODULES = (modes, config, paths, symlinks, metadata, vdsm, libvirt, devstack, otopi, node)
+_KIND_MODULES = {m.KIND: m for m in (vdsm, libvirt, devstack, otopi, node)}
 
 
 def _build() -> dict[str, Rule]:
