@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
+import os
 import string
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from .errors import PkgtoolError, UsageError
 from .model import RELATION_KINDS, ArtifactInfo, ConfigKind, Entry, EntryKind, Family, Observed, Resolved
-from .readers.root import file_digest, link_destination, read_root
+from .readers.root import file_digest, link_destination
 
 PROBLEMS: tuple[str, ...] = (
     "missing",
@@ -32,6 +33,8 @@ PROBLEMS: tuple[str, ...] = (
     "relation",
     "metadata",
 )
+
+ROOT_DIGEST = "sha256"  # what a content difference in a root is reported with
 
 
 # Relations a format adds by itself; never reported as unexpected (expected ones are always checked).
@@ -244,6 +247,7 @@ def compare(
     scripts: Mapping[str, str] | None = None,
     recorded_owners: Mapping[str, tuple[str, str]] | None = None,
     notes: Iterable[str] = (),
+    content_diffs: Mapping[str, tuple[str, str]] | None = None,
 ) -> VerifyReport:
     """Check every entry against what was observed.
 
@@ -254,6 +258,8 @@ def compare(
     entries and the profile's ``format_files`` are not extras.
     ``recorded_owners`` (path -> (owner, group)) replaces the on-disk owners,
     for a root installed without root privileges.
+    ``content_diffs`` (path -> (expected, actual) sha256), when given, replaces
+    the digest comparison: the content was already compared (a root).
     """
     seen = {_norm_path(o.path): o for o in observed}
     scripts = scripts or {}
@@ -282,7 +288,7 @@ def compare(
             if obs.kind is not entry.kind:
                 mismatches.append(_type_mismatch(entry, obs))
                 continue
-            m = _check_one(entry, obs, digests, artifact_format, scripts, recorded_owners, auto_conf)
+            m = _check_one(entry, obs, digests, artifact_format, scripts, recorded_owners, auto_conf, content_diffs)
             if m is not None:
                 mismatches.append(m)
     finally:
@@ -307,6 +313,7 @@ def _check_one(
     scripts: Mapping[str, str],
     recorded_owners: Mapping[str, tuple[str, str]] | None,
     auto_conf: tuple[str, ...],
+    content_diffs: Mapping[str, tuple[str, str]] | None = None,
 ) -> Mismatch | None:
     problems: list[str] = []
     exp: dict[str, object] = {}
@@ -326,7 +333,10 @@ def _check_one(
         bad("owner", entry.owner, owner)
     if group != entry.group and not (deb_override and group == "root"):
         bad("group", entry.group, group)
-    if entry.kind is EntryKind.FILE and obs.digest:
+    if entry.kind is EntryKind.FILE and content_diffs is not None:
+        if diff := content_diffs.get(entry.path):
+            bad("digest", f"{ROOT_DIGEST} {diff[0]}", f"{ROOT_DIGEST} {diff[1]}")
+    elif entry.kind is EntryKind.FILE and obs.digest:
         algo = obs.digest_algo or "sha256"
         want = digests(entry, algo)
         if want.lower() != obs.digest.lower():
@@ -468,13 +478,65 @@ def verify_root(resolved: Resolved, root: Path | str) -> VerifyReport:
                 if isinstance(e, dict) and {"path", "owner", "group"} <= e.keys()
             }
             notes.append("installed without root: owners checked against the install manifest, not the files")
+    from .ownership import load_accounts
+    from .verify_walk import read_root
+
+    seen = read_root(resolved, root, load_accounts(root))
     return compare(
         resolved,
-        read_root(resolved, root),
+        seen.values(),
         subject=str(root),
         recorded_owners=recorded,
         notes=notes,
+        content_diffs=_content_diffs(resolved, seen, root),
     )
+
+
+def _content_diffs(resolved: Resolved, seen: Mapping[str, Observed], root: Path) -> dict[str, tuple[str, str]]:
+    """path -> (expected, actual) digest of every installed file whose bytes differ from its final source."""
+    from .verify_walk import SourceError, compare_contents
+
+    files = [e for e in resolved.entries if e.kind is EntryKind.FILE and _is_file(seen.get(e.path))]
+    if not files:
+        return {}
+    from .sources import staged_sources  # late import keeps verify light
+
+    top = str(root).rstrip("/")
+    diffs: dict[str, tuple[str, str]] = {}
+    with staged_sources(resolved) as staged:
+        base = os.fspath(staged).rstrip("/") + "/"  # sources are relative: resolve refuses others
+        todo = [(top + e.path, base + (e.source or ""), seen[e.path].size) for e in files]
+        for e, (inst, src, _), same in zip(files, todo, compare_contents(todo), strict=True):
+            if same is True:
+                continue
+            if isinstance(same, SourceError):
+                raise _source_error(e, same.error)
+            if isinstance(same, OSError):
+                raise _root_error(e, root, same)
+            # Digests only to say how they differ; the bytes were compared already.
+            try:
+                want = file_digest(src, ROOT_DIGEST)
+            except OSError as exc:
+                raise _source_error(e, exc) from None
+            try:
+                have = file_digest(inst, ROOT_DIGEST)
+            except OSError as exc:
+                raise _root_error(e, root, exc) from None
+            if want != have:  # else a read came up short: not a difference
+                diffs[e.path] = (want, have)
+    return diffs
+
+
+def _source_error(entry: Entry, exc: OSError) -> PkgtoolError:
+    return PkgtoolError(f"{entry.path}: cannot read its source {entry.source}: {exc.strerror}")
+
+
+def _root_error(entry: Entry, root: Path, exc: OSError) -> PkgtoolError:
+    return PkgtoolError(f"{entry.path}: cannot read it under {root}: {exc.strerror}")
+
+
+def _is_file(obs: Observed | None) -> bool:
+    return obs is not None and obs.kind is EntryKind.FILE
 
 
 def read_artifact(path: Path | str) -> ArtifactInfo:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import fnmatch
+import os
 import posixpath
 import re
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +20,11 @@ _TABLES = {"tree": "trees", "file": "files", "dir": "dirs", "symlink": "symlinks
 
 # Checks read heads and small scripts; a huge payload file is never read whole.
 CONTENT_LIMIT = 1 << 20
+# What the head checks need (shebang, ELF magic), with room for an interpreter line.
+HEAD_SIZE = 256
+# Texts kept for rules that read the same script again; bounded so a big package is not held.
+TEXT_CACHE_BYTES = 4 << 20
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
 
 
 def is_under(path: str, directory: str) -> bool:
@@ -46,8 +53,16 @@ class LintContext:
     resolved: Resolved
     content_root: Path  # staged sources: Entry.source is relative to this
     policy: KindPolicy = field(default_factory=KindPolicy)
-    _cache: dict[str, bytes] = field(default_factory=dict, repr=False)
+    _heads: dict[str, bytes] = field(default_factory=dict, repr=False)
+    _texts: OrderedDict[str, bytes] = field(default_factory=OrderedDict, repr=False)
+    _text_bytes: int = field(default=0, repr=False)
+    _files: tuple[Entry, ...] | None = field(default=None, repr=False)
+    _map_config: dict[str, ConfigKind] = field(default_factory=dict, repr=False)
+    _origins: dict[str, list[tuple[str, int]]] = field(default_factory=dict, repr=False)
     _positions: Positions | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self._root_str = os.fspath(self.content_root)
 
     # ------------------------------------------------------------ basics
 
@@ -69,7 +84,9 @@ class LintContext:
 
     @property
     def files(self) -> tuple[Entry, ...]:
-        return self.resolved.files
+        if self._files is None:  # Resolved.files builds a new tuple each time; rules ask often
+            self._files = self.resolved.files
+        return self._files
 
     def paths(self) -> dict[str, Entry]:
         return self.resolved.by_path()
@@ -91,26 +108,64 @@ class LintContext:
 
     # ------------------------------------------------------------ content
 
-    def content(self, entry: Entry) -> bytes:
-        """The first CONTENT_LIMIT bytes of a file entry's final (patched) content; b'' if unreadable."""
+    def _read(self, entry: Entry, limit: int) -> bytes:
+        """Up to ``limit`` bytes of the entry's final content; b'' if unreadable (resolve reported it)."""
+        try:
+            fd = os.open(os.path.join(self._root_str, entry.source or ""), _OPEN_FLAGS)
+        except OSError:
+            return b""
+        try:
+            # Size a big read by the file: a 1 MiB buffer for a small file costs more than the read.
+            want = limit if limit <= HEAD_SIZE else min(limit, os.fstat(fd).st_size + 1)
+            data = os.read(fd, want)
+            if len(data) < want or want >= limit:  # a short read is the end of a regular file
+                return data
+            parts, total = [data], len(data)
+            while total < limit and (chunk := os.read(fd, min(limit - total, 1 << 16))):  # it grew
+                parts.append(chunk)
+                total += len(chunk)
+            return b"".join(parts)
+        except OSError:
+            return b""
+        finally:
+            os.close(fd)
+
+    def head(self, entry: Entry) -> bytes:
+        """The first HEAD_SIZE bytes of a file entry's final (patched) content, read when first asked."""
         if entry.kind is not EntryKind.FILE or not entry.source:
             return b""
-        if entry.source not in self._cache:
-            try:
-                with open(self.content_root / entry.source, "rb") as fh:
-                    self._cache[entry.source] = fh.read(CONTENT_LIMIT)
-            except OSError:
-                self._cache[entry.source] = b""  # resolve already reported missing sources
-        return self._cache[entry.source]
+        data = self._heads.get(entry.source)
+        if data is None:
+            data = self._heads[entry.source] = self._read(entry, HEAD_SIZE)
+        return data
+
+    def content(self, entry: Entry) -> bytes:
+        """The first CONTENT_LIMIT bytes of a file entry's final (patched) content; b'' if unreadable.
+
+        The last few texts are kept (rules read a script more than once); never all of them.
+        """
+        if entry.kind is not EntryKind.FILE or not entry.source:
+            return b""
+        key = entry.source
+        data = self._texts.get(key)
+        if data is not None:
+            self._texts.move_to_end(key)
+            return data
+        data = self._read(entry, CONTENT_LIMIT)
+        self._texts[key] = data
+        self._text_bytes += len(data)
+        while self._text_bytes > TEXT_CACHE_BYTES and len(self._texts) > 1:
+            self._text_bytes -= len(self._texts.popitem(last=False)[1])
+        return data
 
     def text(self, entry: Entry) -> str:
         return self.content(entry).decode("utf-8", errors="replace")
 
     def has_shebang(self, entry: Entry) -> bool:
-        return self.content(entry).startswith(b"#!")
+        return self.head(entry).startswith(b"#!")
 
     def is_elf(self, entry: Entry) -> bool:
-        return self.content(entry).startswith(b"\x7fELF")
+        return self.head(entry).startswith(b"\x7fELF")
 
     def runnable(self, entry: Entry) -> bool:
         """Content the kernel can execute: a script with a shebang or an ELF binary."""
@@ -119,7 +174,10 @@ class LintContext:
     # ------------------------------------------------------------ the map behind an entry
 
     def origins(self, entry: Entry) -> list[tuple[str, int]]:
-        return [(t, int(i)) for t, i in _ORIGIN.findall(entry.origin)]
+        found = self._origins.get(entry.origin)
+        if found is None:  # many entries share one origin ('tree[0]'): parse it once
+            found = self._origins[entry.origin] = [(t, int(i)) for t, i in _ORIGIN.findall(entry.origin)]
+        return list(found)
 
     def spec(self, table: str, index: int):
         items = getattr(self.layout, _TABLES[table], ())
@@ -171,11 +229,21 @@ class LintContext:
 
     def map_config(self, entry: Entry) -> ConfigKind:
         """The config flag as the map writes it (not the deb family's automatic conffiles)."""
+        # When the origin names the maker, the answer depends on the origin alone: keep it.
+        found = self._map_config.get(entry.origin)
+        if found is not None:
+            return found
+        keyed = any(t != "attr" for t, _ in self.origins(entry))
         made = self.maker(entry)
         if made is None:
             return entry.config
         spec = self.spec(*made)
-        return getattr(spec, "config", ConfigKind.NONE) if spec is not None else entry.config
+        if spec is None:
+            return entry.config
+        found = getattr(spec, "config", ConfigKind.NONE)
+        if keyed:
+            self._map_config[entry.origin] = found
+        return found
 
     def location(self, entry: Entry | None, key: str = "") -> Location | None:
         """Where in the map the entry's ``key`` comes from: file, key path and line."""
