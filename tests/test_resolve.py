@@ -591,3 +591,20 @@ def test_a_plugin_kind_requires_its_host_unless_the_map_does(tmp_path):
         ("python3", "", ""),
     ]
     assert requires("app", {}) == []
+
+
+def test_frozen_entries_are_whole_entries(tmp_path):
+    """freeze() fills an Entry's fields directly (for speed): it must equal one built by Entry(...)."""
+    import dataclasses
+
+    from pkgtool.model import Entry
+
+    put(tmp_path, "data/a.txt")
+    lay = layout(tmp_path, trees=(TreeSpec("data/", "/usr/share/demo/"),))
+    for e in resolve(lay, FEDORA).entries:
+        fields = {f.name: getattr(e, f.name) for f in dataclasses.fields(Entry)}
+        assert set(vars(e)) == set(fields), "freeze() misses a field of Entry"
+        rebuilt = Entry(**fields)
+        assert rebuilt == e and hash(rebuilt) == hash(e)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            e.mode = 0  # type: ignore[misc]
