@@ -13,7 +13,7 @@ import fnmatch
 import os
 import string
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .errors import PkgtoolError, UsageError
@@ -32,6 +32,7 @@ PROBLEMS: tuple[str, ...] = (
     "extra",
     "relation",
     "metadata",
+    "interrupted",  # a root with the journal of an install that was killed
 )
 
 ROOT_DIGEST = "sha256"  # what a content difference in a root is reported with
@@ -77,6 +78,8 @@ class Mismatch:
             return "relation"
         if "metadata" in self.problems:
             return "metadata"
+        if "interrupted" in self.problems:
+            return "interrupted"
         return "".join(ch if any(p in self.problems for p in probs) else "." for ch, probs in _FLAGS)
 
     def details(self) -> list[str]:
@@ -100,6 +103,8 @@ class Mismatch:
                 out.append(f"link points to {act}, expected {exp}{where}")
             elif p == "config":
                 out.append(f"config {act}, expected {exp}{where}")
+            elif p == "interrupted":
+                out.append(f"{act}; the next `pkgtool install` into this root rolls it back")
             else:
                 out.append(f"{act or 'absent'}, expected {exp or 'nothing'}")
         return out
@@ -482,7 +487,7 @@ def verify_root(resolved: Resolved, root: Path | str) -> VerifyReport:
     from .verify_walk import read_root
 
     seen = read_root(resolved, root, load_accounts(root))
-    return compare(
+    report = compare(
         resolved,
         seen.values(),
         subject=str(root),
@@ -490,6 +495,17 @@ def verify_root(resolved: Resolved, root: Path | str) -> VerifyReport:
         notes=notes,
         content_diffs=_content_diffs(resolved, seen, root),
     )
+    from .install_journal import journal_name, pending
+
+    if resolved.package.name not in pending(root):
+        return report
+    # The files may be a mix of two versions until the journal is replayed: say so first.
+    killed = Mismatch(
+        "/" + journal_name(resolved.package.name),
+        ("interrupted",),
+        actual={"interrupted": f"an install of {resolved.package.name} into this root was interrupted"},
+    )
+    return replace(report, mismatches=(killed, *report.mismatches))
 
 
 def _content_diffs(resolved: Resolved, seen: Mapping[str, Observed], root: Path) -> dict[str, tuple[str, str]]:

@@ -222,3 +222,20 @@ def test_killed_while_writing_the_plan_changed_nothing(tmp_path: Path):
     (root / f"{PREFIX}demo").write_bytes(b'pkgtool-install-journal 1 state=writing \n{"package": "de')
     assert [r.outcome for r in recover(root)] == ["nothing to undo"]
     assert sorted(os.listdir(root)) == ["keep"]
+
+
+def test_verify_reports_a_root_with_an_interrupted_install(tmp_path: Path, roots):
+    from pkgtool.verify import verify_root
+
+    old_p, new_p, _old, _new = roots
+    root = tmp_path / "root"
+    install(resolve_dir(old_p, "fedora", EPOCH), root)
+    assert verify_root(resolve_dir(old_p, "fedora", EPOCH), root).ok
+    assert _killed_install(new_p, root, "_copy_into", 2).returncode == -signal.SIGKILL
+    report = verify_root(resolve_dir(old_p, "fedora", EPOCH), root)
+    assert not report.ok
+    first = report.mismatches[0]
+    assert (first.path, first.flags) == (f"/{PREFIX}journalled", "interrupted")
+    assert "rolls it back" in report.to_text()
+    recover(root)
+    assert verify_root(resolve_dir(old_p, "fedora", EPOCH), root).ok
