@@ -1,16 +1,36 @@
-"""Reproducible source tarballs (RPM Source0, Debian orig.tar.gz): sorted, root-owned, mtimes clamped."""
+"""Reproducible source tarballs (RPM Source0, Debian orig.tar.gz): sorted, root-owned, one mtime.
+
+The tar stream comes from tarwriter.TarWriter.  gzip is the cost (zlib level 6
+takes about 5 s a core for 90 MB), so the stream is cut into independent gzip
+members of a fixed 1 MiB of input, compressed at level 1 by a few threads
+(zlib releases the GIL).  Concatenated members are one valid gzip file (RFC
+1952; gzip, tar, dpkg-source, rpmbuild and Python read them), and because the
+cut points depend only on the input, the bytes are the same whatever the
+number of cores or threads.
+"""
 
 from __future__ import annotations
 
-import gzip
 import os
 import stat
-import tarfile
-from collections.abc import Iterable
+import zlib
+from collections import deque
+from collections.abc import Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from .atomic import atomic_file
+from .errors import PkgtoolError
 from .model import Resolved
+from .tarwriter import TarFormat, TarWriter
+
+# 1 MiB members: 32 KiB deflate windows lose under 0.1% of ratio at the cuts.
+GZIP_MEMBER = 1 << 20
+# Level 1 against 6 on the 92 MB W2 tar: 1.2 s against 5.0 s of CPU, 29 MB against 23 MB.
+GZIP_LEVEL = 1
+_MAX_THREADS = 4
 
 
 def source_files(resolved: Resolved) -> list[str]:
@@ -22,47 +42,140 @@ def source_files(resolved: Resolved) -> list[str]:
     return sorted(rels)
 
 
-def write_source_tarball(resolved: Resolved, dest: Path, top: str, files: Iterable[str] | None = None) -> Path:
-    """Write ``dest`` (.tar.gz) holding ``top/<rel>`` for each source file; byte-identical for equal input."""
-    root = resolved.root
+@dataclass(frozen=True)
+class SourceMember:
+    """One member of a source tarball, relative to its top directory."""
+
+    rel: str
+    path: str  # where to read a file; "" for a directory
+    mode: int  # 0o755 for directories and executables, else 0o644
+
+    @property
+    def is_dir(self) -> bool:
+        return not self.path
+
+
+def source_members(resolved: Resolved, files: Iterable[str] | None = None) -> list[SourceMember]:
+    """The directories and regular files of a source tarball, sorted; non-regular sources are left out."""
+    root = os.fspath(resolved.root)
     rels = sorted(set(files)) if files is not None else source_files(resolved)
-    epoch = resolved.source_date_epoch
     dirs: set[str] = set()
     for rel in rels:
-        parts = rel.split("/")[:-1]
-        for i in range(1, len(parts) + 1):
-            dirs.add("/".join(parts[:i]))
-    with atomic_file(Path(dest)) as tmp:
-        with open(tmp, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6) as gz:
-            with tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
-                tar.addfile(_dir_info(top, epoch))
-                for name in sorted(dirs | set(rels)):
-                    if name in dirs:
-                        tar.addfile(_dir_info(f"{top}/{name}", epoch))
-                        continue
-                    src = root / name
-                    st = os.stat(src)
-                    if not stat.S_ISREG(st.st_mode):
-                        continue
-                    info = tarfile.TarInfo(f"{top}/{name}")
-                    info.size = st.st_size
-                    info.mode = 0o755 if st.st_mode & 0o111 else 0o644
-                    _normalise(info, epoch)
-                    with open(src, "rb") as fh:
-                        tar.addfile(info, fh)
+        if not rel or rel.startswith("/") or ".." in rel.split("/"):
+            raise PkgtoolError(f"source file {rel!r} is not a relative path inside the layout directory")
+        parent = rel.rpartition("/")[0]
+        while parent and parent not in dirs:
+            dirs.add(parent)
+            parent = parent.rpartition("/")[0]
+    members = []
+    for name in sorted(dirs | set(rels)):
+        if name in dirs:
+            members.append(SourceMember(name, "", 0o755))
+            continue
+        path = os.path.join(root, name)
+        try:
+            st = os.stat(path)
+        except OSError as exc:
+            raise PkgtoolError(f"cannot read source file {name!r}: {exc.strerror}") from None
+        if stat.S_ISREG(st.st_mode):
+            members.append(SourceMember(name, path, 0o755 if st.st_mode & 0o111 else 0o644))
+    return members
+
+
+def write_source_tarball(resolved: Resolved, dest: Path, top: str, files: Iterable[str] | None = None) -> Path:
+    """Write ``dest`` (.tar.gz) holding ``top/<rel>`` for each source file; byte-identical for equal input."""
+    return write_members_tarball(source_members(resolved, files), dest, top, resolved.source_date_epoch)
+
+
+def write_members_tarball(
+    members: Sequence[SourceMember], dest: Path, top: str, epoch: int, tree: Path | None = None
+) -> Path:
+    """Write ``dest`` (.tar.gz): ``top/`` then every member under it.
+
+    With ``tree`` (an existing empty directory), also fill it with the members as the tarball
+    unpacks (same modes, mtime ``epoch``), from the same read of each file.  Copies, never hard
+    links: dpkg-source patches the tree in place.
+    """
+    base = os.fspath(tree) if tree is not None else None
+    with atomic_file(Path(dest)) as tmp, open(tmp, "wb") as raw:
+        with GzipMembers(raw) as gz, TarWriter(gz, TarFormat.PAX, epoch, buffer_size=GZIP_MEMBER) as tar:
+            tar.add_dir(top)
+            for m in members:
+                name = f"{top}/{m.rel}"
+                out = os.path.join(base, m.rel) if base is not None else None
+                if m.is_dir:
+                    tar.add_dir(name)
+                    if out is not None:
+                        os.makedirs(out, exist_ok=True)  # exist_ok: a script named "./x" lists "." too
+                        os.chmod(out, 0o755)  # whatever the umask
+                elif out is not None:
+                    _add_and_copy(tar, name, m, out, epoch)
+                else:
+                    tar.add_file(name, m.path, m.mode)
     return Path(dest)
 
 
-def _dir_info(name: str, epoch: int) -> tarfile.TarInfo:
-    info = tarfile.TarInfo(name)
-    info.type = tarfile.DIRTYPE
-    info.mode = 0o755
-    _normalise(info, epoch)
-    return info
+def _add_and_copy(tar: TarWriter, name: str, m: SourceMember, out: str, epoch: int) -> None:
+    try:
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    except OSError as exc:
+        raise PkgtoolError(f"cannot write {out}: {exc.strerror}") from None
+    try:
+        tar.add_file(name, m.path, m.mode, tee=fd)
+        os.fchmod(fd, m.mode)
+        os.utime(fd, (epoch, epoch))
+    finally:
+        os.close(fd)
 
 
-def _normalise(info: tarfile.TarInfo, epoch: int) -> None:
-    info.uid = info.gid = 0
-    info.uname = info.gname = "root"
-    info.mtime = epoch
-    info.pax_headers = {}
+class GzipMembers:
+    """A write stream of gzip members of ``GZIP_MEMBER`` input bytes each, compressed in threads.
+
+    At most a few members are in flight, so memory stays bounded whatever the input size.
+    """
+
+    def __init__(self, out: BinaryIO, level: int = GZIP_LEVEL, threads: int | None = None):
+        self._out = out
+        self._level = level
+        workers = threads or min(_MAX_THREADS, os.cpu_count() or 1)
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pkgtool-gzip")
+        self._inflight: deque[Future[bytes]] = deque()
+        self._limit = 2 * workers
+        self._pending = bytearray()
+        self._members = 0
+
+    def __enter__(self) -> GzipMembers:
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            for f in self._inflight:
+                f.cancel()
+            self._pool.shutdown(wait=True)
+
+    def write(self, data: bytes | memoryview) -> int:
+        if not self._pending and len(data) == GZIP_MEMBER:
+            self._submit(bytes(data))  # TarWriter's whole buffer: one copy, since the caller reuses it
+            return GZIP_MEMBER
+        self._pending += data  # copied: the caller reuses its buffer
+        while len(self._pending) >= GZIP_MEMBER:
+            self._submit(bytes(self._pending[:GZIP_MEMBER]))
+            del self._pending[:GZIP_MEMBER]
+        return len(data)
+
+    def close(self) -> None:
+        if self._pending or not self._members:
+            self._submit(bytes(self._pending))  # an empty input still makes one valid (empty) member
+            self._pending.clear()
+        while self._inflight:
+            self._out.write(self._inflight.popleft().result())
+        self._pool.shutdown(wait=True)
+
+    def _submit(self, chunk: bytes) -> None:
+        # wbits 31: a whole gzip member (header with mtime 0, no name; CRC-32 and size trailer).
+        self._inflight.append(self._pool.submit(zlib.compress, chunk, self._level, 31))
+        self._members += 1
+        while len(self._inflight) > self._limit:
+            self._out.write(self._inflight.popleft().result())

@@ -17,7 +17,6 @@ import lzma
 import math
 import os
 import shutil
-import tarfile
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,6 +33,7 @@ from ..render import deb as D
 from ..render.deb_scripts import expand_debhelper_tokens, maintainer_scripts
 from ..render.env import one_line
 from ..sources import staged_sources
+from ..tarwriter import TarFormat, TarWriter
 
 _SUFFIX = {"xz": ".xz", "zstd": ".zst", "gzip": ".gz", "none": ""}
 _COPY_CHUNK = 1 << 20
@@ -46,7 +46,7 @@ class _Item:
     rel: str  # path without leading '/'
     kind: EntryKind
     mode: int
-    source: Path | None = None  # FILE read from disk
+    source: str | None = None  # FILE read from disk (str: no pathlib in the per-file loop)
     data: bytes | None = None  # FILE made here (copyright, changelog)
     target: str = ""  # SYMLINK
 
@@ -62,8 +62,8 @@ def build_deb(resolved: Resolved, out_dir: Path) -> Path:
     suffix = _SUFFIX[compression]
     with staged_sources(resolved) as sources, tempfile.TemporaryFile(dir=out_dir) as data:
         items = payload(resolved, sources)
-        md5sums = _write_data_tar(items, resolved, data)
-        control = _control_tar(resolved, items, md5sums)
+        md5sums, sizes = _write_data_tar(items, resolved, data)
+        control = _control_tar(resolved, items, md5sums, sizes)
         data_size = data.tell()
         data.seek(0)
         with atomic_file(dest) as tmp, open(tmp, "wb") as out:
@@ -104,13 +104,14 @@ def gzip_n(data: bytes) -> bytes:
 def payload(resolved: Resolved, sources: Path) -> list[_Item]:
     """Every member of data.tar, in dpkg-deb's order: sorted by path, symlinks last."""
     items: dict[str, _Item] = {}
+    base = os.fspath(sources)
     for e in resolved.entries:
         rel = D.deployed_rel(e.path)
         if not rel:
             continue
         if e.kind is EntryKind.FILE:
             assert e.source is not None
-            items[rel] = _Item(rel, e.kind, e.mode, source=sources / e.source)
+            items[rel] = _Item(rel, e.kind, e.mode, source=os.path.join(base, e.source))
         elif e.kind is EntryKind.DIR:
             items[rel] = _Item(rel, e.kind, e.mode)
         else:
@@ -119,35 +120,16 @@ def payload(resolved: Resolved, sources: Path) -> list[_Item]:
         rel = D.deployed_rel(path)
         items.setdefault(rel, _Item(rel, EntryKind.FILE, 0o644, data=content))
     for rel in list(items):
-        parts = rel.split("/")[:-1]
-        for i in range(1, len(parts) + 1):
-            parent = "/".join(parts[:i])
-            items.setdefault(parent, _Item(parent, EntryKind.DIR, 0o755))
+        # Walk up only to the first ancestor already present: its own ancestors are
+        # handled in its turn (or were added with it), and no _Item is built in vain.
+        parent = rel.rpartition("/")[0]
+        while parent and parent not in items:
+            items[parent] = _Item(parent, EntryKind.DIR, 0o755)
+            parent = parent.rpartition("/")[0]
     ordered = sorted(
         items.values(), key=lambda it: (it.kind is EntryKind.SYMLINK, it.rel.encode("utf-8", "surrogateescape"))
     )
     return ordered
-
-
-class _HashingReader:
-    """Reads a file through, computing its md5 (for DEBIAN/md5sums) on the way."""
-
-    def __init__(self, fh: BinaryIO):
-        self.fh = fh
-        self.md5 = hashlib.md5()
-
-    def read(self, size: int = -1) -> bytes:
-        chunk = self.fh.read(size)
-        self.md5.update(chunk)
-        return chunk
-
-
-def _tarinfo(name: str, epoch: int) -> tarfile.TarInfo:
-    info = tarfile.TarInfo(name)
-    info.uid = info.gid = 0
-    info.uname = info.gname = "root"
-    info.mtime = epoch
-    return info
 
 
 @contextmanager
@@ -158,7 +140,10 @@ def _compressor(resolved: Resolved, raw: BinaryIO) -> Iterator[BinaryIO]:
     if kind == "xz":
         stream: BinaryIO = lzma.LZMAFile(raw, "wb", format=lzma.FORMAT_XZ, check=lzma.CHECK_CRC64, preset=level)  # noqa: SIM115 (closed below)
     elif kind == "zstd":
-        stream = zstandard.ZstdCompressor(level=level).stream_writer(raw, closefd=False)  # type: ignore[assignment]
+        # threads=-1: compress in worker threads while this one reads files.  Any threads >= 1
+        # gives the same bytes whatever the core count; threads=0 (in-line) would differ.
+        cctx = zstandard.ZstdCompressor(level=level, threads=-1)
+        stream = cctx.stream_writer(raw, closefd=False)  # type: ignore[assignment]
     elif kind == "gzip":
         stream = gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=level)  # type: ignore[assignment]
     else:
@@ -170,41 +155,28 @@ def _compressor(resolved: Resolved, raw: BinaryIO) -> Iterator[BinaryIO]:
         stream.close()
 
 
-def _write_data_tar(items: list[_Item], resolved: Resolved, raw: BinaryIO) -> dict[str, str]:
-    """Stream data.tar into ``raw``; return md5 hex digests of every regular file by rel path."""
-    epoch = resolved.source_date_epoch
+def _write_data_tar(items: list[_Item], resolved: Resolved, raw: BinaryIO) -> tuple[dict[str, str], dict[str, int]]:
+    """Stream data.tar into ``raw``; return md5 hex digests and sizes of every regular file by rel path."""
     digests: dict[str, str] = {}
-    with _compressor(resolved, raw) as stream, tarfile.open(fileobj=stream, mode="w", format=tarfile.GNU_FORMAT) as tar:
-        tar.addfile(_dir_info("./", epoch))
+    sizes: dict[str, int] = {}
+    with _compressor(resolved, raw) as stream, TarWriter(stream, TarFormat.GNU, resolved.source_date_epoch) as tar:
+        tar.add_dir("./")
         for it in items:
-            info = _tarinfo("./" + it.rel, epoch)
-            info.mode = it.mode
+            name = "./" + it.rel
             if it.kind is EntryKind.DIR:
-                info.type = tarfile.DIRTYPE
-                tar.addfile(info)
+                tar.add_dir(name, it.mode)
             elif it.kind is EntryKind.SYMLINK:
-                info.type = tarfile.SYMTYPE
-                info.linkname = it.target
-                tar.addfile(info)
+                tar.add_symlink(name, it.target, it.mode)
             elif it.data is not None:
-                info.size = len(it.data)
-                tar.addfile(info, io.BytesIO(it.data))
+                tar.add_bytes(name, it.data, it.mode)
                 digests[it.rel] = hashlib.md5(it.data).hexdigest()
+                sizes[it.rel] = len(it.data)
             else:
                 assert it.source is not None
-                with open(it.source, "rb") as fh:
-                    info.size = os.fstat(fh.fileno()).st_size
-                    reader = _HashingReader(fh)
-                    tar.addfile(info, reader)  # type: ignore[arg-type]
-                digests[it.rel] = reader.md5.hexdigest()
-    return digests
-
-
-def _dir_info(name: str, epoch: int) -> tarfile.TarInfo:
-    info = _tarinfo(name, epoch)
-    info.type = tarfile.DIRTYPE
-    info.mode = 0o755
-    return info
+                added = tar.add_file(name, it.source, it.mode, md5=True)
+                digests[it.rel] = added.md5
+                sizes[it.rel] = added.size
+    return digests, sizes
 
 
 # ---------------------------------------------------------------- control
@@ -235,7 +207,7 @@ def debian_scripts(resolved: Resolved) -> dict[str, str]:
     return {k: expand_debhelper_tokens(v, name) for k, v in maintainer_scripts(resolved).items()}
 
 
-def _installed_size(items: list[_Item], control_files: dict[str, bytes]) -> int:
+def _installed_size(items: list[_Item], sizes: dict[str, int], control_files: dict[str, bytes]) -> int:
     # dpkg-gencontrol: KiB rounded up per file or link, 1 per directory, over the
     # whole build dir (its root and DEBIAN/ with the files present at that point).
     total = 2
@@ -244,17 +216,14 @@ def _installed_size(items: list[_Item], control_files: dict[str, bytes]) -> int:
             total += 1
         elif it.kind is EntryKind.SYMLINK:
             total += math.ceil(len(it.target.encode()) / 1024)
-        elif it.data is not None:
-            total += math.ceil(len(it.data) / 1024)
         else:
-            assert it.source is not None
-            total += math.ceil(it.source.stat().st_size / 1024)
+            total += math.ceil(sizes[it.rel] / 1024)  # the size archived, not a second stat
     for content in control_files.values():
         total += math.ceil(len(content) / 1024)
     return total
 
 
-def _control_tar(resolved: Resolved, items: list[_Item], md5sums: dict[str, str]) -> bytes:
+def _control_tar(resolved: Resolved, items: list[_Item], md5sums: dict[str, str], sizes: dict[str, int]) -> bytes:
     epoch = resolved.source_date_epoch
     members: dict[str, tuple[bytes, int]] = {}
     confs = D.conffiles(resolved)
@@ -262,7 +231,7 @@ def _control_tar(resolved: Resolved, items: list[_Item], md5sums: dict[str, str]
         members["conffiles"] = ("".join(p + "\n" for p in confs).encode(), 0o644)
     for script, text in debian_scripts(resolved).items():
         members[script] = (text.encode(), 0o755)
-    size = _installed_size(items, {k: v for k, (v, _) in members.items()})
+    size = _installed_size(items, sizes, {k: v for k, (v, _) in members.items()})
     members["control"] = (control_text(resolved, size).encode(), 0o644)
     conf_rels = {D.deployed_rel(p) for p in confs}
     sums = "".join(
@@ -273,14 +242,11 @@ def _control_tar(resolved: Resolved, items: list[_Item], md5sums: dict[str, str]
     if sums:
         members["md5sums"] = (sums.encode("utf-8", "surrogateescape"), 0o644)
     raw = io.BytesIO()
-    with _compressor(resolved, raw) as stream, tarfile.open(fileobj=stream, mode="w", format=tarfile.GNU_FORMAT) as tar:
-        tar.addfile(_dir_info("./", epoch))
+    with _compressor(resolved, raw) as stream, TarWriter(stream, TarFormat.GNU, epoch) as tar:
+        tar.add_dir("./")
         for name in sorted(members):
             content, mode = members[name]
-            info = _tarinfo("./" + name, epoch)
-            info.mode = mode
-            info.size = len(content)
-            tar.addfile(info, io.BytesIO(content))
+            tar.add_bytes("./" + name, content, mode)
     return raw.getvalue()
 
 

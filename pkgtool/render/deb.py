@@ -12,7 +12,6 @@ import os
 import posixpath
 import re
 import stat
-import tarfile
 import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from pathlib import Path
 from ..atomic import atomic_dir
 from ..errors import PkgtoolError
 from ..model import ChangelogEntry, ConfigKind, Entry, EntryKind, Resolved, ResolvedRelation
-from ..tarballs import write_source_tarball
+from ..tarballs import source_members, write_members_tarball
 from .deb_scripts import maintainer_scripts
 from .env import environment, one_line
 
@@ -545,16 +544,14 @@ def generate_deb(resolved: Resolved, out_dir: Path) -> list[Path]:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     top = tree_name(resolved)
-    orig = write_source_tarball(resolved, out_dir / orig_name(resolved), top=top)
+    epoch = resolved.source_date_epoch
+    members = source_members(resolved)
     tree = out_dir / top
     with atomic_dir(tree) as tmp:
-        # The tree is the orig tarball unpacked, so dpkg-source sees no change outside debian/.
-        with tarfile.open(orig, "r:gz") as tar:
-            tar.extractall(tmp, filter="data")
-        inner = tmp / top
-        for child in sorted(inner.iterdir()):
-            child.rename(tmp / child.name)
-        inner.rmdir()
+        # The tree holds what the orig tarball holds, so dpkg-source sees no change outside
+        # debian/: each source is copied into it from the read that archives it (not extracted
+        # again; not hard-linked, dpkg-source patches the tree in place).
+        orig = write_members_tarball(members, out_dir / orig_name(resolved), top, epoch, tree=tmp)
         debian = tmp / "debian"
         texts = license_texts(resolved, resolved.root)
         for f in debian_files(resolved, texts):
@@ -567,7 +564,9 @@ def generate_deb(resolved: Resolved, out_dir: Path) -> list[Path]:
             (debian / "patches" / name).write_text(
                 patch_as_p1(text, p.strip), encoding="utf-8", errors="surrogateescape"
             )
-        _normalise_tree(tmp, resolved.source_date_epoch)
+        # The copied sources already have their modes and mtime; only debian/ is new.
+        _normalise_tree(debian, epoch)
+        os.chmod(tmp, 0o755)
     return [tree, orig]
 
 

@@ -1,0 +1,230 @@
+"""A fast, reproducible tar writer for root-owned archives (.deb data.tar, source tarballs).
+
+Every member is owned by root:root (uid/gid 0) and carries one mtime.  The
+common header (an ASCII-or-UTF-8 name and link target of at most 100 bytes, a
+size below 8 GiB) is packed from a precomputed template into one reusable
+buffer, and file data is read into that same buffer with ``os.readv``: no
+``TarInfo`` objects, no whole file in memory.  Anything else (long names via
+GNU longlink or PAX records, non-ASCII PAX names, base-256 sizes) is left to
+``tarfile.TarInfo.tobuf``, so the bytes equal what ``tarfile`` writes for the
+same members in the same format.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import os
+import stat
+import tarfile
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from .errors import PkgtoolError
+
+BLOCK = tarfile.BLOCKSIZE
+RECORD = tarfile.RECORDSIZE
+_ZEROS = bytes(RECORD)
+_ENCODING = "utf-8"
+_ERRORS = "surrogateescape"  # tarfile's default: carries undecodable file names unchanged
+_MAX_OCTAL_SIZE = 8**11  # larger sizes need base-256 (GNU) or a PAX record
+_OPEN_FLAGS = os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK  # never blocks on a FIFO swapped in
+
+
+class TarFormat(enum.Enum):
+    """The two formats pkgtool writes, as tarfile knows them."""
+
+    GNU = tarfile.GNU_FORMAT  # .deb data.tar/control.tar, like dpkg-deb
+    PAX = tarfile.PAX_FORMAT  # source tarballs
+
+    @property
+    def magic(self) -> bytes:
+        return tarfile.GNU_MAGIC if self is TarFormat.GNU else tarfile.POSIX_MAGIC
+
+
+@dataclass(frozen=True)
+class Added:
+    """What ``add_file`` wrote: the member's size and, when asked, its MD5 hex digest."""
+
+    size: int
+    md5: str = ""
+
+
+def _template(fmt: TarFormat, mtime: int) -> tuple[bytes, int]:
+    """The header with every field that is the same for all members; and its byte sum."""
+    h = bytearray(BLOCK)
+    h[108:116] = b"%07o\0" % 0  # uid
+    h[116:124] = b"%07o\0" % 0  # gid
+    h[136:148] = b"%011o\0" % mtime
+    h[148:156] = b" " * 8  # the checksum counts its own field as spaces
+    h[257:265] = fmt.magic
+    h[265:269] = b"root"  # uname
+    h[297:301] = b"root"  # gname
+    return bytes(h), sum(h)
+
+
+class TarWriter:
+    """Write a tar stream of root-owned members into ``out`` (a binary write stream).
+
+    Use as a context manager, or call ``close``; ``out`` itself is left open.
+    """
+
+    def __init__(self, out: BinaryIO, fmt: TarFormat, mtime: int, buffer_size: int = 1 << 20):
+        if buffer_size < RECORD or buffer_size % BLOCK:
+            raise ValueError("buffer_size must be a multiple of 512 and at least 10240")
+        self._out = out
+        self._fmt = fmt
+        self._mtime = mtime
+        self._buf = bytearray(buffer_size)
+        self._view = memoryview(self._buf)
+        self._pos = 0
+        self._flushed = 0
+        self._closed = False
+        # An mtime outside the octal field (year 2242+) sends every header to tarfile.
+        self._fast = 0 <= mtime < _MAX_OCTAL_SIZE
+        self._template, self._template_sum = _template(fmt, mtime if self._fast else 0)
+
+    def __enter__(self) -> TarWriter:
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is None:
+            self.close()
+
+    # ------------------------------------------------------------ members
+
+    def add_dir(self, name: str, mode: int = 0o755) -> None:
+        if not name.endswith("/"):
+            name += "/"  # as tarfile writes directory names
+        self._header(name, mode, 0, tarfile.DIRTYPE, "")
+
+    def add_symlink(self, name: str, target: str, mode: int = 0o777) -> None:
+        self._header(name, mode, 0, tarfile.SYMTYPE, target)
+
+    def add_bytes(self, name: str, data: bytes, mode: int = 0o644) -> None:
+        self._header(name, mode, len(data), tarfile.REGTYPE, "")
+        self._put(data)
+        self._pad(len(data))
+
+    def add_file(self, name: str, path: str, mode: int = 0o644, md5: bool = False, tee: int | None = None) -> Added:
+        """Add the regular file at ``path`` as ``name``; one open, data read straight into the buffer.
+
+        ``tee``: a file descriptor that gets a copy of the data on the way (one read, two writes).
+        """
+        try:
+            fd = os.open(path, _OPEN_FLAGS)
+        except OSError as exc:
+            raise PkgtoolError(f"cannot read {path}: {exc.strerror}") from None
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                raise PkgtoolError(f"{path} is not a regular file")
+            size = st.st_size
+            self._header(name, mode, size, tarfile.REGTYPE, "")
+            digest = hashlib.md5() if md5 else None
+            view, cap = self._view, len(self._buf)
+            remaining = size
+            while remaining:
+                if self._pos == cap:
+                    self._flush()
+                pos = self._pos
+                n = os.readv(fd, [view[pos : min(cap, pos + remaining)]])
+                if not n:
+                    raise PkgtoolError(f"{path} shrank while it was being archived")
+                if digest is not None:
+                    digest.update(view[pos : pos + n])
+                if tee is not None:
+                    _write_all(tee, view[pos : pos + n])
+                self._pos = pos + n
+                remaining -= n
+        except OSError as exc:
+            raise PkgtoolError(f"cannot read {path}: {exc.strerror}") from None
+        finally:
+            os.close(fd)
+        self._pad(size)
+        return Added(size, digest.hexdigest() if digest is not None else "")
+
+    def close(self) -> None:
+        """End the archive as tarfile does: two zero blocks, then zeros up to a whole 10240-byte record."""
+        if self._closed:
+            return
+        self._closed = True
+        self._put(_ZEROS[: 2 * BLOCK])
+        tail = (self._flushed + self._pos) % RECORD
+        if tail:
+            self._put(_ZEROS[: RECORD - tail])
+        self._flush()
+
+    # ------------------------------------------------------------ internals
+
+    def _header(self, name: str, mode: int, size: int, kind: bytes, linkname: str) -> None:
+        try:
+            nb = name.encode(_ENCODING, _ERRORS)
+            lb = linkname.encode(_ENCODING, _ERRORS)
+        except UnicodeEncodeError:
+            raise PkgtoolError(f"the name {name!r} (or its link target) cannot be written to a tar archive") from None
+        if (
+            not self._fast
+            or len(nb) > 100
+            or len(lb) > 100
+            or size >= _MAX_OCTAL_SIZE
+            or (self._fmt is TarFormat.PAX and not (nb.isascii() and lb.isascii()))
+        ):
+            self._put(self._tarfile_header(name, mode, size, kind, linkname))
+            return
+        mode_b = b"%07o\0" % (mode & 0o7777)
+        size_b = b"%011o\0" % size
+        chk = self._template_sum + sum(nb) + sum(lb) + sum(mode_b) + sum(size_b) + kind[0]
+        if self._pos + BLOCK > len(self._buf):
+            self._flush()
+        pos = self._pos
+        buf = self._buf
+        buf[pos : pos + BLOCK] = self._template
+        buf[pos : pos + len(nb)] = nb
+        buf[pos + 100 : pos + 108] = mode_b
+        buf[pos + 124 : pos + 136] = size_b
+        buf[pos + 148 : pos + 155] = b"%06o\0" % chk
+        buf[pos + 156] = kind[0]
+        buf[pos + 157 : pos + 157 + len(lb)] = lb
+        self._pos = pos + BLOCK
+
+    def _tarfile_header(self, name: str, mode: int, size: int, kind: bytes, linkname: str) -> bytes:
+        info = tarfile.TarInfo(name)
+        info.mode = mode
+        info.size = size
+        info.type = kind
+        info.linkname = linkname
+        info.uid = info.gid = 0
+        info.uname = info.gname = "root"
+        info.mtime = self._mtime
+        try:
+            return info.tobuf(self._fmt.value, _ENCODING, _ERRORS)
+        except (ValueError, UnicodeError) as exc:
+            raise PkgtoolError(f"{name!r} cannot be written to a tar archive: {exc}") from None
+
+    def _put(self, data: bytes | memoryview) -> None:
+        view = memoryview(data)
+        cap = len(self._buf)
+        while view:
+            if self._pos == cap:
+                self._flush()
+            n = min(len(view), cap - self._pos)
+            self._buf[self._pos : self._pos + n] = view[:n]
+            self._pos += n
+            view = view[n:]
+
+    def _pad(self, size: int) -> None:
+        pad = -size % BLOCK
+        if pad:
+            self._put(_ZEROS[:pad])
+
+    def _flush(self) -> None:
+        if self._pos:
+            self._out.write(self._view[: self._pos])
+            self._flushed += self._pos
+            self._pos = 0
+
+
+def _write_all(fd: int, data: memoryview) -> None:
+    while data:
+        data = data[os.write(fd, data) :]
