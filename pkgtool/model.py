@@ -10,6 +10,7 @@ import datetime as _dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
 
 SCHEMA_VERSION = 1
@@ -300,11 +301,13 @@ class Resolved:
     def by_path(self) -> dict[str, Entry]:
         return {e.path: e for e in self.entries}
 
-    @property
+    # Cached: every output walks these several times, and a package may have 100,000 entries.
+    # (cached_property writes the instance __dict__ directly, which a frozen dataclass allows.)
+    @cached_property
     def files(self) -> tuple[Entry, ...]:
         return tuple(e for e in self.entries if e.kind is EntryKind.FILE)
 
-    @property
+    @cached_property
     def owned(self) -> tuple[Entry, ...]:
         """Entries the package owns: every file and symlink, and owned directories."""
         return tuple(e for e in self.entries if e.kind is not EntryKind.DIR or e.owned)

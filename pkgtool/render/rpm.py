@@ -26,7 +26,7 @@ from pathlib import Path
 
 from ..atomic import write_bytes_atomic
 from ..errors import ResolveError
-from ..model import ConfigKind, Entry, EntryKind, Resolved, ResolvedRelation
+from ..model import ConfigKind, Entry, EntryKind, Profile, Resolved, ResolvedRelation
 from ..tarballs import write_source_tarball
 from .env import environment, one_line, rpm_escape
 from .scripts import SCRIPTLETS, pre_requires, rpm_scriptlets
@@ -58,6 +58,7 @@ CORE_MACROS = frozenset(
     }
 )
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # Characters a %files path may hold as they are.  Spaces alone are handled by double quotes.
 _PLAIN = re.compile(r"[A-Za-z0-9_./+,:@=~^#$`-]*")
 # Characters that must match through a one-character class: [%] survives any number of expansions.
@@ -66,19 +67,35 @@ _CLASS = set("%[]*?")
 _ANY = set(" \"'\\{")
 
 
-def split_macro(path: str, resolved: Resolved) -> tuple[str, str]:
-    """(macro, rest) for the longest profile directory that is a prefix of ``path``; ('', path) if none."""
-    profile = resolved.profile
-    best = ("", path)
-    best_len = -1
+def _macro_dirs(profile: Profile) -> dict[str, str]:
+    """directory -> its rpm macro, for the profile's directories that have one (memoised per profile)."""
+    cached = _MACRO_DIRS.get(id(profile))
+    if cached is not None and cached[0] is profile:
+        return cached[1]
+    table: dict[str, str] = {}
     for key, directory in profile.dirs.items():
         macro = profile.rpm_macros.get(key)
-        if not macro or not directory.startswith("/"):
-            continue
-        d = directory.rstrip("/")
-        if (path == d or path.startswith(d + "/")) and len(d) > best_len:
-            best, best_len = (macro, path[len(d) :]), len(d)
-    return best
+        if macro and directory.startswith("/"):
+            d = directory.rstrip("/")
+            table.setdefault(d, macro)  # two keys for one directory: the first in profile order, as before
+    _MACRO_DIRS[id(profile)] = (profile, table)
+    return table
+
+
+_MACRO_DIRS: dict[int, tuple[Profile, dict[str, str]]] = {}
+
+
+def split_macro(path: str, resolved: Resolved) -> tuple[str, str]:
+    """(macro, rest) for the longest profile directory that is a prefix of ``path``; ('', path) if none."""
+    table = _macro_dirs(resolved.profile)
+    # Try the path itself, then each parent, longest first: a few dict lookups instead of a scan per path.
+    d = path
+    while d:
+        macro = table.get(d)
+        if macro is not None:
+            return macro, path[len(d) :]
+        d = d.rpartition("/")[0]
+    return table.get("", ""), path  # '' is a profile directory of '/' (none ship one)
 
 
 def macro_path(path: str, resolved: Resolved) -> str:
@@ -105,7 +122,7 @@ def files_path(path: str, resolved: Resolved, all_paths: Sequence[str]) -> str:
     glob that would match another path of the package is refused.
     """
     macro, rest = split_macro(path, resolved)
-    if any(ord(c) < 0x20 or c == "\x7f" for c in rest):
+    if _CONTROL.search(rest):
         raise ResolveError(f"{path}: a file name with a control character cannot be listed in an RPM spec")
     if _PLAIN.fullmatch(rest):
         return macro + rest
