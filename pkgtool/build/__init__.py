@@ -10,7 +10,7 @@ from pathlib import Path
 from ..errors import UsageError
 from ..model import Family, Resolved
 
-BACKENDS = ("native", "system")
+BACKENDS = ("native", "system", "rpm-rs")
 
 # (family, backend) -> (module, function); imported lazily so that start-up stays cheap.
 _BUILDERS: dict[tuple[Family, str], tuple[str, str]] = {
@@ -18,6 +18,7 @@ _BUILDERS: dict[tuple[Family, str], tuple[str, str]] = {
     (Family.DEB, "native"): ("pkgtool.build.native_deb", "build_deb"),
     (Family.RPM, "system"): ("pkgtool.build.system_rpm", "build_rpm_system"),
     (Family.DEB, "system"): ("pkgtool.build.system_deb", "build_deb_system"),
+    (Family.RPM, "rpm-rs"): ("pkgtool.build.rpmrs_rpm", "build_rpm_rs"),  # the earlier native writer
 }
 
 
@@ -61,7 +62,10 @@ def build(resolved: Resolved, out_dir: Path, backend: str = "native", timeout: f
     """Build the binary package(s) of ``resolved`` into ``out_dir``; return what was written."""
     if backend not in BACKENDS:
         raise UsageError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
-    module, func = _BUILDERS[(resolved.profile.family, backend)]
+    family = resolved.profile.family
+    if (family, backend) not in _BUILDERS:
+        raise UsageError(f"backend {backend!r} builds only {Family.RPM} packages, not {family} ({resolved.profile.id})")
+    module, func = _BUILDERS[(family, backend)]
     builder = getattr(importlib.import_module(module), func)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
