@@ -271,7 +271,11 @@ def build(
     directory: DirArg = Path("."),
     distro: DistroOpt = None,
     backend: Annotated[
-        str, typer.Option("--backend", help="native (no distro tools needed), system (rpmbuild / dpkg-buildpackage) or rpm-rs (.rpm only).")
+        str,
+        typer.Option(
+            "--backend",
+            help="native (no distro tools needed), system (rpmbuild / dpkg-buildpackage) or rpm-rs (.rpm only).",
+        ),
     ] = "native",
     out: OutOpt = Path("dist"),
     timeout: Annotated[float | None, typer.Option("--timeout", help="Seconds before a system tool is stopped.")] = None,
