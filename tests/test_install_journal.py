@@ -9,16 +9,15 @@ commit had completed.  N walks every call, so every kill point of a small instal
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import os
 import signal
-import stat
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+from tooling import snapshot
 
 from pkgtool.errors import InstallError
 from pkgtool.install import install
@@ -70,22 +69,6 @@ def _project(base: Path, generation: int) -> Path:
     return p
 
 
-def _snapshot(top: Path) -> dict[str, tuple]:
-    out: dict[str, tuple] = {}
-    for dirpath, dirnames, filenames in os.walk(top):
-        for name in dirnames + filenames:
-            p = Path(dirpath) / name
-            st = os.lstat(p)
-            rel = str(p.relative_to(top))
-            if stat.S_ISREG(st.st_mode):
-                out[rel] = ("file", stat.S_IMODE(st.st_mode), hashlib.sha256(p.read_bytes()).hexdigest())
-            elif stat.S_ISLNK(st.st_mode):
-                out[rel] = ("link", os.readlink(p))
-            else:
-                out[rel] = ("dir", stat.S_IMODE(st.st_mode))
-    return out
-
-
 CHILD = textwrap.dedent(
     """
     import os, signal, sys
@@ -130,7 +113,7 @@ def roots(tmp_path: Path):
     install(resolve_dir(old_p, "fedora", EPOCH), ref_old)
     install(resolve_dir(old_p, "fedora", EPOCH), ref_new)
     install(resolve_dir(new_p, "fedora", EPOCH), ref_new)
-    old, new = _snapshot(ref_old), _snapshot(ref_new)
+    old, new = snapshot(ref_old), snapshot(ref_new)
     assert old != new
     return old_p, new_p, old, new
 
@@ -149,19 +132,19 @@ def test_kill_at_every_call_of_a_step_recovers_old_or_new(tmp_path: Path, roots,
         proc = _killed_install(new_p, root, where, n)
         if proc.returncode == 0:
             assert proc.stdout.startswith("finished"), proc.stderr
-            assert _snapshot(root) == new
+            assert snapshot(root) == new
             break  # n went past the last call of this step
         assert proc.returncode == -signal.SIGKILL, proc.stderr
         kills += 1
         assert pending(root) == ["journalled"], f"kill {n} at {where}: no journal left"
         done = recover(root)
         assert [r.package for r in done] == ["journalled"]
-        assert _snapshot(root) == (old if expect == "old" else new), f"kill {n} at {where}"
+        assert snapshot(root) == (old if expect == "old" else new), f"kill {n} at {where}"
         assert pending(root) == []
         # Recovery is idempotent, and the next install completes the new root.
         assert recover(root) == []
         install(resolve_dir(new_p, "fedora", EPOCH), root)
-        assert _snapshot(root) == new
+        assert snapshot(root) == new
     # Five files and a link change (plus the manifest): every one of those calls was a kill point.
     assert kills >= (1 if where == "finish" else 5), f"{where}: only {kills} kill points reached"
 
@@ -177,7 +160,7 @@ def test_next_install_recovers_first_and_says_so(tmp_path: Path, roots):
     assert [(r.package, r.state, r.outcome) for r in report.recovered] == [("journalled", "commit", "rolled back")]
     assert report.to_text().splitlines()[0].startswith("recovered an interrupted install of journalled")
     assert report.to_dict()["recovered"] == [{"package": "journalled", "state": "commit", "outcome": "rolled back"}]
-    assert _snapshot(root) == new
+    assert snapshot(root) == new
 
 
 def test_a_root_made_by_the_killed_install_is_removed(tmp_path: Path, roots):

@@ -12,18 +12,17 @@ fractions of the command's measured run time.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import random
 import shutil
 import signal
-import stat
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from tooling import snapshot
 
 from pkgtool.install_journal import recover
 
@@ -55,24 +54,6 @@ def _project(base: Path, generation: int) -> Path:
         sub.mkdir(exist_ok=True)
         (sub / f"f{i}.bin").write_bytes(rng.randbytes(8192))
     return p
-
-
-def _snapshot(top: Path) -> dict[str, tuple]:
-    out: dict[str, tuple] = {}
-    if not top.exists():
-        return out
-    for dirpath, dirnames, filenames in os.walk(top):
-        for name in dirnames + filenames:
-            p = Path(dirpath) / name
-            st = os.lstat(p)
-            rel = str(p.relative_to(top))
-            if stat.S_ISREG(st.st_mode):
-                out[rel] = ("file", stat.S_IMODE(st.st_mode), hashlib.sha256(p.read_bytes()).hexdigest())
-            elif stat.S_ISLNK(st.st_mode):
-                out[rel] = ("link", os.readlink(p))
-            else:
-                out[rel] = ("dir", stat.S_IMODE(st.st_mode))
-    return out
 
 
 def _is_temp(rel: str) -> bool:
@@ -116,14 +97,14 @@ def test_interrupted_run_leaves_old_or_new(action: str, distro: str, tmp_path: P
     old_project, new_project = _project(tmp_path, 1), _project(tmp_path, 2)
     dest = tmp_path / "dest"
     _run(_cmd(action, old_project, dest, distro))
-    old = _snapshot(dest)
+    old = snapshot(dest)
     # The complete new result, made elsewhere, for comparison.
     ref = tmp_path / "reference"
     shutil.copytree(dest, ref, symlinks=True)
     start = time.perf_counter()
     _run(_cmd(action, new_project, ref, distro))
     runtime = time.perf_counter() - start
-    new = _snapshot(ref)
+    new = snapshot(ref)
     assert old != new
 
     rng = random.Random(f"{SEED}-{action}-{distro}")
@@ -132,7 +113,7 @@ def test_interrupted_run_leaves_old_or_new(action: str, distro: str, tmp_path: P
             delay = rng.uniform(0.25, 1.0) * runtime
             code, output = _interrupt(_cmd(action, new_project, dest, distro), delay, sig)
             where = f"seed {SEED}, {sig.name} after {delay:.2f} s of {runtime:.2f} s, exit {code}"
-            now = _snapshot(dest)
+            now = snapshot(dest)
             if code == 0:
                 # It finished before the signal. A hidden temporary sibling left by an earlier SIGKILL
                 # attempt may still be there (nothing can clean up after SIGKILL); it is never the output.
@@ -163,10 +144,10 @@ def test_interrupted_run_leaves_old_or_new(action: str, distro: str, tmp_path: P
                 # SIGKILL: the journal left behind rolls the root back to exactly the old one (or,
                 # when the commit had completed, finishes it: exactly the new one), temp files included.
                 recover(dest)
-                after = _snapshot(dest)
+                after = snapshot(dest)
                 assert after in (old, new), f"{where}: recovery left neither the old nor the new root"
                 _run(_cmd(action, new_project, dest, distro))
-                assert {k: v for k, v in _snapshot(dest).items() if not _is_temp(k)} == new, where
+                assert {k: v for k, v in snapshot(dest).items() if not _is_temp(k)} == new, where
                 shutil.rmtree(dest)
                 _run(_cmd(action, old_project, dest, distro))
 

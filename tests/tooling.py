@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
+import stat
+from pathlib import Path
 
 import pytest
 
@@ -25,3 +28,20 @@ def require_root() -> None:
         if REQUIRE:
             pytest.fail(msg + " -- PKGTOOL_REQUIRE_TOOLS=1 forbids skipping")
         pytest.skip(msg)
+
+
+def snapshot(top: Path) -> dict[str, tuple]:
+    """Every path under ``top``: (kind, mode, sha256) of files, link targets, dir modes. {} if absent."""
+    out: dict[str, tuple] = {}
+    for dirpath, dirnames, filenames in os.walk(top):
+        for name in dirnames + filenames:
+            p = Path(dirpath) / name
+            st = os.lstat(p)
+            rel = str(p.relative_to(top))
+            if stat.S_ISREG(st.st_mode):
+                out[rel] = ("file", stat.S_IMODE(st.st_mode), hashlib.sha256(p.read_bytes()).hexdigest())
+            elif stat.S_ISLNK(st.st_mode):
+                out[rel] = ("link", os.readlink(p))
+            else:
+                out[rel] = ("dir", stat.S_IMODE(st.st_mode))
+    return out

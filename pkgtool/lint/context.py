@@ -32,6 +32,13 @@ def is_under(path: str, directory: str) -> bool:
     return path == directory or path.startswith(directory + "/") or directory == "/"
 
 
+def parts_below(path: str, directory: str) -> tuple[str, ...]:
+    """The components of ``path`` below ``directory`` (a hooks directory, say), or () outside it."""
+    if not path.startswith(directory + "/"):
+        return ()
+    return tuple(path[len(directory) + 1 :].split("/"))
+
+
 def _never(ctx: LintContext, entry: Entry) -> bool:
     return False
 

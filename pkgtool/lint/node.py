@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from ..diagnostics import Severity
 from ..model import Entry, EntryKind
-from .context import KindPolicy, LintContext
+from .context import KindPolicy, LintContext, parts_below
 from .rule import Finding, Rule, check
 
 KIND = "node-plugin"
@@ -104,10 +104,7 @@ def plugins_dir(ctx: LintContext) -> str:
 
 def _split(ctx: LintContext, e: Entry) -> tuple[str, ...]:
     """Path components below the hooks directory, or () outside it."""
-    root = hooks_dir(ctx)
-    if not e.path.startswith(root + "/"):
-        return ()
-    return tuple(e.path[len(root) + 1 :].split("/"))
+    return parts_below(e.path, hooks_dir(ctx))
 
 
 def _in_point(ctx: LintContext, e: Entry) -> bool:
