@@ -226,7 +226,7 @@ def _recover_one(root: str | os.PathLike, root_fd: int, name: str) -> Recovery:
                 outcome = "rolled back"
         os.unlink(name, dir_fd=root_fd)
         if state not in ("writing", "done"):
-            _remove_made_root(plan)
+            _remove_made_root(plan, os.path.abspath(root))
         return Recovery(package, state, outcome)
     finally:
         os.close(fd)
@@ -321,8 +321,15 @@ def _drop_backups(root_fd: int, plan: Plan) -> None:
         dirs.close()
 
 
-def _remove_made_root(plan: Plan) -> None:
+def _remove_made_root(plan: Plan, root: str) -> None:
     # The root (and its missing parents) were created for the install: remove them again if empty.
+    # Only the root and its own ancestors: a journal never names another directory.
+    ancestors = {root}
+    parent = os.path.dirname(root)
+    while parent not in ancestors:
+        ancestors.add(parent)
+        parent = os.path.dirname(parent)
     for path in reversed(plan.mkroot):
-        with contextlib.suppress(OSError):
-            os.rmdir(path)
+        if path in ancestors:
+            with contextlib.suppress(OSError):
+                os.rmdir(path)

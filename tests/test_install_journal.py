@@ -9,6 +9,7 @@ commit had completed.  N walks every call, so every kill point of a small instal
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import signal
 import subprocess
@@ -222,3 +223,23 @@ def test_verify_reports_a_root_with_an_interrupted_install(tmp_path: Path, roots
     assert "rolls it back" in report.to_text()
     recover(root)
     assert verify_root(resolve_dir(old_p, "fedora", EPOCH), root).ok
+
+
+def test_a_journal_cannot_remove_directories_outside_the_roots_own_path(tmp_path: Path):
+    root = tmp_path / "root"
+    root.mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    plan = {
+        "package": "demo",
+        "mkroot": [str(elsewhere), str(root)],
+        "dirs": [],
+        "unlock": [],
+        "attrs": [],
+        "moves": [],
+    }
+    body = json.dumps(plan).encode()
+    (root / f"{PREFIX}demo").write_bytes(b"pkgtool-install-journal 1 state=commit  \n" + body)
+    assert [r.outcome for r in recover(root)] == ["rolled back"]
+    assert elsewhere.is_dir(), "an empty directory named by the journal but outside the root's path was removed"
+    assert not root.exists()  # the root itself was named as made by the install, and is empty: removed
