@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from ..diagnostics import Severity
 from ..model import Entry, EntryKind
 from .context import KindPolicy, LintContext, is_under
-from .rule import Finding, Rule, check
+from .rule import Finding, Rule, check, not_executable
 
 KIND = "libvirt-hook"
 DRIVERS: frozenset[str] = frozenset({"daemon", "qemu", "lxc", "libxl", "bhyve", "network"})
@@ -126,25 +126,10 @@ def hook_name(ctx: LintContext) -> Iterator[Finding]:
 
 
 @check("libvirt-hook-not-executable")
-def not_executable(ctx: LintContext) -> Iterator[Finding]:
+def hook_not_executable(ctx: LintContext) -> Iterator[Finding]:
     for e in ctx.files:
-        if not _is_hook(ctx, e):
-            continue
-        if not e.mode & 0o111:
-            yield Finding(
-                "libvirt-hook-not-executable",
-                f"hook {e.path} has mode {e.mode:04o}: libvirt skips files without the execute bit",
-                entry=e,
-                key="mode",
-                hint='give it mode = "0755"',
-            )
-        elif not ctx.runnable(e):
-            yield Finding(
-                "libvirt-hook-not-executable",
-                f"hook {e.path} has no '#!' line and is not a binary, so it cannot be executed",
-                entry=e,
-                hint="start it with a shebang line such as #!/bin/sh",
-            )
+        if _is_hook(ctx, e) and (found := not_executable(ctx, e, "libvirt-hook-not-executable", "libvirt")):
+            yield found
 
 
 @check("libvirt-hook-main-script")
@@ -202,4 +187,4 @@ POLICY = KindPolicy(
     executable_config_ok=lambda ctx, e: is_under(e.path, hooks_dir(ctx)),
 )
 
-CHECKS = (hook_name, not_executable, main_script, calls_libvirt, reload)
+CHECKS = (hook_name, hook_not_executable, main_script, calls_libvirt, reload)

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from ..diagnostics import Severity
 from ..model import Entry, EntryKind
 from .context import KindPolicy, LintContext, parts_below
-from .rule import Finding, Rule, check
+from .rule import Finding, Rule, check, not_executable
 
 KIND = "node-plugin"
 _K = (KIND,)
@@ -152,22 +152,8 @@ def hooks(ctx: LintContext) -> Iterator[Finding]:
         if e.kind not in (EntryKind.FILE, EntryKind.SYMLINK) or not _in_point(ctx, e):
             continue
         name = e.path.rsplit("/", 1)[1]
-        if e.kind is EntryKind.FILE and not e.mode & 0o111:
-            yield Finding(
-                "node-hook-not-executable",
-                f"hook {e.path} has mode {e.mode:04o}: Node cannot execute a file without the execute bit",
-                entry=e,
-                key="mode",
-                hint='give it mode = "0755"',
-            )
-        elif e.kind is EntryKind.FILE and not ctx.runnable(e):
-            yield Finding(
-                "node-hook-not-executable",
-                f"hook {e.path} has no '#!' line and is not a binary, so it cannot be executed",
-                entry=e,
-                key="src",
-                hint="start it with a shebang line such as #!/bin/sh",
-            )
+        if e.kind is EntryKind.FILE and (found := not_executable(ctx, e, "node-hook-not-executable", "Node", "src")):
+            yield found
         if not HOOK_NAME.match(name):
             yield Finding(
                 "node-hook-name",

@@ -82,3 +82,24 @@ def check(*rule_ids: str) -> Callable[[CheckFn], Check]:
         return Check(tuple(rule_ids), fn)
 
     return wrap
+
+
+def not_executable(ctx: LintContext, e: Entry, rule_id: str, host: str, src_key: str = "") -> Finding | None:
+    """The finding for a hook the host cannot execute (no execute bit, or neither '#!' nor ELF), or None."""
+    if not e.mode & 0o111:
+        return Finding(
+            rule_id,
+            f"hook {e.path} has mode {e.mode:04o}: {host} skips files without the execute bit",
+            entry=e,
+            key="mode",
+            hint='give it mode = "0755"',
+        )
+    if not ctx.runnable(e):
+        return Finding(
+            rule_id,
+            f"hook {e.path} has no '#!' line and is not a binary, so it cannot be executed",
+            entry=e,
+            key=src_key,
+            hint="start it with a shebang line such as #!/bin/sh",
+        )
+    return None
