@@ -16,15 +16,17 @@ import stat
 import zlib
 from collections import deque
 from collections.abc import Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from .atomic import atomic_file
 from .errors import PkgtoolError
 from .model import Resolved
 from .tarwriter import TarFormat, TarWriter
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 # 1 MiB members: 32 KiB deflate windows lose under 0.1% of ratio at the cuts.
 GZIP_MEMBER = 1 << 20
@@ -137,6 +139,9 @@ class GzipMembers:
     def __init__(self, out: BinaryIO, level: int = GZIP_LEVEL, threads: int | None = None):
         self._out = out
         self._level = level
+        # Imported here: every native build imports this module (through render.rpm) but never gzips.
+        from concurrent.futures import ThreadPoolExecutor
+
         workers = threads or min(_MAX_THREADS, os.cpu_count() or 1)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pkgtool-gzip")
         self._inflight: deque[Future[bytes]] = deque()

@@ -294,3 +294,19 @@ def test_wheel_carries_templates_and_distros(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "gen" / "convirt.spec").is_file()
+
+
+def test_commands_do_not_import_what_they_do_not_use():
+    """Start-up: the CLI and the native builders import no template engine, pydantic or worker pools.
+
+    jinja2 is needed only to render templates, a process pool only for several distros, a thread
+    pool only to gzip a source tarball; pydantic came with typer 0.29 (pinned below it).
+    """
+    code = (
+        "import sys, pkgtool.cli, pkgtool.build.native_rpm, pkgtool.build.native_deb, pkgtool.parallel, "
+        "pkgtool.resolve, pkgtool.install, pkgtool.verify; "
+        "print(' '.join(m for m in ('jinja2', 'pydantic', 'concurrent.futures', 'multiprocessing') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == []
