@@ -294,7 +294,11 @@ def install(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be written; write nothing.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Apply the map to a root directory, exactly as the package would."""
+    """Apply the map to a root directory, exactly as the package would.
+
+    All or nothing: an install that is killed part-way leaves a journal in the root, and the next
+    install into that root rolls it back first.
+    """
     try:
         from .install import install as do_install
 
