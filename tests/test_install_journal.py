@@ -243,3 +243,23 @@ def test_a_journal_cannot_remove_directories_outside_the_roots_own_path(tmp_path
     assert [r.outcome for r in recover(root)] == ["rolled back"]
     assert elsewhere.is_dir(), "an empty directory named by the journal but outside the root's path was removed"
     assert not root.exists()  # the root itself was named as made by the install, and is empty: removed
+
+
+def test_ctrl_c_after_the_commit_finds_the_install_complete(tmp_path: Path, roots, monkeypatch):
+    """A Ctrl-C held back during the clean-up is delivered after it: the root is the new one, whole."""
+    from pkgtool.install_journal import Journal
+
+    old_p, new_p, _old, new = roots
+    root = tmp_path / "root"
+    install(resolve_dir(old_p, "fedora", EPOCH), root)
+    real_finish = Journal.finish
+
+    def finish_with_ctrl_c(self):
+        os.kill(os.getpid(), signal.SIGINT)  # blocked here: delivered when the clean-up ends
+        real_finish(self)
+
+    monkeypatch.setattr(Journal, "finish", finish_with_ctrl_c)
+    with pytest.raises(KeyboardInterrupt):
+        install(resolve_dir(new_p, "fedora", EPOCH), root)
+    assert snapshot(root) == new
+    assert pending(root) == []
