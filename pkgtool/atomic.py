@@ -12,8 +12,10 @@ import os
 import shutil
 import signal
 import tempfile
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import FrameType
 
 
 def _tmp_sibling(dest: Path, directory: bool) -> Path:
@@ -65,16 +67,36 @@ def _exchange(a: Path, b: Path) -> bool:
 
 @contextlib.contextmanager
 def sigint_held() -> Iterator[None]:
-    """Hold SIGINT back (it is delivered on exit) while a commit or its cleanup must not be cut short."""
-    try:
-        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    except (AttributeError, ValueError, OSError):  # not the main thread's business, or no pthreads
-        yield
+    """Hold SIGINT back (it is delivered on exit) while a commit or its cleanup must not be cut short.
+
+    The Python-level handler is swapped for one that only takes note: masking the signal in
+    this thread would not do, since the kernel then hands it to any other thread (a compressor,
+    a test runner's) and Python runs its handler in the main thread all the same.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread sees Python signal handlers
         return
+    held: list[FrameType | None] = []
+
+    def note(_signum: int, frame: FrameType | None) -> None:
+        held.append(frame)
+
+    previous = signal.signal(signal.SIGINT, note)
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        signal.signal(signal.SIGINT, previous)
+        if held:
+            _deliver(previous, held[0])
+
+
+def _deliver(handler: signal.Handlers | Callable | int | None, frame: FrameType | None) -> None:
+    """Run the handler a held SIGINT would have met."""
+    if callable(handler):
+        handler(signal.SIGINT, frame)
+    elif handler == signal.SIG_DFL:
+        os.kill(os.getpid(), signal.SIGINT)  # the default action: the process ends by the signal
+    # SIG_IGN (or a handler not set from Python): nothing to do
 
 
 @contextlib.contextmanager

@@ -1,0 +1,82 @@
+"""sigint_held: a Ctrl-C during a commit waits for its end, whichever thread the kernel hands it to."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+from pkgtool.atomic import sigint_held
+
+
+def _ctrl_c() -> None:
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(0.05)  # time for the signal to reach a thread and for Python to run its handler
+
+
+@pytest.fixture
+def other_thread():
+    """A live second thread: a signal the main thread does not take is handed to it."""
+    stop = threading.Event()
+    t = threading.Thread(target=stop.wait)
+    t.start()
+    yield
+    stop.set()
+    t.join()
+
+
+def test_held_until_the_block_ends_then_delivered(other_thread):
+    reached = []
+    with pytest.raises(KeyboardInterrupt), sigint_held():
+        _ctrl_c()
+        reached.append("end of block")
+    assert reached == ["end of block"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_the_previous_handler_gets_it_once(other_thread):
+    calls = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: calls.append(signum))
+    try:
+        with sigint_held():
+            _ctrl_c()
+            _ctrl_c()
+            assert calls == []
+        assert calls == [signal.SIGINT]
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def test_nested_holds_deliver_at_the_outermost_end(other_thread):
+    order = []
+    with pytest.raises(KeyboardInterrupt), sigint_held():
+        with sigint_held():
+            _ctrl_c()
+        order.append("after inner")
+    assert order == ["after inner"]
+
+
+def test_ignored_stays_ignored():
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with sigint_held():
+            _ctrl_c()
+        assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def test_outside_the_main_thread_it_is_a_plain_block():
+    done = []
+
+    def work():
+        with sigint_held():
+            done.append(threading.current_thread() is not threading.main_thread())
+
+    t = threading.Thread(target=work)
+    t.start()
+    t.join()
+    assert done == [True]
