@@ -496,16 +496,25 @@ def _control(resolved: Resolved) -> str:
         .get_template("deb/control.j2")
         .render(
             name=pkg.name,
-            section=section(resolved),
-            maintainer=one_line(pkg.maintainer),
+            section=substvar_literal(section(resolved)),
+            maintainer=substvar_literal(one_line(pkg.maintainer)),
             build_depends=", ".join(build_deps),
             standards_version=resolved.profile.standards_version or "4.6.2",
-            homepage=one_line(pkg.url),
+            homepage=substvar_literal(one_line(pkg.url)),
             arch=deb_arch(resolved),
             relations=relations,
-            description=description_field(pkg.summary, pkg.description),
+            description=substvar_literal(description_field(pkg.summary, pkg.description)),
         )
     )
+
+
+def substvar_literal(text: str) -> str:
+    """Map text for debian/control that dpkg-gencontrol and dpkg-source hand back unchanged.
+
+    Both expand ``${name}`` in every field (an unknown name becomes empty); ``${}`` is their
+    escape for a literal ``$`` (deb-substvars(5)), so each ``${`` is written ``${}{``.
+    """
+    return text.replace("${", "${}{")
 
 
 def _patch_names(resolved: Resolved) -> list[str]:

@@ -141,6 +141,17 @@ def _round_trip(w, b: dict) -> None:
             sys_art = artifact_of(sys_out, f".{family}")
             check_run(cli(["verify", project, str(sys_art), "-d", distro]), exit_code=0)
             assert markers() == [], f"{distro}: an injection ran in the system build: {markers()}"
+            if family == "deb":
+                # dpkg-gencontrol expands ${name} in every field: the text must still arrive literally.
+                sys_fields = control_fields(sys_art)
+                for text in b.get("description", []):
+                    assert text in sys_fields["Description"], f"system backend: {text!r} not in Description"
+                if "summary" in b:
+                    assert sys_fields["Description"].split("\n")[0] == b["summary"]
+                for field, text in b.get("deb_fields", {}).items():
+                    assert sys_fields.get(field) == control_fields(art).get(field) == text, (
+                        f"{field}: {sys_fields.get(field)!r} (system) / {control_fields(art).get(field)!r} (native)"
+                    )
 
     if b.get("install", True):
         root = str(w.root)
