@@ -1,7 +1,9 @@
 """Globs over deployed paths: '*' and '?' stay inside one segment, '**' crosses segments.
 
 ``[abc]``, ``[a-z]`` and ``[!abc]`` are classes of one character (never '/');
-a backslash makes the next character literal.  Patterns compile once to a regex.
+a '[' that opens no valid class (unclosed, or a reversed range such as
+``[z-a]``) is a literal character.  A backslash makes the next character
+literal.  Patterns compile once to a regex.
 """
 
 from __future__ import annotations
@@ -33,10 +35,16 @@ def _class(pattern: str, i: int) -> tuple[str, int] | None:
     body = pattern[start:j].replace("\\", "\\\\").replace("^", "\\^").replace("[", "\\[")
     body = body.replace("/", "")  # a class never matches '/'
     if negate:
-        return f"[^/{body}]", j + 1
-    if not body:
+        out = f"[^/{body}]"
+    elif not body:
         return "(?!)", j + 1  # a class of only '/' matches nothing
-    return f"[{body}]", j + 1
+    else:
+        out = f"[{body}]"
+    try:
+        re.compile(out)
+    except re.error:
+        return None  # a class re refuses ('[z-a]'): literal text, as an unclosed one is
+    return out, j + 1
 
 
 def translate(pattern: str) -> str:
@@ -80,6 +88,16 @@ def translate(pattern: str) -> str:
 @lru_cache(maxsize=1024)
 def compile_glob(pattern: str) -> re.Pattern[str]:
     return re.compile(translate(pattern), re.DOTALL)
+
+
+def compile_any(patterns: Iterable[str]) -> re.Pattern[str] | None:
+    """One regex that fullmatches what any of ``patterns`` fullmatches; None for no patterns."""
+    patterns = tuple(patterns)
+    if not patterns:
+        return None
+    if len(patterns) == 1:
+        return compile_glob(patterns[0])
+    return re.compile("|".join(f"(?:{translate(p)})" for p in patterns), re.DOTALL)
 
 
 def match(pattern: str, path: str) -> bool:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import difflib
 import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
@@ -126,6 +125,8 @@ def display_path(path: Path) -> str:
 
 
 def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    import difflib  # deferred: only a misspelt key needs it, and every command loads a map
+
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"did you mean {close[0]!r}?" if close else ""
 

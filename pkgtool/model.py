@@ -2,6 +2,8 @@
 
 This module is the contract between stages.  Everything here is a frozen
 dataclass or an enum; no stage mutates another stage's output.
+Every class has a docstring: without one, @dataclass makes one with
+inspect.signature, which every command would pay for at import.
 """
 
 from __future__ import annotations
@@ -101,6 +103,8 @@ class Location:
 
 @dataclass(frozen=True)
 class Package:
+    """[package]: the identity and description of the package."""
+
     name: str
     version: str
     summary: str
@@ -128,6 +132,8 @@ class Relation:
 
 @dataclass(frozen=True)
 class TreeSpec:
+    """[[tree]]: a source directory deployed whole under a destination directory."""
+
     src: str  # relative to the layout root, may hold {distro}/{family}
     dst: str  # absolute deployed dir, may hold placeholders
     mode: int | None = None
@@ -143,6 +149,8 @@ class TreeSpec:
 
 @dataclass(frozen=True)
 class FileSpec:
+    """[[file]]: one source file, or the files a glob matches."""
+
     src: str  # a file or a glob
     dst: str  # a path, or a directory when it ends in '/'
     mode: int | None = None
@@ -157,6 +165,8 @@ class FileSpec:
 
 @dataclass(frozen=True)
 class DirSpec:
+    """[[dir]]: a directory the package owns, even when empty."""
+
     path: str
     mode: int | None = None
     owner: str = "root"
@@ -167,6 +177,8 @@ class DirSpec:
 
 @dataclass(frozen=True)
 class SymlinkSpec:
+    """[[symlink]]: a link the package ships."""
+
     path: str
     target: str
     allow: tuple[str, ...] = ()
@@ -175,6 +187,8 @@ class SymlinkSpec:
 
 @dataclass(frozen=True)
 class AttrRule:
+    """[[attr]]: mode, owner or group for the deployed paths a glob matches."""
+
     path: str  # a glob over deployed paths: '*' and '?' stay inside one segment, '**' crosses
     mode: int | None = None
     owner: str | None = None
@@ -185,6 +199,8 @@ class AttrRule:
 
 @dataclass(frozen=True)
 class PatchSpec:
+    """[[patch]]: a patch applied to the source files before use."""
+
     file: str  # relative to the layout root
     strip: int = 1
     loc: Location | None = field(default=None, compare=False)
@@ -192,6 +208,8 @@ class PatchSpec:
 
 @dataclass(frozen=True)
 class ChangelogEntry:
+    """[[changelog]]: one release's entry."""
+
     version: str  # "VERSION-RELEASE"
     date: _dt.date
     author: str  # "Name <email>"
@@ -275,6 +293,8 @@ class Entry:
 
 @dataclass(frozen=True)
 class ResolvedRelation:
+    """A relation with the distro's package name."""
+
     name: str  # distro package name (profile-mapped)
     op: str = ""
     version: str = ""
@@ -283,6 +303,8 @@ class ResolvedRelation:
 
 @dataclass(frozen=True)
 class Resolved:
+    """A layout resolved for one profile: every deployed entry, final, with relations and scripts."""
+
     layout: Layout  # the variant used for this profile
     profile: Profile
     entries: tuple[Entry, ...]  # sorted by path
