@@ -8,6 +8,12 @@ buffer, and file data is read into that same buffer with ``os.readv``: no
 GNU longlink or PAX records, non-ASCII PAX names, base-256 sizes) is left to
 ``tarfile.TarInfo.tobuf``, so the bytes equal what ``tarfile`` writes for the
 same members in the same format.
+
+``add_members`` writes a whole list of members in one loop, the common file
+(short name, fits the buffer) inlined: per file one open, one fstat, one
+``readv`` of size + 1 bytes (the extra byte shows a file that grew), the
+digest, one close, and a header made from a per-mode template.  20,000 small
+files are mostly Python overhead, so that loop is kept flat.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import hashlib
 import os
 import stat
 import tarfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -29,6 +36,8 @@ _ENCODING = "utf-8"
 _ERRORS = "surrogateescape"  # tarfile's default: carries undecodable file names unchanged
 _MAX_OCTAL_SIZE = 8**11  # larger sizes need base-256 (GNU) or a PAX record
 _OPEN_FLAGS = os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK  # never blocks on a FIFO swapped in
+_PADS = tuple(bytes(n) for n in range(BLOCK))  # zeros up to the next block, by their count
+REGTYPE, DIRTYPE, SYMTYPE = tarfile.REGTYPE, tarfile.DIRTYPE, tarfile.SYMTYPE
 
 
 class TarFormat(enum.Enum):
@@ -63,6 +72,33 @@ def _template(fmt: TarFormat, mtime: int) -> tuple[bytes, int]:
     return bytes(h), sum(h)
 
 
+class _ModeTemplates(dict):
+    """mode -> (the template of a regular file's header with that mode and type, its byte sum); filled on use."""
+
+    def __init__(self, template: bytes) -> None:
+        super().__init__()
+        self._template = template
+
+    def __missing__(self, mode: int) -> tuple[bytes, int]:
+        h = bytearray(self._template)
+        h[100:108] = b"%07o\0" % (mode & 0o7777)
+        h[156] = REGTYPE[0]
+        self[mode] = value = (bytes(h), sum(h))
+        return value
+
+
+def _open(path: str) -> int:
+    try:
+        return os.open(path, _OPEN_FLAGS)
+    except OSError as exc:
+        raise PkgtoolError(f"cannot read {path}: {exc.strerror}") from None
+
+
+def _changed(path: str, expected: int, got: int) -> None:
+    how = "shrank" if got < expected else "grew"
+    raise PkgtoolError(f"{path} {how} while it was being archived ({expected} bytes expected, {got} read)")
+
+
 class TarWriter:
     """Write a tar stream of root-owned members into ``out`` (a binary write stream).
 
@@ -83,6 +119,7 @@ class TarWriter:
         # An mtime outside the octal field (year 2242+) sends every header to tarfile.
         self._fast = 0 <= mtime < _MAX_OCTAL_SIZE
         self._template, self._template_sum = _template(fmt, mtime if self._fast else 0)
+        self._reg_templates = _ModeTemplates(self._template)
 
     def __enter__(self) -> TarWriter:
         return self
@@ -111,38 +148,87 @@ class TarWriter:
 
         ``tee``: a file descriptor that gets a copy of the data on the way (one read, two writes).
         """
+        if tee is None:
+            size, digest = self.add_members([(name, REGTYPE, mode, path)], md5)[0]
+            return Added(size, digest)
+        fd = _open(path)
         try:
-            fd = os.open(path, _OPEN_FLAGS)
-        except OSError as exc:
-            raise PkgtoolError(f"cannot read {path}: {exc.strerror}") from None
-        try:
-            st = os.fstat(fd)
-            if not stat.S_ISREG(st.st_mode):
-                raise PkgtoolError(f"{path} is not a regular file")
-            size = st.st_size
-            self._header(name, mode, size, tarfile.REGTYPE, "")
-            digest = hashlib.md5() if md5 else None
-            view, cap = self._view, len(self._buf)
-            remaining = size
-            while remaining:
-                if self._pos == cap:
-                    self._flush()
-                pos = self._pos
-                n = os.readv(fd, [view[pos : min(cap, pos + remaining)]])
-                if not n:
-                    raise PkgtoolError(f"{path} shrank while it was being archived")
-                if digest is not None:
-                    digest.update(view[pos : pos + n])
-                if tee is not None:
-                    _write_all(tee, view[pos : pos + n])
-                self._pos = pos + n
-                remaining -= n
-        except OSError as exc:
-            raise PkgtoolError(f"cannot read {path}: {exc.strerror}") from None
+            size, digest = self._stream_file(fd, name, path, mode, md5, tee)
         finally:
             os.close(fd)
-        self._pad(size)
-        return Added(size, digest.hexdigest() if digest is not None else "")
+        return Added(size, digest)
+
+    def add_members(
+        self, members: Iterable[tuple[str, bytes, int, str | bytes]], md5: bool = False
+    ) -> list[tuple[int, str]]:
+        """Add every ``(name, type, mode, arg)`` in order; return ``(size, md5 hex or '')`` of each regular member.
+
+        ``type`` is ``REGTYPE`` (``arg``: the source path, or the content as bytes),
+        ``DIRTYPE`` (``arg`` unused) or ``SYMTYPE`` (``arg``: the link target).
+        The bytes are those of the same calls to ``add_file``/``add_bytes``/``add_dir``/``add_symlink``.
+        """
+        out: list[tuple[int, str]] = []
+        append = out.append
+        buf, view, cap = self._buf, self._view, len(self._buf)
+        reg_templates = self._reg_templates
+        new_md5 = hashlib.md5 if md5 else None
+        fast = self._fast
+        pax = self._fmt is TarFormat.PAX  # non-ASCII names need a PAX record there
+        pos = self._pos
+        for name, kind, mode, arg in members:
+            if arg.__class__ is not str or kind != REGTYPE:
+                self._pos = pos
+                if kind == DIRTYPE:
+                    self.add_dir(name, mode)
+                elif kind == SYMTYPE:
+                    self.add_symlink(name, arg, mode)  # type: ignore[arg-type]
+                else:
+                    self.add_bytes(name, arg, mode)  # type: ignore[arg-type]
+                    append((len(arg), new_md5(arg).hexdigest() if new_md5 else ""))
+                pos = self._pos
+                continue
+            try:
+                fd = os.open(arg, _OPEN_FLAGS)
+            except OSError as exc:
+                raise PkgtoolError(f"cannot read {arg}: {exc.strerror}") from None
+            try:
+                st = os.fstat(fd)
+                if not stat.S_ISREG(st.st_mode):
+                    raise PkgtoolError(f"{arg} is not a regular file")
+                size = st.st_size
+                nb = name.encode(_ENCODING, _ERRORS)
+                start = pos + BLOCK
+                end = start + size
+                if end >= cap and BLOCK + size < cap:  # fits an empty buffer (with the byte that shows growth)
+                    self._pos = pos
+                    self._flush()
+                    pos, start, end = 0, BLOCK, BLOCK + size
+                if end >= cap or len(nb) > 100 or not fast or (pax and not nb.isascii()):
+                    self._pos = pos
+                    append(self._stream_file(fd, name, arg, mode, md5, None))
+                    pos = self._pos
+                    continue
+                size_b = b"%011o\0" % size
+                tmpl = reg_templates[mode]
+                buf[pos:start] = tmpl[0]
+                buf[pos : pos + len(nb)] = nb
+                buf[pos + 124 : pos + 136] = size_b
+                buf[pos + 148 : pos + 155] = b"%06o\0" % (tmpl[1] + sum(nb) + sum(size_b))
+                got = os.readv(fd, [view[start : end + 1]])
+                if got != size:
+                    _changed(arg, size, got)
+                append((size, new_md5(view[start:end]).hexdigest() if new_md5 else ""))
+                pad = -size % BLOCK
+                buf[end : end + pad] = _PADS[pad]
+                pos = end + pad
+            except OSError as exc:
+                raise PkgtoolError(f"cannot read {arg}: {exc.strerror}") from None
+            except UnicodeEncodeError:
+                raise PkgtoolError(f"the name {name!r} cannot be written to a tar archive") from None
+            finally:
+                os.close(fd)
+        self._pos = pos
+        return out
 
     def close(self) -> None:
         """End the archive as tarfile does: two zero blocks, then zeros up to a whole 10240-byte record."""
@@ -187,6 +273,38 @@ class TarWriter:
         buf[pos + 156] = kind[0]
         buf[pos + 157 : pos + 157 + len(lb)] = lb
         self._pos = pos + BLOCK
+
+    def _stream_file(self, fd: int, name: str, path: str, mode: int, md5: bool, tee: int | None) -> tuple[int, str]:
+        """Add the open regular file ``fd`` in buffer-sized reads (any size, any name); return (size, md5 hex)."""
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise PkgtoolError(f"{path} is not a regular file")
+        size = st.st_size
+        self._header(name, mode, size, REGTYPE, "")
+        digest = hashlib.md5() if md5 else None
+        view, cap = self._view, len(self._buf)
+        remaining = size
+        try:
+            while True:
+                if self._pos == cap:
+                    self._flush()
+                pos = self._pos
+                # One byte more than is left: a file that grew is seen, not cut short in silence.
+                n = os.readv(fd, [view[pos : min(cap, pos + remaining + 1)]])
+                if n > remaining or (not n and remaining):
+                    _changed(path, size, size - remaining + n)
+                if not n:
+                    break
+                if digest is not None:
+                    digest.update(view[pos : pos + n])
+                if tee is not None:
+                    _write_all(tee, view[pos : pos + n])
+                self._pos = pos + n
+                remaining -= n
+        except OSError as exc:
+            raise PkgtoolError(f"cannot read {path}: {exc.strerror}") from None
+        self._pad(size)
+        return size, digest.hexdigest() if digest is not None else ""
 
     def _tarfile_header(self, name: str, mode: int, size: int, kind: bytes, linkname: str) -> bytes:
         info = tarfile.TarInfo(name)

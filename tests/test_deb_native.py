@@ -253,3 +253,29 @@ def test_reader_never_writes_to_disk(tmp_path, monkeypatch):
     read_deb(p)
     assert sorted(tmp_path.rglob("*")) == before
     assert gzip.decompress(gzip_n(b"abc")) == b"abc"
+
+
+def test_md5sums_and_installed_size_follow_data_tar(tmp_path):
+    import hashlib
+    import lzma
+
+    r = _resolved("convirt")
+    members = _ar_members(build_deb(r, tmp_path).read_bytes())
+    with tarfile.open(fileobj=io.BytesIO(lzma.decompress(members[2][1]))) as tar:
+        infos = tar.getmembers()
+        digests = {i.name[2:]: hashlib.md5(tar.extractfile(i).read()).hexdigest() for i in infos if i.isfile()}
+    with tarfile.open(fileobj=io.BytesIO(lzma.decompress(members[1][1]))) as tar:
+        ctrl = {m.name[2:]: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}
+    conffiles = {p.lstrip("/") for p in ctrl["conffiles"].decode().split()}
+    # md5sums: every regular file but the conffiles, sorted by the bytes of the path (data.tar's order).
+    expected = [f"{d}  {rel}" for rel, d in digests.items() if rel not in conffiles]
+    assert ctrl["md5sums"].decode().splitlines() == expected
+    assert list(digests) == sorted(digests, key=lambda p: p.encode())
+    # Installed-Size: dpkg-gencontrol's KiB, rounded up per file and link, 1 per directory (root and DEBIAN/ too).
+    kib = 2 + sum(
+        1 if i.isdir() and i.name != "." else -(-len(i.linkname.encode()) // 1024) if i.issym() else -(-i.size // 1024)
+        for i in infos
+        if i.name != "."
+    )
+    kib += sum(-(-len(v) // 1024) for k, v in ctrl.items() if k not in ("control", "md5sums"))
+    assert f"\nInstalled-Size: {kib}\n" in ctrl["control"].decode()

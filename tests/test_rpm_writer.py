@@ -401,3 +401,64 @@ def test_rpm_rs_backend_is_rpm_only(project, tmp_path):
     deb = resolve_dir(project, "debian", source_date_epoch=EPOCH)
     with pytest.raises(UsageError, match="rpm-rs"):
         build(deb, tmp_path / "deb", backend="rpm-rs")
+
+
+# ---------------------------------------------------------------- the cpio writer's batch loop
+
+
+def _cpio_bytes(entries, one_by_one: bool) -> tuple[bytes, list[tuple[int, str]]]:
+    import io
+
+    out = io.BytesIO()
+    cpio = rpm_payload.CpioWriter(rpm_payload.codec("none", 0), out, EPOCH)
+    try:
+        if one_by_one:
+            got = []
+            for path, mode, arg in entries:
+                if mode >> 12 == 0o04:
+                    cpio.directory(path, mode & 0o7777)
+                    got.append((0, ""))
+                elif mode >> 12 == 0o12:
+                    cpio.symlink(path, arg)
+                    got.append((len(arg.encode()), ""))
+                else:
+                    got.append(cpio.regular(path, mode & 0o7777, arg))
+        else:
+            got = cpio.add_entries(entries)
+        cpio.finish()
+    except BaseException:
+        cpio.abort()
+        raise
+    return out.getvalue(), got
+
+
+def test_add_entries_equals_the_single_calls(tmp_path, monkeypatch):
+    import hashlib
+
+    monkeypatch.setattr(rpm_payload, "PIECE", 4096)  # small buffers: entries cross them at every offset
+    entries = [("/d", 0o040755, "")]
+    for i, size in enumerate([0, 1, 2, 3, 4, 100, 3990, 4000, 4096, 9000] * 3):
+        src = tmp_path / f"f{i}"
+        src.write_bytes(os.urandom(size))
+        entries.append((f"/d/f{i}", 0o100644 if i % 2 else 0o104755, str(src)))
+    entries.append(("/d/link", 0o120777, "f1"))
+    batch, got = _cpio_bytes(entries, one_by_one=False)
+    single, expected = _cpio_bytes(entries, one_by_one=True)
+    assert batch == single
+    assert got == expected
+    assert got[3] == (2, hashlib.sha256((tmp_path / "f2").read_bytes()).hexdigest())
+
+
+@pytest.mark.parametrize("delta", [-10, 10])  # the file grew, or shrank, after its size was taken
+def test_add_entries_refuses_a_file_that_changed(tmp_path, monkeypatch, delta):
+    src = tmp_path / "f"
+    src.write_bytes(b"x" * 100)
+    real_fstat = os.fstat
+
+    def lying(fd):
+        st = real_fstat(fd)
+        return os.stat_result((st.st_mode, *st[1:6], st.st_size + delta, *st[7:]))
+
+    monkeypatch.setattr(rpm_payload.os, "fstat", lying)
+    with pytest.raises(ArtifactError, match="changed while it was being packaged"):
+        _cpio_bytes([("/f", 0o100644, str(src))], one_by_one=False)

@@ -219,3 +219,84 @@ def test_tarball_and_tree_hold_the_same_files_whatever_the_umask(tmp_path, files
         assert (stat.S_IMODE(st.st_mode), st.st_mtime) == (mode, EPOCH)
         assert not (tree / rel).samefile(tmp_path / rel.split("/")[1])  # a copy, not a link
     assert (tree / "sub/big").read_bytes() == files["big"]
+
+
+# ---------------------------------------------------------------- add_members (the batch loop)
+
+
+def _one_by_one(w: TarWriter, members, root: Path) -> list[tuple[int, str]]:
+    out = []
+    for name, kind, mode, arg in members:
+        if kind == tarwriter.DIRTYPE:
+            w.add_dir(name, mode)
+        elif kind == tarwriter.SYMTYPE:
+            w.add_symlink(name, arg, mode)
+        elif isinstance(arg, bytes):
+            w.add_bytes(name, arg, mode)
+            out.append((len(arg), hashlib.md5(arg).hexdigest()))
+        else:
+            added = w.add_file(name, str(root / arg), mode, md5=True)
+            out.append((added.size, added.md5))
+    return out
+
+
+@pytest.mark.parametrize("fmt", list(TarFormat))
+def test_add_members_equals_the_single_calls(fmt, tmp_path):
+    # Sizes around the buffer's end: a member that ends exactly on it, one a byte short, one a byte over.
+    buffer_size = 2 * tarfile.RECORDSIZE
+    sizes = [0, 1, 511, 512, 513, buffer_size - 2 * 512, buffer_size - 512 - 1, buffer_size - 512, 3 * buffer_size + 5]
+    for size in sizes:
+        (tmp_path / f"f{size}").write_bytes(os.urandom(size))
+    members = [("./", tarfile.DIRTYPE, 0o755, "")]
+    for i, size in enumerate(sizes * 2):  # twice: each size meets the buffer end at another offset
+        members.append((f"./d/f{i}", tarfile.REGTYPE, 0o644 if i % 3 else 0o4755, f"f{size}"))
+    members += [
+        ("./" + "n" * 120, tarfile.REGTYPE, 0o644, "f1"),  # long name: GNU longlink / PAX path
+        ("./caf\u00e9", tarfile.REGTYPE, 0o600, "f513"),  # non-ASCII: a PAX record in PAX
+        ("./made", tarfile.REGTYPE, 0o640, b"made here\n"),
+        ("./link", tarfile.SYMTYPE, 0o777, "d/f1"),
+    ]
+    ours, theirs = io.BytesIO(), io.BytesIO()
+    with TarWriter(ours, fmt, EPOCH, buffer_size=buffer_size) as w:
+        got = w.add_members(
+            [
+                (n, k, m, a if k != tarfile.REGTYPE or isinstance(a, bytes) else str(tmp_path / a))
+                for n, k, m, a in members
+            ],
+            md5=True,
+        )
+    with TarWriter(theirs, fmt, EPOCH, buffer_size=buffer_size) as w:
+        expected = _one_by_one(w, members, tmp_path)
+    assert ours.getvalue() == theirs.getvalue()
+    assert got == expected
+    with tarfile.open(fileobj=io.BytesIO(ours.getvalue())) as tar:
+        big = tar.extractfile(f"./d/f{len(sizes) - 1}").read()
+    assert big == (tmp_path / f"f{sizes[-1]}").read_bytes()
+
+
+def test_add_members_without_md5_and_its_typed_errors(tmp_path):
+    (tmp_path / "a").write_bytes(b"abc")
+    os.mkfifo(tmp_path / "fifo")
+    w = TarWriter(io.BytesIO(), TarFormat.GNU, EPOCH)
+    assert w.add_members([("./a", tarfile.REGTYPE, 0o644, str(tmp_path / "a"))]) == [(3, "")]
+    with pytest.raises(PkgtoolError, match="not a regular file"):
+        w.add_members([("./fifo", tarfile.REGTYPE, 0o644, str(tmp_path / "fifo"))])
+    with pytest.raises(PkgtoolError, match="cannot read"):
+        w.add_members([("./gone", tarfile.REGTYPE, 0o644, str(tmp_path / "gone"))])
+    with pytest.raises(PkgtoolError, match="not a regular file"):
+        w.add_members([("./dir", tarfile.REGTYPE, 0o644, str(tmp_path))])
+
+
+@pytest.mark.parametrize("size", [100, 5 * tarfile.RECORDSIZE])  # in one read, and in several
+def test_a_file_growing_under_the_writer_is_a_typed_error(tmp_path, monkeypatch, size):
+    (tmp_path / "f").write_bytes(b"x" * size)
+    real_fstat = os.fstat
+
+    def smaller(fd):  # the size seen before reading is less than the file holds
+        st = real_fstat(fd)
+        return os.stat_result((st.st_mode, *st[1:6], st.st_size - 10, *st[7:]))
+
+    monkeypatch.setattr(tarwriter.os, "fstat", smaller)
+    w = TarWriter(io.BytesIO(), TarFormat.GNU, EPOCH, buffer_size=2 * tarfile.RECORDSIZE)
+    with pytest.raises(PkgtoolError, match="grew"):
+        w.add_file("./f", str(tmp_path / "f"), md5=True)

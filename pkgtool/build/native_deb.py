@@ -11,16 +11,13 @@ same input are byte-identical.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import io
 import lzma
-import math
 import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -33,22 +30,16 @@ from ..render import deb as D
 from ..render.deb_scripts import expand_debhelper_tokens, maintainer_scripts
 from ..render.env import one_line
 from ..sources import staged_sources
-from ..tarwriter import TarFormat, TarWriter
+from ..tarwriter import DIRTYPE, REGTYPE, SYMTYPE, TarFormat, TarWriter
 
 _SUFFIX = {"xz": ".xz", "zstd": ".zst", "gzip": ".gz", "none": ""}
 _COPY_CHUNK = 1 << 20
 
 
-@dataclass(frozen=True)
-class _Item:
-    """One member of data.tar."""
-
-    rel: str  # path without leading '/'
-    kind: EntryKind
-    mode: int
-    source: str | None = None  # FILE read from disk (str: no pathlib in the per-file loop)
-    data: bytes | None = None  # FILE made here (copyright, changelog)
-    target: str = ""  # SYMLINK
+# One member of data.tar, as TarWriter.add_members takes it: (name "./rel", tar type, mode, arg);
+# arg is the source path (str) or the content (bytes) of a file, a link's target, "" for a directory.
+# Plain tuples: 20,000 files make 20,000 of them.
+Member = tuple[str, bytes, int, "str | bytes"]
 
 
 def build_deb(resolved: Resolved, out_dir: Path) -> Path:
@@ -61,9 +52,9 @@ def build_deb(resolved: Resolved, out_dir: Path) -> Path:
     dest = out_dir / D.deb_filename(resolved)
     suffix = _SUFFIX[compression]
     with staged_sources(resolved) as sources, tempfile.TemporaryFile(dir=out_dir) as data:
-        items = payload(resolved, sources)
-        md5sums, sizes = _write_data_tar(items, resolved, data)
-        control = _control_tar(resolved, items, md5sums, sizes)
+        members = payload(resolved, sources)
+        md5sums, installed_kib = _write_data_tar(members, resolved, data)
+        control = _control_tar(resolved, md5sums, installed_kib)
         data_size = data.tell()
         data.seek(0)
         with atomic_file(dest) as tmp, open(tmp, "wb") as out:
@@ -101,35 +92,41 @@ def gzip_n(data: bytes) -> bytes:
     return bytes(out)
 
 
-def payload(resolved: Resolved, sources: Path) -> list[_Item]:
+def payload(resolved: Resolved, sources: Path) -> list[Member]:
     """Every member of data.tar, in dpkg-deb's order: sorted by path, symlinks last."""
-    items: dict[str, _Item] = {}
-    base = os.fspath(sources)
+    items: dict[str, Member] = {}
+    base = os.fspath(sources) + "/"
+    file_kind, dir_kind = EntryKind.FILE, EntryKind.DIR
     for e in resolved.entries:
-        rel = D.deployed_rel(e.path)
+        rel = e.path.lstrip("/")  # D.deployed_rel, inlined: once per entry
         if not rel:
             continue
-        if e.kind is EntryKind.FILE:
+        kind = e.kind
+        if kind is file_kind:
             assert e.source is not None
-            items[rel] = _Item(rel, e.kind, e.mode, source=os.path.join(base, e.source))
-        elif e.kind is EntryKind.DIR:
-            items[rel] = _Item(rel, e.kind, e.mode)
+            # base + source, as os.path.join gives for the relative paths resolve makes (no call per file)
+            src = e.source if e.source.startswith("/") else base + e.source
+            items[rel] = ("./" + rel, REGTYPE, e.mode, src)
+        elif kind is dir_kind:
+            items[rel] = ("./" + rel, DIRTYPE, e.mode, "")
         else:
-            items[rel] = _Item(rel, e.kind, 0o777, target=D.link_target(e))
+            items[rel] = ("./" + rel, SYMTYPE, 0o777, D.link_target(e))
     for path, content in format_files(resolved, sources).items():
         rel = D.deployed_rel(path)
-        items.setdefault(rel, _Item(rel, EntryKind.FILE, 0o644, data=content))
+        items.setdefault(rel, ("./" + rel, REGTYPE, 0o644, content))
+    last = ""
     for rel in list(items):
         # Walk up only to the first ancestor already present: its own ancestors are
-        # handled in its turn (or were added with it), and no _Item is built in vain.
+        # handled in its turn (or were added with it).  Siblings share a parent: check it once.
         parent = rel.rpartition("/")[0]
+        if parent == last:
+            continue
+        last = parent
         while parent and parent not in items:
-            items[parent] = _Item(parent, EntryKind.DIR, 0o755)
+            items[parent] = ("./" + parent, DIRTYPE, 0o755, "")
             parent = parent.rpartition("/")[0]
-    ordered = sorted(
-        items.values(), key=lambda it: (it.kind is EntryKind.SYMLINK, it.rel.encode("utf-8", "surrogateescape"))
-    )
-    return ordered
+    order = sorted(items, key=lambda rel: (items[rel][1] is SYMTYPE, rel.encode("utf-8", "surrogateescape")))
+    return [items[rel] for rel in order]
 
 
 @contextmanager
@@ -155,28 +152,25 @@ def _compressor(resolved: Resolved, raw: BinaryIO) -> Iterator[BinaryIO]:
         stream.close()
 
 
-def _write_data_tar(items: list[_Item], resolved: Resolved, raw: BinaryIO) -> tuple[dict[str, str], dict[str, int]]:
-    """Stream data.tar into ``raw``; return md5 hex digests and sizes of every regular file by rel path."""
-    digests: dict[str, str] = {}
-    sizes: dict[str, int] = {}
+def _write_data_tar(members: list[Member], resolved: Resolved, raw: BinaryIO) -> tuple[list[tuple[str, str]], int]:
+    """Stream data.tar into ``raw``.
+
+    Return (rel path, md5 hex) of every regular file, in md5sums order, and the
+    KiB dpkg-gencontrol counts for the tree: rounded up per file or link, 1 per
+    directory, the root included (the size archived, not a second stat).
+    """
     with _compressor(resolved, raw) as stream, TarWriter(stream, TarFormat.GNU, resolved.source_date_epoch) as tar:
         tar.add_dir("./")
-        for it in items:
-            name = "./" + it.rel
-            if it.kind is EntryKind.DIR:
-                tar.add_dir(name, it.mode)
-            elif it.kind is EntryKind.SYMLINK:
-                tar.add_symlink(name, it.target, it.mode)
-            elif it.data is not None:
-                tar.add_bytes(name, it.data, it.mode)
-                digests[it.rel] = hashlib.md5(it.data).hexdigest()
-                sizes[it.rel] = len(it.data)
-            else:
-                assert it.source is not None
-                added = tar.add_file(name, it.source, it.mode, md5=True)
-                digests[it.rel] = added.md5
-                sizes[it.rel] = added.size
-    return digests, sizes
+        results = tar.add_members(members, md5=True)
+    regular = [m[0][2:] for m in members if m[1] is REGTYPE]
+    kib = 1 + sum((size + 1023) // 1024 for size, _ in results)
+    for _, kind, _, arg in members:
+        if kind is DIRTYPE:
+            kib += 1
+        elif kind is SYMTYPE:
+            kib += (len(arg.encode("utf-8", "surrogateescape")) + 1023) // 1024  # type: ignore[union-attr]
+    # Regular files are not links: data.tar's order is already md5sums' (UTF-8 bytes of the path).
+    return [(rel, digest) for rel, (_, digest) in zip(regular, results, strict=True)], kib
 
 
 # ---------------------------------------------------------------- control
@@ -207,23 +201,7 @@ def debian_scripts(resolved: Resolved) -> dict[str, str]:
     return {k: expand_debhelper_tokens(v, name) for k, v in maintainer_scripts(resolved).items()}
 
 
-def _installed_size(items: list[_Item], sizes: dict[str, int], control_files: dict[str, bytes]) -> int:
-    # dpkg-gencontrol: KiB rounded up per file or link, 1 per directory, over the
-    # whole build dir (its root and DEBIAN/ with the files present at that point).
-    total = 2
-    for it in items:
-        if it.kind is EntryKind.DIR:
-            total += 1
-        elif it.kind is EntryKind.SYMLINK:
-            total += math.ceil(len(it.target.encode()) / 1024)
-        else:
-            total += math.ceil(sizes[it.rel] / 1024)  # the size archived, not a second stat
-    for content in control_files.values():
-        total += math.ceil(len(content) / 1024)
-    return total
-
-
-def _control_tar(resolved: Resolved, items: list[_Item], md5sums: dict[str, str], sizes: dict[str, int]) -> bytes:
+def _control_tar(resolved: Resolved, md5sums: list[tuple[str, str]], data_kib: int) -> bytes:
     epoch = resolved.source_date_epoch
     members: dict[str, tuple[bytes, int]] = {}
     confs = D.conffiles(resolved)
@@ -231,14 +209,13 @@ def _control_tar(resolved: Resolved, items: list[_Item], md5sums: dict[str, str]
         members["conffiles"] = ("".join(p + "\n" for p in confs).encode(), 0o644)
     for script, text in debian_scripts(resolved).items():
         members[script] = (text.encode(), 0o755)
-    size = _installed_size(items, sizes, {k: v for k, (v, _) in members.items()})
+    # dpkg-gencontrol counts the build dir with DEBIAN/ as it is at that point (control not yet in it).
+    size = data_kib + 1 + sum((len(content) + 1023) // 1024 for content, _ in members.values())
     members["control"] = (control_text(resolved, size).encode(), 0o644)
-    conf_rels = {D.deployed_rel(p) for p in confs}
-    sums = "".join(
-        f"{md5sums[rel]}  {rel}\n"
-        for rel in sorted(md5sums, key=lambda r: r.encode("utf-8", "surrogateescape"))
-        if rel not in conf_rels
-    )
+    if confs:
+        conf_rels = {D.deployed_rel(p) for p in confs}
+        md5sums = [(rel, digest) for rel, digest in md5sums if rel not in conf_rels]
+    sums = "".join([f"{digest}  {rel}\n" for rel, digest in md5sums])
     if sums:
         members["md5sums"] = (sums.encode("utf-8", "surrogateescape"), 0o644)
     raw = io.BytesIO()
@@ -257,6 +234,25 @@ def _ar_member(out: BinaryIO, name: str, fh: BinaryIO, size: int, epoch: int) ->
     header = f"{name:<16}{epoch:<12}{0:<6}{0:<6}{'100644':<8}{size:<10}`\n".encode("ascii")
     assert len(header) == 60
     out.write(header)
-    shutil.copyfileobj(fh, out, _COPY_CHUNK)
+    _copy(fh, out, size)
     if size % 2:
         out.write(b"\n")
+
+
+def _copy(src: BinaryIO, dst: BinaryIO, size: int) -> None:
+    """Copy ``size`` bytes from ``src``'s position to ``dst``: in the kernel for real files (no 20 MB through Python)."""
+    if not isinstance(src, io.BytesIO):
+        dst.flush()
+        left = size
+        try:
+            while left and (n := os.copy_file_range(src.fileno(), dst.fileno(), left)):
+                left -= n
+        except OSError:
+            if left != size:
+                raise
+        if left == 0:
+            return
+        if left != size:
+            raise PkgtoolError(f"the data member came out {left} bytes short")
+        # copy_file_range refused before copying anything (old kernel, some file systems): copy in user space.
+    shutil.copyfileobj(src, dst, _COPY_CHUNK)

@@ -52,7 +52,6 @@ def maintainer_scripts(resolved: Resolved) -> dict[str, str]:
         "prerm": [("remove", "pre-remove")],
         "postrm": [("remove", "post-remove"), ("purge", "purge")],
     }
-    env = environment()
     out = {}
     for script in SCRIPT_ORDER:
         events = [ev for _, ev in cases[script] if ev and ev in scripts]
@@ -61,6 +60,7 @@ def maintainer_scripts(resolved: Resolved) -> dict[str, str]:
         needs_owners = bool(owners) and script in ("postinst", "postrm")
         if not events and not needs_owners:
             continue
+        env = environment()  # only here: a package without scripts is built without importing Jinja2
         out[script] = env.get_template("deb/maintscript.j2").render(
             script=script,
             name=resolved.package.name,
