@@ -57,7 +57,11 @@ def test_rules_restores_modes_after_dh_fixperms():
     rules = next(f.text for f in D.debian_files(_resolved("convirt")) if f.rel == "rules")
     after = rules.split("execute_after_dh_fixperms:", 1)[1].split("\n\n", 1)[0]
     assert "chmod 0744 \\\n\t\tdebian/convirt/var/cache/convirt/image_store/fedora_vm/provision.sh" in after
-    assert "install -D -m 0744 image_store/linux_cd/provision.sh" in rules
+    install = rules.split("override_dh_auto_install:", 1)[1].split("\n\n", 1)[0]
+    assert (
+        "install -D -m 0744 -t debian/convirt/var/cache/convirt/image_store/linux_cd \\\n\t\timage_store/linux_cd/provision.sh"
+        in install
+    )
     assert "dh $@" in rules and "override_dh_compress:" in rules
 
 

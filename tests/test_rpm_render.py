@@ -19,6 +19,7 @@ from pkgtool.render.rpm import (
     description_lines,
     files_path,
     generate_rpm,
+    install_lines,
     install_word,
     lint_filters,
     render_rpmlintrc,
@@ -290,3 +291,39 @@ def test_reader_never_reads_the_payload(tmp_path):
 def test_reader_error_on_missing_file(tmp_path):
     with pytest.raises(ArtifactError, match="cannot read"):
         read_rpm(Path(tmp_path / "nope.rpm"))
+
+
+def _tree_project(tmp_path: Path, files: int) -> Path:
+    (tmp_path / "data" / "d").mkdir(parents=True)
+    for i in range(files):
+        (tmp_path / "data" / "d" / f"f{i:03d}.txt").write_text(f"{i}\n")
+    (tmp_path / "tool.in").write_text("#!/bin/sh\n")
+    (tmp_path / "pkgtool.toml").write_text(
+        'schema = 1\n[package]\nname = "many"\nversion = "1.0"\nsummary = "Many files"\n'
+        'description = "Many files."\nlicense = "MIT"\nmaintainer = "A <a@example.org>"\n'
+        '[[tree]]\nsrc = "data/"\ndst = "/usr/share/many/"\n'
+        '[[file]]\nsrc = "tool.in"\ndst = "/usr/bin/many"\nmode = "0755"\n'
+    )
+    return tmp_path
+
+
+def test_install_runs_one_command_per_directory_and_mode_not_per_file(tmp_path):
+    """250 files of one directory: three `install -t` commands of at most 100 files, not 250 processes."""
+    from pkgtool.render.deb import debian_files
+
+    resolved = resolve_dir(_tree_project(tmp_path, 250), "fedora", source_date_epoch=EPOCH)
+    commands = [line for line in install_lines(resolved) if line.startswith("install -p -D")]
+    batched = [c for c in commands if " -t " in c.split("\n")[0]]
+    assert [c.count("\n") for c in batched] == [100, 100, 50]
+    assert all(c.split("\n")[0] == "install -p -D -m 0644 -t %{buildroot}%{_datadir}/many/d \\" for c in batched)
+    assert "    data/d/f249.txt" in batched[-1].splitlines()
+    # A file whose installed name differs from its source's keeps its own command.
+    assert "install -p -D -m 0755 tool.in %{buildroot}%{_bindir}/many" in commands
+    assert len(commands) == 4
+
+    rules = next(
+        f.text for f in debian_files(resolve_dir(tmp_path, "debian", source_date_epoch=EPOCH)) if f.rel == "rules"
+    )
+    install = rules.split("override_dh_auto_install:", 1)[1].split("\n\n", 1)[0]
+    assert install.count("\tinstall -D -m 0644 -t debian/many/usr/share/many/d \\\n") == 3
+    assert "\tinstall -D -m 0755 tool.in debian/many/usr/bin/many\n" in install + "\n"

@@ -8,6 +8,7 @@ changelog, lintian overrides) so that both backends ship the same package.
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
 import os
 import posixpath
 import re
@@ -22,7 +23,7 @@ from ..errors import PkgtoolError
 from ..model import ChangelogEntry, ConfigKind, Entry, EntryKind, Resolved, ResolvedRelation
 from ..tarballs import source_members, write_members_tarball
 from .deb_scripts import maintainer_scripts
-from .env import environment, one_line
+from .env import chunks, command_lines, environment, make_shell_quote, one_line
 
 # Map relation kinds -> Debian field, in the order dpkg writes binary control fields.
 BINARY_RELATION_FIELDS: tuple[tuple[str, str], ...] = (
@@ -232,7 +233,10 @@ def is_conffile(resolved: Resolved, entry: Entry) -> bool:
 
 
 def conffiles(resolved: Resolved) -> list[str]:
-    return [e.path for e in resolved.entries if is_conffile(resolved, e)]
+    """Paths of every conffile (is_conffile), in entry order; one pass, the prefixes built once."""
+    prefixes = tuple(d.rstrip("/") + "/" for d in resolved.profile.auto_config_dirs)
+    none = ConfigKind.NONE
+    return [e.path for e in resolved.files if e.config is not none or e.path.startswith(prefixes)]
 
 
 def _debhelper_list_safe(path: str) -> bool:
@@ -277,7 +281,16 @@ def lintian_overrides(resolved: Resolved) -> str:
     """One override line for every mode the map asks for on purpose; '' when there is none."""
     name = resolved.package.name
     lines = []
+    file_kind, link_kind = EntryKind.FILE, EntryKind.SYMLINK
     for e in resolved.entries:
+        # The usual modes draw no tag (mode_tags agrees): skip them without a call.
+        mode = e.mode & 0o7777
+        if (
+            e.kind is link_kind
+            or mode == 0o755
+            or (mode == 0o644 and e.kind is file_kind and not e.path.startswith("/etc/sudoers.d/"))
+        ):
+            continue
         pointer = deployed_rel(e.path) + ("/" if e.kind is EntryKind.DIR else "")
         for tag, context in mode_tags(e):
             lines.append(f"{name}: {tag} {context} [{pointer}]")
@@ -305,27 +318,21 @@ def changelog_text(resolved: Resolved) -> str:
     """debian/changelog, newest first, with a right weekday in every trailer."""
     pkg = resolved.package
     distribution = str(resolved.profile.extra.get("changelog_distribution", "unstable"))
-    items = []
+    # Written here, not from a template: the native .deb build then needs no Jinja2 (40 ms to import).
+    out = []
     for entry in _changelog_entries(resolved):
         version = entry.version if ":" in entry.version or pkg.epoch is None else f"{pkg.epoch}:{entry.version}"
         stamp = _dt.datetime.combine(entry.date, CHANGELOG_TIME, _dt.UTC)
-        changes = []
+        if out:
+            out.append("\n")
+        out.append(f"{pkg.name} ({one_line(version)}) {one_line(distribution)}; urgency=medium\n\n")
         for change in entry.changes or ("No changes recorded",):
             wrapped = textwrap.wrap(one_line(change), width=76, break_long_words=False, break_on_hyphens=False)
-            changes.append([*wrapped] or ["(empty)"])
-        items.append(
-            {
-                "version": one_line(version),
-                "changes": changes,
-                "author": one_line(entry.author),
-                "date": stamp.strftime("%a, %d %b %Y %H:%M:%S +0000"),
-            }
-        )
-    return (
-        environment()
-        .get_template("deb/changelog.j2")
-        .render(name=pkg.name, distribution=one_line(distribution), entries=items)
-    )
+            first, *more = wrapped or ["(empty)"]
+            out.append(f"  * {first}\n")
+            out.extend(f"    {line}\n" for line in more)
+        out.append(f"\n -- {one_line(entry.author)}  {stamp.strftime('%a, %d %b %Y %H:%M:%S +0000')}\n")
+    return "".join(out)
 
 
 def dep5_license(spdx: str) -> str:
@@ -358,18 +365,20 @@ def copyright_text(resolved: Resolved, license_texts: Iterable[str] = ()) -> str
             body = f"On Debian systems, the complete text of this licence can be found in\n/usr/share/common-licenses/{common}."
         else:
             body = f"The package ships under the {spdx} licence (SPDX identifier {spdx})."
-        paragraphs.append({"name": short, "body": _field_body(body)})
-    return (
-        environment()
-        .get_template("deb/copyright.j2")
-        .render(
-            name=pkg.name,
-            contact=one_line(pkg.maintainer),
-            source=one_line(pkg.url),
-            copyright=f"{year} {one_line(pkg.vendor or pkg.maintainer)}",
-            license=dep5_license(pkg.license),
-            licenses=paragraphs,
-        )
+        paragraphs.append(f"\nLicense: {short}\n{_field_body(body)}\n")
+    # Written here, not from a template: the native .deb build then needs no Jinja2 (40 ms to import).
+    source = one_line(pkg.url)
+    return "".join(
+        [
+            "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n",
+            f"Upstream-Name: {pkg.name}\n",
+            f"Upstream-Contact: {one_line(pkg.maintainer)}\n",
+            f"Source: {source}\n" if source else "",
+            "\nFiles: *\n",
+            f"Copyright: {year} {one_line(pkg.vendor or pkg.maintainer)}\n",
+            f"License: {dep5_license(pkg.license)}\n",
+            *paragraphs,
+        ]
     )
 
 
@@ -398,33 +407,50 @@ class DebianFile:
     mode: int = 0o644
 
 
-def _chunks(words: list[str], size: int = 100) -> list[list[str]]:
-    # One recipe command is one `sh -c` argument, which Linux caps at 128 KiB.
-    return [words[i : i + size] for i in range(0, len(words), size)]
+def _install_commands(resolved: Resolved, tmp: str) -> list[str]:
+    """override_dh_auto_install's commands, make-quoted: one `install` per run of directories
+    of one mode (path order: parents first) and per (directory, mode) of files that keep
+    their source's name, so a large tree does not cost one process per path."""
+    commands = []
+    dirs = [e for e in resolved.entries if e.kind is EntryKind.DIR and e.path != "/"]
+    for mode, run in itertools.groupby(dirs, key=lambda e: e.mode & 0o7777):
+        for chunk in chunks([make_shell_quote(tmp + e.path) for e in run]):
+            commands.append(command_lines(f"install -d -m {mode:04o}", chunk, "\t\t"))
+    batches: dict[tuple[str, int], list[str]] = {}
+    for e in resolved.entries:
+        if e.kind is not EntryKind.FILE:
+            continue
+        src = e.source or ""
+        word = make_shell_quote(("./" + src) if src.startswith("-") else src)
+        mode = e.mode & 0o7777
+        directory, base = posixpath.split(e.path)
+        if posixpath.basename(src) == base:
+            batches.setdefault((directory, mode), []).append(word)
+        else:
+            commands.append(f"install -D -m {mode:04o} {word} {make_shell_quote(tmp + e.path)}")
+    for (directory, mode), words in batches.items():
+        head = f"install -D -m {mode:04o} -t {make_shell_quote(tmp + directory)}"
+        commands.extend(command_lines(head, chunk, "\t\t") for chunk in chunks(words))
+    return commands
 
 
 def _rules(resolved: Resolved) -> str:
     name = resolved.package.name
-    install = []
+    tmp = f"debian/{name}"
     links_in_rules = []
     for e in resolved.entries:
-        if e.kind is EntryKind.DIR:
-            if e.path != "/":
-                install.append({"kind": "dir", "mode": e.mode, "dst": e.path})
-        elif e.kind is EntryKind.FILE:
-            src = e.source or ""
-            install.append(
-                {"kind": "file", "mode": e.mode, "src": ("./" + src) if src.startswith("-") else src, "dst": e.path}
-            )
-        elif not (_debhelper_list_safe(e.path) and _debhelper_list_safe(absolute_target(e))):
+        if e.kind is EntryKind.SYMLINK and not (
+            _debhelper_list_safe(e.path) and _debhelper_list_safe(absolute_target(e))
+        ):
             links_in_rules.append({"dst": e.path, "target": link_target(e)})
+    install = _install_commands(resolved, tmp)
     by_mode: dict[int, list[str]] = {}
     for e in resolved.entries:
         if e.kind is not EntryKind.SYMLINK and e.path != "/":
             by_mode.setdefault(e.mode, []).append(e.path)
     chmods = []
     for mode in sorted(by_mode):
-        for chunk in _chunks(by_mode[mode]):
+        for chunk in chunks(by_mode[mode]):
             chmods.append({"mode": mode, "paths": chunk})
     return (
         environment()

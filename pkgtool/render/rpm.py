@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import fnmatch
+import itertools
 import posixpath
 import re
 import shlex
@@ -28,7 +29,7 @@ from ..atomic import write_bytes_atomic
 from ..errors import ResolveError
 from ..model import ConfigKind, Entry, EntryKind, Profile, Resolved, ResolvedRelation
 from ..tarballs import write_source_tarball
-from .env import environment, one_line, rpm_escape
+from .env import chunks, command_lines, environment, one_line, rpm_escape
 from .scripts import SCRIPTLETS, pre_requires, rpm_scriptlets
 
 # Map relation kind -> spec tag.  'replaces' is Obsoletes in RPM.
@@ -192,17 +193,35 @@ def link_target(entry: Entry) -> str:
 
 
 def install_lines(resolved: Resolved) -> list[str]:
-    """%install: directories, files (with their final mode), then relative symlinks."""
+    """%install: directories, files (with their final mode), then relative symlinks.
+
+    One `install` per run of directories of one mode and per (directory, mode) of
+    files that keep their source's name, not one process per path: a tree of
+    20,000 files takes seconds in rpmbuild, not minutes.
+    """
     lines = []
     # Owned directories with their mode; a link's parent too (install -D makes files' parents).
     link_parents = {posixpath.dirname(e.path) for e in resolved.entries if e.kind is EntryKind.SYMLINK}
+    dirs = [e for e in resolved.entries if e.kind is EntryKind.DIR and (e.owned or e.path in link_parents)]
+    # Runs in path order, so a parent is always made (with its mode) before its children.
+    for mode, run in itertools.groupby(dirs, key=lambda e: e.mode & 0o7777):
+        for chunk in chunks([install_word(e.path, resolved) for e in run]):
+            lines.append(command_lines(f"install -d -m {mode:04o}", chunk))
+    batches: dict[tuple[str, int], list[str]] = {}
     for e in resolved.entries:
-        if e.kind is EntryKind.DIR and (e.owned or e.path in link_parents):
-            lines.append(f"install -d -m {e.mode & 0o7777:04o} {install_word(e.path, resolved)}")
-    for e in resolved.entries:
-        if e.kind is EntryKind.FILE:
-            src = rpm_escape(shlex.quote(e.source or ""))
-            lines.append(f"install -p -D -m {e.mode & 0o7777:04o} {src} {install_word(e.path, resolved)}")
+        if e.kind is not EntryKind.FILE:
+            continue
+        src = e.source or ""
+        word = rpm_escape(shlex.quote(("./" + src) if src.startswith("-") else src))
+        mode = e.mode & 0o7777
+        directory, name = posixpath.split(e.path)
+        if posixpath.basename(src) == name:
+            batches.setdefault((directory, mode), []).append(word)
+        else:
+            lines.append(f"install -p -D -m {mode:04o} {word} {install_word(e.path, resolved)}")
+    for (directory, mode), words in batches.items():
+        head = f"install -p -D -m {mode:04o} -t {install_word(directory, resolved)}"
+        lines.extend(command_lines(head, chunk) for chunk in chunks(words))
     for e in resolved.entries:
         if e.kind is EntryKind.SYMLINK:
             target = rpm_escape(shlex.quote(link_target(e)))
