@@ -21,13 +21,13 @@ from __future__ import annotations
 import enum
 import hashlib
 import os
-import stat
 import tarfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import BinaryIO
 
 from .errors import PkgtoolError
+from .source_file import open_regular
 
 BLOCK = tarfile.BLOCKSIZE
 RECORD = tarfile.RECORDSIZE
@@ -35,7 +35,6 @@ _ZEROS = bytes(RECORD)
 _ENCODING = "utf-8"
 _ERRORS = "surrogateescape"  # tarfile's default: carries undecodable file names unchanged
 _MAX_OCTAL_SIZE = 8**11  # larger sizes need base-256 (GNU) or a PAX record
-_OPEN_FLAGS = os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK  # never blocks on a FIFO swapped in
 _PADS = tuple(bytes(n) for n in range(BLOCK))  # zeros up to the next block, by their count
 REGTYPE, DIRTYPE, SYMTYPE = tarfile.REGTYPE, tarfile.DIRTYPE, tarfile.SYMTYPE
 
@@ -85,13 +84,6 @@ class _ModeTemplates(dict):
         h[156] = REGTYPE[0]
         self[mode] = value = (bytes(h), sum(h))
         return value
-
-
-def _open(path: str) -> int:
-    try:
-        return os.open(path, _OPEN_FLAGS)
-    except OSError as exc:
-        raise PkgtoolError(f"cannot read {path}: {exc.strerror}") from None
 
 
 def _changed(path: str, expected: int, got: int) -> None:
@@ -151,9 +143,9 @@ class TarWriter:
         if tee is None:
             size, digest = self.add_members([(name, REGTYPE, mode, path)], md5)[0]
             return Added(size, digest)
-        fd = _open(path)
+        fd, size = open_regular(path)
         try:
-            size, digest = self._stream_file(fd, name, path, mode, md5, tee)
+            size, digest = self._stream_file(fd, size, name, path, mode, md5, tee)
         finally:
             os.close(fd)
         return Added(size, digest)
@@ -187,15 +179,8 @@ class TarWriter:
                     append((len(arg), new_md5(arg).hexdigest() if new_md5 else ""))
                 pos = self._pos
                 continue
+            fd, size = open_regular(arg)
             try:
-                fd = os.open(arg, _OPEN_FLAGS)
-            except OSError as exc:
-                raise PkgtoolError(f"cannot read {arg}: {exc.strerror}") from None
-            try:
-                st = os.fstat(fd)
-                if not stat.S_ISREG(st.st_mode):
-                    raise PkgtoolError(f"{arg} is not a regular file")
-                size = st.st_size
                 nb = name.encode(_ENCODING, _ERRORS)
                 start = pos + BLOCK
                 end = start + size
@@ -205,7 +190,7 @@ class TarWriter:
                     pos, start, end = 0, BLOCK, BLOCK + size
                 if end >= cap or len(nb) > 100 or not fast or (pax and not nb.isascii()):
                     self._pos = pos
-                    append(self._stream_file(fd, name, arg, mode, md5, None))
+                    append(self._stream_file(fd, size, name, arg, mode, md5, None))
                     pos = self._pos
                     continue
                 size_b = b"%011o\0" % size
@@ -274,12 +259,11 @@ class TarWriter:
         buf[pos + 157 : pos + 157 + len(lb)] = lb
         self._pos = pos + BLOCK
 
-    def _stream_file(self, fd: int, name: str, path: str, mode: int, md5: bool, tee: int | None) -> tuple[int, str]:
-        """Add the open regular file ``fd`` in buffer-sized reads (any size, any name); return (size, md5 hex)."""
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise PkgtoolError(f"{path} is not a regular file")
-        size = st.st_size
+    def _stream_file(
+        self, fd: int, size: int, name: str, path: str, mode: int, md5: bool, tee: int | None
+    ) -> tuple[int, str]:
+        """Add the open regular file ``fd`` of ``size`` bytes in buffer-sized reads (any size, any name);
+        return (size, md5 hex)."""
         self._header(name, mode, size, REGTYPE, "")
         digest = hashlib.md5() if md5 else None
         view, cap = self._view, len(self._buf)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
 from ..errors import ArtifactError
+from ..source_file import open_regular
 
 PIECE = 1 << 20  # bytes of cpio stream handed to the compressing thread at once
 _POOL = 4  # buffers of PIECE bytes: the one being filled, the rest queued or being compressed
@@ -29,7 +30,6 @@ MAX_NEWC_SIZE = 0xFFFFFFFF  # newc stores sizes in 8 hex digits; rpm switches fo
 TRAILER = "TRAILER!!!"
 
 
-_O_READ = os.O_RDONLY | os.O_CLOEXEC
 _S_IFMT, _S_IFREG = 0o170000, stat.S_IFREG
 _SHA256 = hashlib.sha256()
 _PADS = (b"", b"\0\0\0", b"\0\0", b"\0")  # by length % 4: zeros up to the next multiple of 4
@@ -271,15 +271,8 @@ class CpioWriter:
                     append(self.regular(path, mode & 0o7777, arg))
                 continue
             self._ino += 1
+            fd, size = open_regular(arg, ArtifactError)
             try:
-                fd = os.open(arg, _O_READ)
-            except OSError as exc:
-                raise ArtifactError(f"cannot read {arg}: {exc.strerror}") from None
-            try:
-                st = os.fstat(fd)
-                if not stat.S_ISREG(st.st_mode):
-                    raise ArtifactError(f"{arg}: not a regular file")
-                size = st.st_size
                 if size >= limit:
                     raise NeedsLargeFiles(path)
                 raw = ("." + path).encode("utf-8", "surrogateescape")
@@ -313,15 +306,8 @@ class CpioWriter:
     def regular(self, path: str, mode: int, src: str) -> tuple[int, str]:
         """Stream ``src`` in as ``path``; return its (size, sha256 hex)."""
         self._ino += 1
+        fd, size = open_regular(src, ArtifactError)
         try:
-            fd = os.open(src, _O_READ)
-        except OSError as exc:
-            raise ArtifactError(f"cannot read {src}: {exc.strerror}") from None
-        try:
-            st = os.fstat(fd)
-            if not stat.S_ISREG(st.st_mode):
-                raise ArtifactError(f"{src}: not a regular file")
-            size = st.st_size
             if size >= MAX_NEWC_SIZE and not self._large:
                 raise NeedsLargeFiles(path)
             head = self._header(stat.S_IFREG | mode, size, "." + path, self._ino)
