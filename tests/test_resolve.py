@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+from tooling import demo_layout as layout
 
 from pkgtool.errors import ResolveError
 from pkgtool.load import load_layout
@@ -20,7 +21,6 @@ from pkgtool.model import (
     FileSpec,
     Layout,
     Location,
-    Package,
     Relation,
     SymlinkSpec,
     TreeSpec,
@@ -38,20 +38,6 @@ def put(root: Path, rel: str, text: str = "x\n", mode: int = 0o644) -> Path:
     p.write_text(text)
     p.chmod(mode)
     return p
-
-
-def layout(root: Path, kind: str = "app", **kw) -> Layout:
-    pkg = Package(
-        name="demo",
-        version="1.0",
-        summary="Demo",
-        description="Demo.",
-        license="MIT",
-        maintainer="A <a@example.org>",
-        kind=kind,
-    )
-    kw.setdefault("relations", {})
-    return Layout(root=root, source_file=root / "pkgtool.toml", schema=1, package=pkg, **kw)
 
 
 def collect(lay: Layout, profile=FEDORA):

@@ -12,6 +12,8 @@ import dataclasses
 import os
 from pathlib import Path
 
+from tooling import demo_layout as layout
+
 from pkgtool.model import (
     AttrRule,
     ConfigKind,
@@ -19,8 +21,6 @@ from pkgtool.model import (
     Entry,
     EntryKind,
     FileSpec,
-    Layout,
-    Package,
     SymlinkSpec,
     TreeSpec,
 )
@@ -40,18 +40,6 @@ def put(root: Path, rel: str, mode: int = 0o644) -> None:
     p.parent.mkdir(parents=True, exist_ok=True)
     p.write_text(rel + "\n")
     p.chmod(mode)
-
-
-def layout(root: Path, **kw) -> Layout:
-    pkg = Package(
-        name="demo",
-        version="1.0",
-        summary="Demo",
-        description="Demo.",
-        license="MIT",
-        maintainer="A <a@example.org>",
-    )
-    return Layout(root=root, source_file=root / "pkgtool.toml", schema=1, package=pkg, relations={}, **kw)
 
 
 def row(e: Entry) -> tuple:

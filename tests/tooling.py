@@ -45,3 +45,20 @@ def snapshot(top: Path) -> dict[str, tuple]:
             else:
                 out[rel] = ("dir", stat.S_IMODE(st.st_mode))
     return out
+
+
+def demo_layout(root: Path, kind: str = "app", **kw):
+    """A minimal in-memory Layout named demo 1.0 rooted at ``root``; ``kw`` are Layout fields."""
+    from pkgtool.model import Layout, Package
+
+    pkg = Package(
+        name="demo",
+        version="1.0",
+        summary="Demo",
+        description="Demo.",
+        license="MIT",
+        maintainer="A <a@example.org>",
+        kind=kind,
+    )
+    kw.setdefault("relations", {})
+    return Layout(root=root, source_file=root / "pkgtool.toml", schema=1, package=pkg, **kw)
