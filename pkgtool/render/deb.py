@@ -8,7 +8,6 @@ changelog, lintian overrides) so that both backends ship the same package.
 from __future__ import annotations
 
 import datetime as _dt
-import itertools
 import os
 import posixpath
 import re
@@ -23,7 +22,8 @@ from ..errors import PkgtoolError
 from ..model import ChangelogEntry, ConfigKind, Entry, EntryKind, Resolved, ResolvedRelation
 from ..tarballs import source_members, write_members_tarball
 from .deb_scripts import maintainer_scripts
-from .env import chunks, command_lines, environment, make_shell_quote, one_line
+from .env import command_lines, environment, make_shell_quote, one_line
+from .install_steps import StepKind, chunks, install_steps
 
 # Map relation kinds -> Debian field, in the order dpkg writes binary control fields.
 BINARY_RELATION_FIELDS: tuple[tuple[str, str], ...] = (
@@ -413,24 +413,21 @@ def _install_commands(resolved: Resolved, tmp: str) -> list[str]:
     their source's name, so a large tree does not cost one process per path."""
     commands = []
     dirs = [e for e in resolved.entries if e.kind is EntryKind.DIR and e.path != "/"]
-    for mode, run in itertools.groupby(dirs, key=lambda e: e.mode & 0o7777):
-        for chunk in chunks([make_shell_quote(tmp + e.path) for e in run]):
-            commands.append(command_lines(f"install -d -m {mode:04o}", chunk, "\t\t"))
-    batches: dict[tuple[str, int], list[str]] = {}
-    for e in resolved.entries:
-        if e.kind is not EntryKind.FILE:
+    files = [e for e in resolved.entries if e.kind is EntryKind.FILE]
+    for step in install_steps(dirs, files):
+        mode = f"{step.mode:04o}"
+        if step.kind is StepKind.DIRS:
+            commands.append(
+                command_lines(f"install -d -m {mode}", [make_shell_quote(tmp + d) for d in step.words], "\t\t")
+            )
             continue
-        src = e.source or ""
-        word = make_shell_quote(("./" + src) if src.startswith("-") else src)
-        mode = e.mode & 0o7777
-        directory, base = posixpath.split(e.path)
-        if posixpath.basename(src) == base:
-            batches.setdefault((directory, mode), []).append(word)
+        sources = [make_shell_quote(w) for w in step.words]
+        if step.kind is StepKind.INTO:
+            commands.append(
+                command_lines(f"install -D -m {mode} -t {make_shell_quote(tmp + step.dest)}", sources, "\t\t")
+            )
         else:
-            commands.append(f"install -D -m {mode:04o} {word} {make_shell_quote(tmp + e.path)}")
-    for (directory, mode), words in batches.items():
-        head = f"install -D -m {mode:04o} -t {make_shell_quote(tmp + directory)}"
-        commands.extend(command_lines(head, chunk, "\t\t") for chunk in chunks(words))
+            commands.append(f"install -D -m {mode} {sources[0]} {make_shell_quote(tmp + step.dest)}")
     return commands
 
 

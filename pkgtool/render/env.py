@@ -33,15 +33,6 @@ def make_shell_quote(value: object) -> str:
     return make_escape(shlex.quote(str(value)))
 
 
-def chunks(words: list[str], size: int = 100) -> list[list[str]]:
-    """Words in runs of at most ``size``: one command line each.
-
-    A make recipe command is one `sh -c` argument, which Linux caps at 128 KiB;
-    100 paths stay well below it, and below any ARG_MAX.
-    """
-    return [words[i : i + size] for i in range(0, len(words), size)]
-
-
 def command_lines(head: str, words: list[str], indent: str = "    ") -> str:
     """``head`` and its argument words, one word per continued line (shell and make both read `\\`)."""
     return " \\\n".join([head, *(indent + w for w in words)])

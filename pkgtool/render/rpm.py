@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import fnmatch
-import itertools
 import posixpath
 import re
 import shlex
@@ -29,7 +28,8 @@ from ..atomic import write_bytes_atomic
 from ..errors import ResolveError
 from ..model import ConfigKind, Entry, EntryKind, Profile, Resolved, ResolvedRelation
 from ..tarballs import write_source_tarball
-from .env import chunks, command_lines, environment, one_line, rpm_escape
+from .env import command_lines, environment, one_line, rpm_escape
+from .install_steps import StepKind, install_steps
 from .scripts import SCRIPTLETS, pre_requires, rpm_scriptlets
 
 # Map relation kind -> spec tag.  'replaces' is Obsoletes in RPM.
@@ -203,25 +203,17 @@ def install_lines(resolved: Resolved) -> list[str]:
     # Owned directories with their mode; a link's parent too (install -D makes files' parents).
     link_parents = {posixpath.dirname(e.path) for e in resolved.entries if e.kind is EntryKind.SYMLINK}
     dirs = [e for e in resolved.entries if e.kind is EntryKind.DIR and (e.owned or e.path in link_parents)]
-    # Runs in path order, so a parent is always made (with its mode) before its children.
-    for mode, run in itertools.groupby(dirs, key=lambda e: e.mode & 0o7777):
-        for chunk in chunks([install_word(e.path, resolved) for e in run]):
-            lines.append(command_lines(f"install -d -m {mode:04o}", chunk))
-    batches: dict[tuple[str, int], list[str]] = {}
-    for e in resolved.entries:
-        if e.kind is not EntryKind.FILE:
+    files = [e for e in resolved.entries if e.kind is EntryKind.FILE]
+    for step in install_steps(dirs, files):
+        mode = f"{step.mode:04o}"
+        if step.kind is StepKind.DIRS:
+            lines.append(command_lines(f"install -d -m {mode}", [install_word(d, resolved) for d in step.words]))
             continue
-        src = e.source or ""
-        word = rpm_escape(shlex.quote(("./" + src) if src.startswith("-") else src))
-        mode = e.mode & 0o7777
-        directory, name = posixpath.split(e.path)
-        if posixpath.basename(src) == name:
-            batches.setdefault((directory, mode), []).append(word)
+        sources = [rpm_escape(shlex.quote(w)) for w in step.words]
+        if step.kind is StepKind.INTO:
+            lines.append(command_lines(f"install -p -D -m {mode} -t {install_word(step.dest, resolved)}", sources))
         else:
-            lines.append(f"install -p -D -m {mode:04o} {word} {install_word(e.path, resolved)}")
-    for (directory, mode), words in batches.items():
-        head = f"install -p -D -m {mode:04o} -t {install_word(directory, resolved)}"
-        lines.extend(command_lines(head, chunk) for chunk in chunks(words))
+            lines.append(f"install -p -D -m {mode} {sources[0]} {install_word(step.dest, resolved)}")
     for e in resolved.entries:
         if e.kind is EntryKind.SYMLINK:
             target = rpm_escape(shlex.quote(link_target(e)))
