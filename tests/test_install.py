@@ -10,12 +10,12 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from tooling import require_root
+from tooling import demo_layout, require_root
 
 from pkgtool import install as install_mod
 from pkgtool.errors import InstallError
 from pkgtool.install import install, read_manifest
-from pkgtool.model import Entry, EntryKind, Layout, Package, Resolved
+from pkgtool.model import Entry, EntryKind, Resolved
 from pkgtool.profiles import load_profile
 from pkgtool.verify import verify_root
 
@@ -27,20 +27,7 @@ def make_resolved(src: Path, entries: list[Entry], files: dict[str, str] | None 
     for rel, text in (files or {}).items():
         (src / rel).parent.mkdir(parents=True, exist_ok=True)
         (src / rel).write_text(text)
-    layout = Layout(
-        root=src,
-        source_file=src / "pkgtool.toml",
-        schema=1,
-        package=Package(
-            name="demo",
-            version="1.0",
-            summary="Demo",
-            description="Demo.",
-            license="MIT",
-            maintainer="A <a@example.org>",
-        ),
-        relations={},
-    )
+    layout = demo_layout(src)
     return Resolved(layout, load_profile("fedora"), tuple(sorted(entries, key=lambda e: e.path)), {}, {}, EPOCH)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import EXAMPLE_NAMES, EXAMPLES
-from tooling import require_tools
+from tooling import demo_layout, require_tools
 
 from pkgtool import verify as verify_mod
 from pkgtool.errors import ArtifactError
@@ -21,9 +21,7 @@ from pkgtool.model import (
     Entry,
     EntryKind,
     Family,
-    Layout,
     Observed,
-    Package,
     Resolved,
     ResolvedRelation,
 )
@@ -143,13 +141,7 @@ def test_deb_format_files_and_parent_dirs_are_not_extras(monkeypatch, deb_side):
 
 
 def _demo(profile: str, owner: str = "root") -> Resolved:
-    layout = Layout(
-        root=EXAMPLES / "convirt",
-        source_file=EXAMPLES / "convirt/pkgtool.toml",
-        schema=1,
-        package=Package("demo", "1.0", "Demo", "Demo.", "MIT", "A <a@example.org>"),
-        relations={},
-    )
+    layout = demo_layout(EXAMPLES / "convirt")
     entries = (
         Entry("/var", EntryKind.DIR, 0o755, owned=False),
         Entry("/var/lib", EntryKind.DIR, 0o755, owned=False),
@@ -259,13 +251,7 @@ def test_real_rpm_round_trip(tmp_path):
         capture_output=True,
     )
     (rpm,) = (tmp_path / "top/RPMS/noarch").glob("demo-1.0-1*.noarch.rpm")
-    layout = Layout(
-        root=src,
-        source_file=src / "pkgtool.toml",
-        schema=1,
-        package=Package("demo", "1.0", "Demo", "Demo.", "MIT", "A <a@example.org>"),
-        relations={},
-    )
+    layout = demo_layout(src)
     entries = [
         Entry("/etc", EntryKind.DIR, 0o755, owned=False),
         Entry("/etc/demo.conf", EntryKind.FILE, 0o640, source="demo.conf", config=ConfigKind.NOREPLACE),

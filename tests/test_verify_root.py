@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 from conftest import EXAMPLE_NAMES, EXAMPLES
-from tooling import require_root
+from tooling import demo_layout, require_root
 
 from pkgtool.errors import UsageError
 from pkgtool.install import install
-from pkgtool.model import Entry, EntryKind, Layout, Package, Resolved
+from pkgtool.model import Entry, EntryKind, Resolved
 from pkgtool.profiles import load_profile
 from pkgtool.readers.root import read_root
 from pkgtool.resolve import resolve_dir
@@ -149,13 +149,7 @@ def test_missing_system_directory(tmp_path):
     src = tmp_path / "src"
     src.mkdir()
     (src / "f").write_text("x")
-    layout = Layout(
-        root=src,
-        source_file=src / "pkgtool.toml",
-        schema=1,
-        package=Package("demo", "1.0", "Demo", "Demo.", "MIT", "A <a@example.org>"),
-        relations={},
-    )
+    layout = demo_layout(src)
     entries = (
         Entry("/opt", EntryKind.DIR, 0o755, owned=False),
         Entry("/opt/demo", EntryKind.FILE, 0o644, source="f"),

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 from conftest import EXAMPLES
+from tooling import demo_layout
 
 from pkgtool import verify_walk
 from pkgtool.errors import PkgtoolError
 from pkgtool.install import install
-from pkgtool.model import Entry, EntryKind, Layout, Package, Resolved
+from pkgtool.model import Entry, EntryKind, Resolved
 from pkgtool.ownership import load_accounts
 from pkgtool.profiles import load_profile
 from pkgtool.readers.root import read_root as read_root_by_path
@@ -151,13 +152,7 @@ def test_unreadable_source_is_a_typed_error(tmp_path):
     src = tmp_path / "src"
     src.mkdir()
     (src / "f").write_text("x")
-    layout = Layout(
-        root=src,
-        source_file=src / "pkgtool.toml",
-        schema=1,
-        package=Package("demo", "1.0", "Demo", "Demo.", "MIT", "A <a@example.org>"),
-        relations={},
-    )
+    layout = demo_layout(src)
     entries = (
         Entry("/opt", EntryKind.DIR, 0o755, owned=False),
         Entry("/opt/demo", EntryKind.FILE, 0o644, source="f"),
