@@ -114,9 +114,24 @@ class Journal:
             raise InstallError(
                 f"{name} exists in the root: another pkgtool install of {plan.package} is running there"
             ) from None
-        journal = cls(root_fd, name, fd)
+        busy = InstallError(f"another pkgtool install of {plan.package} is running in this root")
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            lost = os.fstat(fd).st_nlink == 0
+        except BlockingIOError:
+            os.close(fd)  # another install's recovery holds our still-empty journal and will remove it
+            raise busy from None
+        except BaseException:
+            _unlink_if_same(root_fd, name, fd)  # Ctrl-C before the lock: leave nothing behind
+            os.close(fd)
+            raise
+        if lost:
+            # Another install's recovery took the still-empty journal for a killed one and removed it
+            # before we held the lock.  The name may already be that install's journal: leave it alone.
+            os.close(fd)
+            raise busy
+        journal = cls(root_fd, name, fd)
+        try:
             _write_all(fd, _head("writing") + plan.to_json())
             os.fsync(fd)
             journal.mark("staging")
@@ -135,6 +150,13 @@ class Journal:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.name, dir_fd=self.root_fd)
         os.close(self.fd)
+
+
+def _unlink_if_same(root_fd: int, name: str, fd: int) -> None:
+    with contextlib.suppress(OSError):
+        mine, there = os.fstat(fd), os.lstat(name, dir_fd=root_fd)
+        if (mine.st_dev, mine.st_ino) == (there.st_dev, there.st_ino):
+            os.unlink(name, dir_fd=root_fd)
 
 
 def _head(state: str) -> bytes:
@@ -233,6 +255,10 @@ def _recover_one(root: str | os.PathLike, root_fd: int, name: str) -> Recovery:
 
 
 def _state(data: bytes) -> str | None:
+    if _head("writing").startswith(data):
+        # Killed between creating the journal and writing its head whole (SIGKILL right after the
+        # create, or a short write): the plan was not even written, so nothing had been touched.
+        return "writing"
     if len(data) < _HEAD or not data.startswith(MAGIC):
         return None
     state = data[len(MAGIC) : len(MAGIC) + _WIDTH].decode("ascii", "replace").strip()

@@ -210,6 +210,54 @@ def test_killed_while_writing_the_plan_changed_nothing(tmp_path: Path):
     assert sorted(os.listdir(root)) == ["keep"]
 
 
+@pytest.mark.parametrize("cut", [0, 1, 20, 40])
+def test_killed_before_the_head_was_whole_changed_nothing(tmp_path: Path, cut: int):
+    # SIGKILL right after the journal was created (empty file) or mid-way through its first write.
+    root = tmp_path / "root"
+    (root / "keep").mkdir(parents=True)
+    head = b"pkgtool-install-journal 1 state=writing \n"
+    assert cut < len(head)
+    (root / f"{PREFIX}demo").write_bytes(head[:cut])
+    assert [(r.state, r.outcome) for r in recover(root)] == [("writing", "nothing to undo")]
+    assert sorted(os.listdir(root)) == ["keep"]
+
+
+def test_a_short_file_that_is_not_a_head_is_still_refused(tmp_path: Path):
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / f"{PREFIX}demo").write_bytes(b"pkgtool-install-journal 1 state=commit")
+    with pytest.raises(InstallError, match="not a pkgtool install journal"):
+        recover(root)
+
+
+def test_begin_refuses_when_a_racing_recovery_removed_its_journal(tmp_path: Path, monkeypatch):
+    from pkgtool import install_journal as ij
+
+    root = tmp_path / "root"
+    root.mkdir()
+    real_flock = fcntl.flock
+    raced: list[bool] = []
+
+    def late_flock(fd, op):
+        # Another install's recovery runs between our create and our lock: it takes the empty file
+        # for a killed journal, removes it, and that install creates its own journal under the name.
+        if not raced:
+            raced.append(True)
+            monkeypatch.setattr(ij.fcntl, "flock", real_flock)
+            assert [r.outcome for r in recover(root)] == ["nothing to undo"]
+            (root / f"{PREFIX}demo").write_bytes(b"theirs")
+        return real_flock(fd, op)
+
+    monkeypatch.setattr(ij.fcntl, "flock", late_flock)
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        with pytest.raises(InstallError, match="another pkgtool install of demo is running"):
+            ij.Journal.begin(fd, ij.Plan("demo"))
+    finally:
+        os.close(fd)
+    assert (root / f"{PREFIX}demo").read_bytes() == b"theirs"  # the other install's journal is untouched
+
+
 def test_verify_reports_a_root_with_an_interrupted_install(tmp_path: Path, roots):
     from pkgtool.verify import verify_root
 
