@@ -141,14 +141,16 @@ def test_reader_relations_and_operators(tmp_path):
     rels = {
         "requires": (RR("a", "<", "2"), RR("b", ">", "1")),
         "conflicts": (RR("c", "<=", "3"),),
-        "replaces": (RR("d"),),
+        "replaces": (RR("c", "<", "3"), RR("d"), RR("f", "<", "2")),
         "provides": (RR("e", "=", "1.0"),),
     }
     info = read_deb(build_deb(dataclasses.replace(r, relations=rels), tmp_path))
     assert info.relations == {
         "requires": (RR("a", "<", "2"), RR("b", ">", "1")),
         "conflicts": (RR("c", "<=", "3"),),
-        "replaces": (RR("d"),),
+        # Breaks derived from the bounded [replaces] f; c is in Conflicts already, d is unbounded
+        "breaks": (RR("f", "<", "2"),),
+        "replaces": (RR("c", "<", "3"), RR("d"), RR("f", "<", "2")),
         "provides": (RR("e", "=", "1.0"),),
     }
 

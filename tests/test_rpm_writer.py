@@ -62,6 +62,7 @@ wtest-api = "= 2"
 
 [replaces]
 legacy = ""
+oldname = "< 2.0"
 
 [recommends]
 recpkg = ""
@@ -311,7 +312,12 @@ def test_flags_scripts_and_relations(project, tmp_path):
     assert "config(wtest) = 2:2.0-3.fc40" in _q(pkg, "--requires")
     rels = read_rpm(pkg).relations
     assert [(x.name, x.op, x.version) for x in rels["conflicts"]] == [("old", "<", "1")]
-    assert [x.name for x in rels["replaces"]] == ["legacy"] and [x.name for x in rels["suggests"]] == ["sugpkg"]
+    assert [x.name for x in rels["replaces"]] == ["legacy", "oldname"]
+    assert [x.name for x in rels["suggests"]] == ["sugpkg"]
+    # the bounded Obsoletes brings a Provides of the old name at this package's EVR; the unbounded one none
+    assert "oldname = 2:2.0-3.fc40" in _q(pkg, "--provides").splitlines()
+    assert "legacy" not in _q(pkg, "--provides")
+    assert _q(pkg, "--obsoletes").splitlines() == ["legacy", "oldname < 2.0"]
 
 
 # ---------------------------------------------------------------- reproducible, atomic, bounded

@@ -27,7 +27,7 @@ from ..atomic import atomic_file
 from ..errors import ArtifactError
 from ..model import ConfigKind, Entry, EntryKind, Resolved
 from ..render.env import one_line
-from ..render.rpm import changelog_items, changelog_timestamp, link_target
+from ..render.rpm import changelog_items, changelog_timestamp, implied_provides, link_target
 from ..render.scripts import pre_requires, rpm_scriptlets
 from . import rpm_header as rh
 from .rpm_names import rpm_arch, rpm_release
@@ -62,7 +62,7 @@ SIG_SIZE, SIG_LONGSIZE, SIG_LONGARCHIVESIZE, SIG_SHA1, SIG_SHA256 = 1000, 270, 2
 SIG_MD5, SIG_PAYLOADSIZE, SIG_RESERVEDSPACE = 1004, 1007, 1008
 RESERVED_SPACE = 4128  # what rpmbuild leaves for signatures added later
 
-# map relation kind -> (name, flags, version) tags; 'replaces' is Obsoletes
+# map relation kind -> (name, flags, version) tags; 'replaces' is Obsoletes (and implied_provides)
 RELATION_TAGS = {
     "requires": (REQUIRENAME, REQUIREFLAGS, REQUIREVERSION),
     "recommends": (RECOMMENDNAME, RECOMMENDFLAGS, RECOMMENDVERSION),
@@ -211,6 +211,7 @@ def _relations(
         requires.append(("/bin/sh", INTERP | SCRIPT_TAGS[name][2], ""))
     requires.extend((path, SCRIPT_PRE, "") for path in pre_requires(resolved))
     requires.extend((f"rpmlib({feature})", RPMLIB | LESS | EQUAL, version) for feature, version in rpmlib)
+    provides.extend((r.name, EQUAL, r.version) for r in implied_provides(resolved, full))
     provides.append((pkg.name, EQUAL, full))
     isa = ISA.get(rpm_arch(resolved))
     if isa:

@@ -22,7 +22,7 @@ from ..atomic import atomic_file
 from ..errors import ToolError
 from ..model import ConfigKind, EntryKind, Resolved
 from ..render.env import one_line
-from ..render.rpm import changelog_items, changelog_timestamp, link_target
+from ..render.rpm import changelog_items, changelog_timestamp, implied_provides, link_target
 from ..render.scripts import pre_requires, rpm_scriptlets
 from ..sources import staged_sources
 from .rpm_names import rpm_arch, rpm_file_name, rpm_release
@@ -97,6 +97,8 @@ def _add_relations(b: rpm_rs.PackageBuilder, resolved: Resolved) -> None:
                 add(rel.name, rel.version, flags=OPERATOR_FLAGS[rel.op])
             else:
                 add(rel.name)
+    for rel in implied_provides(resolved):
+        b.provides(rel.name, rel.version, flags=_F.EQUAL)
     for path in pre_requires(resolved):
         b.requires(path, flags=_F.SCRIPT_PRE)
 

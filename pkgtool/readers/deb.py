@@ -36,14 +36,15 @@ _MAX_TAR_METADATA = 1 << 20  # a GNU long name or a pax header
 _CHUNK = 1 << 16
 SCRIPT_NAMES = ("preinst", "postinst", "prerm", "postrm", "config", "triggers")
 
-# Debian relation field -> the map's relation kind.
+# Debian relation field -> the map's relation kind; 'breaks' is render.deb.implied_breaks's, kept apart so
+# that verify can tell a Breaks derived from [replaces] from a [conflicts].
 FIELD_KINDS: tuple[tuple[str, str], ...] = (
     ("Pre-Depends", "requires"),
     ("Depends", "requires"),
     ("Recommends", "recommends"),
     ("Suggests", "suggests"),
     ("Conflicts", "conflicts"),
-    ("Breaks", "conflicts"),
+    ("Breaks", "breaks"),
     ("Provides", "provides"),
     ("Replaces", "replaces"),
 )

@@ -25,15 +25,19 @@ from .deb_scripts import maintainer_scripts
 from .env import command_lines, environment, make_shell_quote, one_line
 from .install_steps import StepKind, chunks, install_steps
 
-# Map relation kinds -> Debian field, in the order dpkg writes binary control fields.
+# Relation kinds -> Debian field, in the order dpkg writes binary control fields (deb-control(5)).
+# 'breaks' is no table of the map: implied_breaks derives it from [replaces].
 BINARY_RELATION_FIELDS: tuple[tuple[str, str], ...] = (
     ("requires", "Depends"),
     ("recommends", "Recommends"),
     ("suggests", "Suggests"),
     ("conflicts", "Conflicts"),
+    ("breaks", "Breaks"),
     ("replaces", "Replaces"),
     ("provides", "Provides"),
 )
+# [replaces] operators that bound the old package from above: only those get a Breaks (implied_breaks).
+UPPER_BOUNDS = frozenset({"<", "<="})
 _DEB_OPS = {"<": "<<", "<=": "<=", "=": "=", ">=": ">=", ">": ">>"}
 
 # debian/changelog trailers need a time; the map gives dates only.
@@ -174,11 +178,33 @@ def simplify_relations(rels: Iterable[ResolvedRelation]) -> list[ResolvedRelatio
     return out
 
 
+def implied_breaks(resolved: Resolved) -> tuple[ResolvedRelation, ...]:
+    """``Breaks: old (<< v)`` for each [replaces] bounded from above (``<``, ``<=``), as Policy 7.6.1 asks.
+
+    Replaces alone only lets this package overwrite the old one's files; with
+    Breaks dpkg also deconfigures or upgrades the old version first.  A name that
+    [conflicts] already holds needs none (Conflicts is stronger), nor does a file
+    name.  The debian/control, the native .deb and verify all use this one function.
+    """
+    conflicting = {r.name for r in resolved.relations.get("conflicts", ())}
+    return tuple(
+        r
+        for r in resolved.relations.get("replaces", ())
+        if r.op in UPPER_BOUNDS and r.version and r.name not in conflicting and not r.name.startswith("/")
+    )
+
+
+def binary_relations(resolved: Resolved) -> dict[str, tuple[ResolvedRelation, ...]]:
+    """Relation kind -> relations as a binary package carries them: the map's and the implied Breaks."""
+    return {**resolved.relations, "breaks": implied_breaks(resolved)}
+
+
 def relation_fields(resolved: Resolved) -> list[tuple[str, str]]:
     """(Field, value) for every non-empty binary relation field, without ${misc:Depends}."""
     out = []
+    relations = binary_relations(resolved)
     for kind, field in BINARY_RELATION_FIELDS:
-        rels = simplify_relations(resolved.relations.get(kind, ()))
+        rels = simplify_relations(relations.get(kind, ()))
         if rels:
             out.append((field, ", ".join(relation_text(r) for r in rels)))
     return out

@@ -1,4 +1,4 @@
-"""The RPM source package: NAME.spec, NAME-VERSION.tar.gz, patches, and an rpmlint configuration.
+"""The RPM source package: NAME.spec, NAME-VERSION.tar.zst (or .tar.gz), patches, and an rpmlint configuration.
 
 Everything here reads a Resolved and nothing else.  Text from the map goes
 through one of three escapes, each matching where it lands:
@@ -25,14 +25,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..atomic import write_bytes_atomic
+from ..build.rpm_names import rpm_release
 from ..errors import ResolveError
 from ..model import ConfigKind, Entry, EntryKind, Profile, Resolved, ResolvedRelation
-from ..tarballs import write_source_tarball
+from ..tarballs import tarball_name, write_source_tarball
 from .env import command_lines, environment, one_line, rpm_escape
 from .install_steps import StepKind, install_steps
 from .scripts import SCRIPTLETS, pre_requires, rpm_scriptlets
 
-# Map relation kind -> spec tag.  'replaces' is Obsoletes in RPM.
+# Map relation kind -> spec tag.  'replaces' is Obsoletes in RPM (plus implied_provides).
 RELATION_TAGS: dict[str, str] = {
     "build-requires": "BuildRequires",
     "requires": "Requires",
@@ -58,6 +59,9 @@ CORE_MACROS = frozenset(
         "%{_docdir}",
     }
 )
+
+# [replaces] operators that bound the old package from above: only those get a Provides (implied_provides).
+UPPER_BOUNDS = frozenset({"<", "<="})
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # Characters a %files path may hold as they are.  Spaces alone are handled by double quotes.
@@ -227,12 +231,49 @@ def relation_text(rel: ResolvedRelation) -> str:
     return rel.name
 
 
+def package_evr(resolved: Resolved, dist: bool = True) -> str:
+    """[epoch:]version-release as every RPM backend writes it (release with the profile's dist tag)."""
+    pkg = resolved.package
+    release = rpm_release(resolved) if dist else pkg.release
+    base = f"{pkg.version}-{release}"
+    return f"{pkg.epoch}:{base}" if pkg.epoch is not None else base
+
+
+def spec_evr(resolved: Resolved) -> str:
+    """The same EVR in macros, so the spec follows its own Epoch/Version/Release (and %{?dist})."""
+    base = "%{version}-%{release}"
+    return "%{epoch}:" + base if resolved.package.epoch is not None else base
+
+
+def implied_provides(resolved: Resolved, evr: str | None = None) -> tuple[ResolvedRelation, ...]:
+    """``Provides: old = EVR`` for each [replaces] bounded from above (``<``, ``<=``) that [provides] lacks.
+
+    Fedora's renaming guideline: Obsoletes goes with a Provides of the old name, so
+    that what requires it still resolves.  An unbounded (or ``>``/``>=``/``=``)
+    Obsoletes gets none: with its own Provides the package would obsolete itself
+    (rpmlint ``self-obsoletion``).  ``evr`` is this package's EVR, ``package_evr``
+    unless given (the spec passes ``spec_evr``); file names (``/usr/bin/x``) are
+    never provided this way.  Every RPM writer and verify use this one function.
+    """
+    provided = {r.name for r in resolved.relations.get("provides", ())}
+    version = package_evr(resolved) if evr is None else evr
+    out: dict[str, ResolvedRelation] = {}
+    for r in resolved.relations.get("replaces", ()):
+        if r.op in UPPER_BOUNDS and r.version and r.name not in provided and not r.name.startswith("/"):
+            out.setdefault(r.name, ResolvedRelation(r.name, "=", version, r.logical))
+    return tuple(out[name] for name in sorted(out))
+
+
 def relation_lines(resolved: Resolved) -> list[tuple[str, str]]:
-    """(tag, value) pairs for the preamble, in RELATION_TAGS order, each escaped."""
+    """(tag, value) pairs for the preamble, in RELATION_TAGS order, each escaped; implied Provides after the map's."""
     out = []
     for kind, tag in RELATION_TAGS.items():
         for rel in resolved.relations.get(kind, ()):
             out.append((tag, rpm_escape(one_line(relation_text(rel)))))
+        if kind == "provides":
+            # The version is spec_evr's macros: not escaped, rpm must expand them.
+            implied = implied_provides(resolved, spec_evr(resolved))
+            out += [(tag, f"{rpm_escape(one_line(r.name))} = {r.version}") for r in implied]
     return out
 
 
@@ -313,6 +354,7 @@ def spec_context(resolved: Resolved) -> dict[str, object]:
     return {
         "pkg": pkg,
         "name": rpm_escape(pkg.name),
+        "source0": tarball_name("%{name}-%{version}", resolved.profile.source_compression),
         "version": rpm_escape(pkg.version),
         "release": rpm_escape(pkg.release),
         "epoch": pkg.epoch,
@@ -391,7 +433,7 @@ def render_rpmlint_toml(resolved: Resolved) -> str:
 
 
 def generate_rpm(resolved: Resolved, out_dir: Path) -> list[Path]:
-    """Write NAME.spec, NAME-VERSION.tar.gz, each patch, NAME.rpmlintrc and NAME-rpmlint.toml into out_dir."""
+    """Write NAME.spec, NAME-VERSION.tar.{gz,zst}, each patch, NAME.rpmlintrc and NAME-rpmlint.toml into out_dir."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     pkg = resolved.package
@@ -401,7 +443,9 @@ def generate_rpm(resolved: Resolved, out_dir: Path) -> list[Path]:
     write_bytes_atomic(spec_path, spec.encode("utf-8"))
     written.append(spec_path)
     top = f"{pkg.name}-{pkg.version}"
-    written.append(write_source_tarball(resolved, out_dir / f"{top}.tar.gz", top))
+    compression = resolved.profile.source_compression
+    tarball = out_dir / tarball_name(top, compression)
+    written.append(write_source_tarball(resolved, tarball, top, compression=compression))
     for name, _, rel in patch_names(resolved):
         dest = out_dir / name
         write_bytes_atomic(dest, (resolved.root / rel).read_bytes())
