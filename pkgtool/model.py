@@ -260,6 +260,7 @@ class Profile:
     names: Mapping[str, str]  # logical relation name -> distro package name
     compression: str  # 'zstd' | 'xz' | 'gzip' | 'none'
     compression_level: int
+    source_compression: str = "gzip"  # the source tarball: 'gzip' | 'zstd'
     auto_config_dirs: tuple[str, ...] = ()  # regular files under these become config (Debian: /etc)
     standards_version: str = ""  # deb family
     dist_tag: str = ""  # rpm family, such as '.fc40'

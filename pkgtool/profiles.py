@@ -19,10 +19,22 @@ from .errors import ProfileError
 from .model import DIR_PLACEHOLDERS, Family, Profile
 
 _TABLES = ("dirs", "rpm_macros", "names", "extra")
-_STRINGS = ("family", "release", "description", "inherits", "compression", "standards_version", "dist_tag")
+_STRINGS = (
+    "family",
+    "release",
+    "description",
+    "inherits",
+    "compression",
+    "source_compression",
+    "standards_version",
+    "dist_tag",
+)
 _LISTS = ("system_dirs", "system_dirs_add", "auto_config_dirs")
 _KEYS = frozenset(_TABLES + _STRINGS + _LISTS + ("compression_level",))
 _COMPRESSIONS = ("zstd", "xz", "gzip", "none")
+# The source tarball (Source0 / orig.tar): what the family's source tools unpack.  rpmbuild's
+# %setup reads zstd (rpm >= 4.14); dpkg-source 1.21 offers only gzip, bzip2, lzma and xz.
+_SOURCE_COMPRESSIONS = {Family.RPM: ("gzip", "zstd"), Family.DEB: ("gzip",)}
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9._+-]*$")
 
 
@@ -158,6 +170,10 @@ class _Loader:
             raise _err(origin, "family", f"must be 'rpm' or 'deb', not {d['family']!r}") from None
         if d["compression"] not in _COMPRESSIONS:
             raise _err(origin, "compression", f"must be one of {', '.join(_COMPRESSIONS)}")
+        source_compression = d.get("source_compression", "gzip")
+        if source_compression not in _SOURCE_COMPRESSIONS.get(family, ("gzip",)):
+            allowed = ", ".join(_SOURCE_COMPRESSIONS.get(family, ("gzip",)))
+            raise _err(origin, "source_compression", f"must be one of {allowed} for the {family.value} family")
         dirs = d.get("dirs", {})
         for name in DIR_PLACEHOLDERS:
             value = dirs.get(name)
@@ -182,6 +198,7 @@ class _Loader:
             names=MappingProxyType(dict(sorted(names.items()))),
             compression=d["compression"],
             compression_level=d.get("compression_level", 0),
+            source_compression=source_compression,
             auto_config_dirs=tuple(p.rstrip("/") or "/" for p in d.get("auto_config_dirs", [])),
             standards_version=d.get("standards_version", ""),
             dist_tag=d.get("dist_tag", ""),
@@ -236,6 +253,7 @@ def profile_summary(profile: Profile) -> Mapping[str, object]:
         "names": dict(profile.names),
         "compression": profile.compression,
         "compression_level": profile.compression_level,
+        "source_compression": profile.source_compression,
         "dist_tag": profile.dist_tag,
         "standards_version": profile.standards_version,
         "auto_config_dirs": list(profile.auto_config_dirs),

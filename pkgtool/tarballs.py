@@ -1,6 +1,10 @@
 """Reproducible source tarballs (RPM Source0, Debian orig.tar.gz): sorted, root-owned, one mtime.
 
-The tar stream comes from tarwriter.TarWriter.  gzip is the cost (zlib level 6
+The tar stream comes from tarwriter.TarWriter, compressed as the profile's
+``source_compression`` says: zstd (level 3, in worker threads; on the 92 MB
+W2 tar 0.58 s against gzip's 0.92 s, and 22 MB against 29 MB) or gzip.
+
+gzip is the cost (zlib level 6
 takes about 5 s a core for 90 MB), so the stream is cut into independent gzip
 members of a fixed 1 MiB of input, compressed at level 1 by a few threads
 (zlib releases the GIL).  Concatenated members are one valid gzip file (RFC
@@ -11,6 +15,7 @@ number of cores or threads.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import zlib
@@ -84,15 +89,45 @@ def source_members(resolved: Resolved, files: Iterable[str] | None = None) -> li
     return members
 
 
-def write_source_tarball(resolved: Resolved, dest: Path, top: str, files: Iterable[str] | None = None) -> Path:
-    """Write ``dest`` (.tar.gz) holding ``top/<rel>`` for each source file; byte-identical for equal input."""
-    return write_members_tarball(source_members(resolved, files), dest, top, resolved.source_date_epoch)
+# source_compression -> the tarball's file name suffix
+SUFFIXES = {"gzip": ".tar.gz", "zstd": ".tar.zst"}
+ZSTD_LEVEL = 3  # zstd's own default: W2's tar in 0.45 CPU-s, smaller than gzip -6
+
+
+def tarball_name(top: str, compression: str) -> str:
+    """``top`` plus the suffix of ``compression`` ('gzip' or 'zstd')."""
+    return top + SUFFIXES[compression]
+
+
+def write_source_tarball(
+    resolved: Resolved, dest: Path, top: str, files: Iterable[str] | None = None, compression: str = "gzip"
+) -> Path:
+    """Write ``dest`` holding ``top/<rel>`` for each source file; byte-identical for equal input."""
+    members = source_members(resolved, files)
+    return write_members_tarball(members, dest, top, resolved.source_date_epoch, compression=compression)
+
+
+def _compressor(raw: BinaryIO, compression: str) -> contextlib.AbstractContextManager[BinaryIO]:
+    if compression == "gzip":
+        return GzipMembers(raw)
+    if compression == "zstd":
+        import zstandard  # here: gzip-only runs (every Debian one) never load it
+
+        # threads=-1: worker threads, and the same bytes whatever the number of cores.
+        cctx = zstandard.ZstdCompressor(level=ZSTD_LEVEL, threads=-1)
+        return cctx.stream_writer(raw, closefd=False)
+    raise ValueError(f"unknown source compression {compression!r}")
 
 
 def write_members_tarball(
-    members: Sequence[SourceMember], dest: Path, top: str, epoch: int, tree: Path | None = None
+    members: Sequence[SourceMember],
+    dest: Path,
+    top: str,
+    epoch: int,
+    tree: Path | None = None,
+    compression: str = "gzip",
 ) -> Path:
-    """Write ``dest`` (.tar.gz): ``top/`` then every member under it.
+    """Write ``dest`` (compressed with ``compression``): ``top/`` then every member under it.
 
     With ``tree`` (an existing empty directory), also fill it with the members as the tarball
     unpacks (same modes, mtime ``epoch``), from the same read of each file.  Copies, never hard
@@ -100,7 +135,7 @@ def write_members_tarball(
     """
     base = os.fspath(tree) if tree is not None else None
     with atomic_file(Path(dest)) as tmp, open(tmp, "wb") as raw:
-        with GzipMembers(raw) as gz, TarWriter(gz, TarFormat.PAX, epoch, buffer_size=GZIP_MEMBER) as tar:
+        with _compressor(raw, compression) as z, TarWriter(z, TarFormat.PAX, epoch, buffer_size=GZIP_MEMBER) as tar:
             tar.add_dir(top)
             for m in members:
                 name = f"{top}/{m.rel}"

@@ -202,3 +202,18 @@ def test_malformed_toml(tmp_path):
     with pytest.raises(ProfileError, match="not valid TOML") as err:
         load_profile("broken", tmp_path)
     assert str(path) in str(err.value)
+
+
+def test_source_compression_is_per_profile_and_checked_against_the_family(tmp_path):
+    shipped = {p: load_profile(p).source_compression for p in ("fedora", "el9", "opensuse-leap", "debian", "ubuntu")}
+    assert shipped == {"fedora": "zstd", "el9": "zstd", "opensuse-leap": "gzip", "debian": "gzip", "ubuntu": "gzip"}
+    assert profile_summary(load_profile("el9"))["source_compression"] == "zstd"
+    write(tmp_path, "leap-zst", 'inherits = "opensuse-leap"\nsource_compression = "zstd"\n')
+    assert load_profile("leap-zst", tmp_path).source_compression == "zstd"
+    # dpkg-source cannot unpack a zstd orig tarball; an unknown name is refused in every family.
+    write(tmp_path, "deb-zst", 'inherits = "debian"\nsource_compression = "zstd"\n')
+    with pytest.raises(ProfileError, match=r"source_compression: must be one of gzip for the deb family"):
+        load_profile("deb-zst", tmp_path)
+    write(tmp_path, "rpm-xz", 'inherits = "fedora"\nsource_compression = "xz"\n')
+    with pytest.raises(ProfileError, match=r"rpm-xz\.toml: source_compression: must be one of gzip, zstd"):
+        load_profile("rpm-xz", tmp_path)

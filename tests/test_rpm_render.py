@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import struct
 import tarfile
 from pathlib import Path
@@ -173,25 +174,43 @@ def test_rpmlint_filters_exactly_the_odd_modes():
     ]
 
 
-def test_generate_writes_spec_tarball_patch_and_lint_config(tmp_path):
-    r = resolved_example("convirt")
+def _tar_names(path: Path) -> list[str]:
+    import zstandard
+
+    with open(path, "rb") as raw:
+        data = raw.read()
+    if path.suffix == ".zst":
+        data = zstandard.ZstdDecompressor().stream_reader(data).read()
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        return tar.getnames()
+
+
+@pytest.mark.parametrize(
+    ("distro", "tarball"), [("fedora", "convirt-0.9.0.tar.zst"), ("opensuse-leap", "convirt-0.9.0.tar.gz")]
+)
+def test_generate_writes_spec_tarball_patch_and_lint_config(tmp_path, distro, tarball):
+    # The profile's source_compression names Source0 and compresses it: fedora zstd, leap gzip.
+    r = resolved_example("convirt", distro)
     paths = generate_rpm(r, tmp_path)
     names = sorted(p.name for p in paths)
     assert names == [
         "0001-paramiko-channel-timeout.patch",
-        "convirt-0.9.0.tar.gz",
+        tarball,
         "convirt-rpmlint.toml",
         "convirt.rpmlintrc",
         "convirt.spec",
     ]
-    with tarfile.open(tmp_path / "convirt-0.9.0.tar.gz") as tar:
-        members = tar.getnames()
+    assert (
+        f"Source0:        %{{name}}-%{{version}}{tarball[len('convirt-0.9.0') :]}\n"
+        in (tmp_path / "convirt.spec").read_text()
+    )
+    members = _tar_names(tmp_path / tarball)
     assert "convirt-0.9.0/patches/0001-paramiko-channel-timeout.patch" in members
     assert "convirt-0.9.0/src/convirt/core/remote.py" in members
     assert 'ValidLicenses = ["GPL-2.0-or-later"]' in (tmp_path / "convirt-rpmlint.toml").read_text()
-    first = (tmp_path / "convirt-0.9.0.tar.gz").read_bytes()
+    first = (tmp_path / tarball).read_bytes()
     generate_rpm(r, tmp_path)
-    assert (tmp_path / "convirt-0.9.0.tar.gz").read_bytes() == first
+    assert (tmp_path / tarball).read_bytes() == first
 
 
 # ---------------------------------------------------------------- native builder + reader
