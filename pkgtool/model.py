@@ -289,7 +289,7 @@ class Entry:
     doc: bool = False
     license: bool = False
     allow: frozenset[str] = frozenset()  # lint rules waived for this entry
-    origin: str = ""  # key path of the map entry that made it ('tree[0]', 'attr[1]' last applied)
+    origin: str = ""  # key path of the map item that made it, then each [[attr]] applied: 'tree[0] attr[1]'
 
 
 @dataclass(frozen=True)

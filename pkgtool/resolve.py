@@ -568,7 +568,7 @@ class _Resolver:
             if pattern is None:
                 continue
             rx = compile_glob(pattern)
-            changes: dict[str, object] = {"origin": base}
+            changes: dict[str, object] = {}
             if a.mode is not None:
                 changes["mode"] = a.mode
             if a.owner is not None:
@@ -584,7 +584,9 @@ class _Resolver:
                 hit = True
                 if d.kind is EntryKind.SYMLINK:
                     continue  # a link has no mode or owner of its own in either format
-                _set(d, **changes)
+                # The origin keeps the maker and adds each attr in order ('tree[0] attr[2]'), so lint
+                # and verify can name both the item that deployed the path and what changed it.
+                _set(d, origin=f"{d.origin} {base}" if d.origin else base, **changes)
                 if a.allow:
                     _set(d, allow=d.allow.union(a.allow))
             if not hit:

@@ -303,9 +303,15 @@ def test_attr_rules_in_order_last_wins(tmp_path):
     by, diags = collect(lay)
     assert diags == []
     x, y, z = by["/opt/demo/a/x.sh"], by["/opt/demo/a/b/y.sh"], by["/opt/demo/z.txt"]
-    assert (x.mode, x.owner, x.group, x.origin, x.allow) == (0o700, "demo", "root", "attr[1]", {"world-writable"})
-    assert (y.mode, y.owner, y.group, y.origin) == (0o600, "demo", "wheel", "attr[2]")
-    assert (z.mode, z.origin) == (0o600, "attr[0]")
+    assert (x.mode, x.owner, x.group, x.origin, x.allow) == (
+        0o700,
+        "demo",
+        "root",
+        "tree[0] attr[0] attr[1]",
+        {"world-writable"},
+    )
+    assert (y.mode, y.owner, y.group, y.origin) == (0o600, "demo", "wheel", "tree[0] attr[0] attr[2]")
+    assert (z.mode, z.origin) == (0o600, "tree[0] attr[0]")  # the maker, then every attr applied
     assert by["/opt/demo/a"].mode == 0o600  # '**' also matches directories
     assert by["/opt/demo"].mode == 0o755  # '/opt/demo/**' is below the dir, not the dir
     assert by["/opt"].mode == 0o755 and by["/opt"].owned is False

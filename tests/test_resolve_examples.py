@@ -38,7 +38,7 @@ def test_convirt_fedora_entries():
         kind=EntryKind.FILE,
         mode=0o744,
         source="image_store/fedora_vm/provision.sh",
-        origin="attr[1]",
+        origin="tree[3] attr[1]",
     )
     assert by["/var/cache/convirt/image_store/fedora_vm/vm_conf.template"].mode == 0o644
     link = by["/usr/bin/convirt"]
@@ -49,7 +49,7 @@ def test_convirt_fedora_entries():
         "symlink[0]",
     )
     launcher = by["/usr/share/convirt/install/client/ConVirt"]
-    assert (launcher.mode, launcher.origin) == (0o755, "attr[0]")
+    assert (launcher.mode, launcher.origin) == (0o755, "tree[2] attr[0]")
     conf = by["/etc/convirt.conf"]
     assert (conf.config, conf.source, conf.mode) == (ConfigKind.NOREPLACE, "distros/fedora/convirt.conf", 0o644)
     own = by["/usr/share/convirt"]

@@ -128,8 +128,8 @@ def test_tree_walk_entries_field_by_field(tmp_path):
         f("/usr/share/demo/run.sh", 0o755, "t/run.sh"),
         d("/usr/share/demo/sub", 0o700, allow=NO_RULES, origin="dir[0]"),  # the [[dir]] wins over the tree
         d("/usr/share/demo/sub/deep"),
-        f("/usr/share/demo/sub/deep/file.py", 0o600, "t/sub/deep/file.py", owner="demo", allow=py, origin="attr[0]"),
-        f("/usr/share/demo/sub/deep/tool.py", 0o600, "t/sub/deep/tool.py", owner="demo", allow=py, origin="attr[0]"),
+        f("/usr/share/demo/sub/deep/file.py", 0o600, "t/sub/deep/file.py", owner="demo", allow=py, origin="tree[0] attr[0]"),
+        f("/usr/share/demo/sub/deep/tool.py", 0o600, "t/sub/deep/tool.py", owner="demo", allow=py, origin="tree[0] attr[0]"),
         link("/usr/share/demo/sub/link-dir", "deep"),
         link("/usr/share/demo/sub/up", "../data.txt"),
         f("/usr/share/demo/with space.txt", 0o644, "t/with space.txt"),

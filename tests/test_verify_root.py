@@ -64,7 +64,7 @@ def test_mode(installed):
     assert m.problems == ("mode",)
     assert (m.expected["mode"], m.actual["mode"]) == ("0744", "0644")
     assert m.flags == ".M......."
-    assert "mode 0644, expected 0744 (attr[1])" in m.to_text()
+    assert "mode 0644, expected 0744 (tree[3] attr[1])" in m.to_text()
 
 
 def test_missing_symlink(installed):
