@@ -193,8 +193,8 @@ class LintContext:
     def maker(self, entry: Entry) -> tuple[str, int] | None:
         """The [[tree]]/[[file]]/[[dir]]/[[symlink]] item that made the entry.
 
-        Resolve records only the last item that touched an entry, an [[attr]]
-        when one applied; the maker is then found again from the map.
+        Resolve records the maker first in the origin, then each [[attr]] applied;
+        an entry made by hand (tests) without a maker is matched against the map.
         """
         for table, index in self.origins(entry):
             if table != "attr":
