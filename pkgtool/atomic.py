@@ -32,16 +32,19 @@ def _tmp_sibling(dest: Path, directory: bool) -> Path:
 def atomic_file(dest: Path, mode: int = 0o644) -> Iterator[Path]:
     """Yield a temporary path beside ``dest``; on success fsync and rename it over ``dest``."""
     dest = Path(dest)
-    tmp = _tmp_sibling(dest, directory=False)
+    tmp: Path | None = None
     try:
+        with sigint_held():  # a Ctrl-C between creating the temp file and knowing its name would leak it
+            tmp = _tmp_sibling(dest, directory=False)
         yield tmp
         os.chmod(tmp, mode)
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, dest)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
+        if tmp is not None:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
         raise
 
 
@@ -109,13 +112,16 @@ def atomic_dir(dest: Path) -> Iterator[Path]:
     Ctrl-C is held back during the swap and the cleanup, so neither is left half done.
     """
     dest = Path(dest)
-    tmp = _tmp_sibling(dest, directory=True)
+    tmp: Path | None = None
     try:
+        with sigint_held():  # as in atomic_file: the temp directory is never made without its name kept
+            tmp = _tmp_sibling(dest, directory=True)
         yield tmp
         os.chmod(tmp, 0o755)
     except BaseException:
-        with sigint_held():
-            shutil.rmtree(tmp, ignore_errors=True)
+        if tmp is not None:
+            with sigint_held():
+                shutil.rmtree(tmp, ignore_errors=True)
         raise
     with sigint_held():
         try:

@@ -114,7 +114,8 @@ def test_interrupted_run_leaves_old_or_new(action: str, distro: str, tmp_path: P
         for _ in range(ATTEMPTS):
             delay = rng.uniform(0.25, 1.0) * runtime
             code, output = _interrupt(_cmd(action, new_project, dest, distro), delay, sig)
-            where = f"seed {SEED}, {sig.name} after {delay:.2f} s of {runtime:.2f} s, exit {code}"
+            # The tool's own output is in every message: a failure seen only under CI load must explain itself.
+            where = f"seed {SEED}, {sig.name} after {delay:.2f} s of {runtime:.2f} s, exit {code}\n{output}"
             now = snapshot(dest)
             if code == 0:
                 # It finished before the signal. A hidden temporary sibling left by an earlier SIGKILL
@@ -125,15 +126,15 @@ def test_interrupted_run_leaves_old_or_new(action: str, distro: str, tmp_path: P
                 _run(_cmd(action, old_project, dest, distro))
                 continue
             if sig == signal.SIGINT:
-                assert code == 130, f"{where}\n{output}"
-                assert "Traceback" not in output, f"{where}\n{output}"
-                assert output.strip().splitlines()[-1] == "pkgtool: interrupted", f"{where}\n{output}"
-                assert [r for r in now if _is_temp(r)] == [], f"{where}: temporary siblings left"
+                assert code == 130, where
+                assert "Traceback" not in output, where
+                assert output.strip().splitlines()[-1] == "pkgtool: interrupted", where
+                assert [r for r in now if _is_temp(r)] == [], f"temporary siblings left: {where}"
             else:
                 assert code == -signal.SIGKILL, where
             if action == "install" and sig == signal.SIGINT:
                 # Rolled back, or the signal came after the commit was complete: never anything between.
-                assert now in (old, new), f"{where}: an interrupted install left a half-installed root"
+                assert now in (old, new), f"an interrupted install left a half-installed root: {where}"
                 if now == new:
                     shutil.rmtree(dest)
                     _run(_cmd(action, old_project, dest, distro))
@@ -141,17 +142,17 @@ def test_interrupted_run_leaves_old_or_new(action: str, distro: str, tmp_path: P
             kept = {rel for rel in now if not _is_temp(rel)}
             if action != "install" or sig == signal.SIGINT:
                 # Nothing is ever missing: the old set of outputs or the new one (same names here).
-                assert kept == set(old) or kept == set(new), f"{where}: outputs missing {set(new) - kept}"
+                assert kept == set(old) or kept == set(new), f"outputs missing {set(new) - kept}: {where}"
             for rel, value in now.items():
                 if _is_temp(rel):
                     continue  # SIGKILL cannot clean up; a hidden temporary sibling is never the artifact
-                assert value in (old.get(rel), new.get(rel)), f"{where}: {rel} is neither old nor new"
+                assert value in (old.get(rel), new.get(rel)), f"{rel} is neither old nor new: {where}"
             if action == "install":
                 # SIGKILL: the journal left behind rolls the root back to exactly the old one (or,
                 # when the commit had completed, finishes it: exactly the new one), temp files included.
                 recover(dest)
                 after = snapshot(dest)
-                assert after in (old, new), f"{where}: recovery left neither the old nor the new root"
+                assert after in (old, new), f"recovery left neither the old nor the new root: {where}"
                 _run(_cmd(action, new_project, dest, distro))
                 assert {k: v for k, v in snapshot(dest).items() if not _is_temp(k)} == new, where
                 shutil.rmtree(dest)

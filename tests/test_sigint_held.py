@@ -80,3 +80,24 @@ def test_outside_the_main_thread_it_is_a_plain_block():
     t.start()
     t.join()
     assert done == [True]
+
+
+@pytest.mark.parametrize("kind", ["file", "dir"])
+def test_ctrl_c_while_the_temp_sibling_is_made_leaves_nothing(tmp_path, monkeypatch, kind):
+    # The signal arrives while mkstemp/mkdtemp runs: Python acts on it at the next bytecode, before the
+    # temp name is kept.  The temp must still be removed, and the Ctrl-C still end the command.
+    from pkgtool import atomic
+
+    real = atomic._tmp_sibling
+
+    def made_then_interrupted(dest, directory):
+        path = real(dest, directory)
+        _ctrl_c()
+        return path
+
+    monkeypatch.setattr(atomic, "_tmp_sibling", made_then_interrupted)
+    writer = atomic.atomic_file if kind == "file" else atomic.atomic_dir
+    with pytest.raises(KeyboardInterrupt):
+        with writer(tmp_path / "out") as tmp:
+            raise AssertionError(f"the body ran with {tmp}: the Ctrl-C was not delivered first")
+    assert os.listdir(tmp_path) == []
