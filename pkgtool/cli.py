@@ -425,28 +425,11 @@ def distros_show(
 ) -> None:
     """Print one profile with inheritance applied."""
     try:
-        from .profiles import load_profile
+        from .profiles import load_profile, profile_summary
 
-        p = load_profile(distro_id, directory)
+        data = profile_summary(load_profile(distro_id, directory))
     except PkgtoolError as exc:
         _fail(exc, as_json)
-    data = {
-        "id": p.id,
-        "family": p.family.value,
-        "release": p.release,
-        "description": p.description,
-        "chain": list(p.chain),
-        "origin": str(p.origin),
-        "compression": p.compression,
-        "compression_level": p.compression_level,
-        "standards_version": p.standards_version,
-        "dist_tag": p.dist_tag,
-        "auto_config_dirs": list(p.auto_config_dirs),
-        "dirs": dict(p.dirs),
-        "rpm_macros": dict(p.rpm_macros),
-        "names": dict(sorted(p.names.items())),
-        "system_dirs": sorted(p.system_dirs),
-    }
     if as_json:
         _emit_json(data)
         return

@@ -301,6 +301,14 @@ class ResolvedRelation:
     version: str = ""
     logical: str = ""  # name as written in the map
 
+    @property
+    def replaces_older(self) -> bool:
+        """A [replaces] of a named package's versions below a bound (``< v``, ``<= v``): the renaming case.
+
+        Only these get the format's companion relation (RPM Provides, Debian Breaks).
+        """
+        return self.op in ("<", "<=") and bool(self.version) and not self.name.startswith("/")
+
 
 @dataclass(frozen=True)
 class Resolved:

@@ -242,20 +242,22 @@ def expand_distros(arg: str, project_dir: Path | str | None = None) -> list[str]
 
 
 def profile_summary(profile: Profile) -> Mapping[str, object]:
-    """A JSON-ready view of a profile, for ``pkgtool distros --json``."""
+    """A JSON-ready view of a whole profile, for ``pkgtool distros show`` (text and ``--json``)."""
     return {
         "id": profile.id,
         "family": profile.family.value,
         "release": profile.release,
         "description": profile.description,
         "chain": list(profile.chain),
-        "dirs": dict(profile.dirs),
-        "names": dict(profile.names),
+        "origin": str(profile.origin) if profile.origin else None,
         "compression": profile.compression,
         "compression_level": profile.compression_level,
         "source_compression": profile.source_compression,
-        "dist_tag": profile.dist_tag,
         "standards_version": profile.standards_version,
+        "dist_tag": profile.dist_tag,
         "auto_config_dirs": list(profile.auto_config_dirs),
-        "origin": str(profile.origin) if profile.origin else None,
+        "dirs": dict(profile.dirs),
+        "rpm_macros": dict(profile.rpm_macros),
+        "names": dict(sorted(profile.names.items())),
+        "system_dirs": sorted(profile.system_dirs),
     }

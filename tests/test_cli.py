@@ -49,6 +49,9 @@ def test_distros_list_and_show_json():
     data = json.loads(proc.stdout)
     assert data["dirs"]["libexecdir"] == "/usr/lib"
     assert data["chain"] == ["opensuse-leap", "fedora"]
+    assert (data["source_compression"], data["compression"]) == ("gzip", "xz")
+    text = run("distros", "show", "el9").stdout.splitlines()
+    assert "source_compression: zstd" in text and "dist_tag: .el9" in text
 
 
 def test_unknown_distro_is_input_error():

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from ..diagnostics import Severity
 from ..model import Entry, EntryKind
-from .context import KindPolicy, LintContext, is_under
+from .context import KindPolicy, LintContext, is_under, parts_below
 from .rule import Finding, Rule, check, not_executable
 
 KIND = "libvirt-hook"
@@ -86,10 +86,8 @@ def hooks_dir(ctx: LintContext) -> str:
 
 
 def _parts(ctx: LintContext, e: Entry) -> tuple[str, ...]:
-    root = hooks_dir(ctx)
-    if not e.path.startswith(root + "/"):
-        return ()
-    return tuple(e.path[len(root) + 1 :].split("/"))
+    """Path components below the hooks directory, or () outside it."""
+    return parts_below(e.path, hooks_dir(ctx))
 
 
 def _is_hook(ctx: LintContext, e: Entry) -> bool:

@@ -36,8 +36,6 @@ BINARY_RELATION_FIELDS: tuple[tuple[str, str], ...] = (
     ("replaces", "Replaces"),
     ("provides", "Provides"),
 )
-# [replaces] operators that bound the old package from above: only those get a Breaks (implied_breaks).
-UPPER_BOUNDS = frozenset({"<", "<="})
 _DEB_OPS = {"<": "<<", "<=": "<=", "=": "=", ">=": ">=", ">": ">>"}
 
 # debian/changelog trailers need a time; the map gives dates only.
@@ -187,11 +185,7 @@ def implied_breaks(resolved: Resolved) -> tuple[ResolvedRelation, ...]:
     name.  The debian/control, the native .deb and verify all use this one function.
     """
     conflicting = {r.name for r in resolved.relations.get("conflicts", ())}
-    return tuple(
-        r
-        for r in resolved.relations.get("replaces", ())
-        if r.op in UPPER_BOUNDS and r.version and r.name not in conflicting and not r.name.startswith("/")
-    )
+    return tuple(r for r in resolved.relations.get("replaces", ()) if r.replaces_older and r.name not in conflicting)
 
 
 def binary_relations(resolved: Resolved) -> dict[str, tuple[ResolvedRelation, ...]]:

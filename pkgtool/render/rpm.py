@@ -60,8 +60,6 @@ CORE_MACROS = frozenset(
     }
 )
 
-# [replaces] operators that bound the old package from above: only those get a Provides (implied_provides).
-UPPER_BOUNDS = frozenset({"<", "<="})
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # Characters a %files path may hold as they are.  Spaces alone are handled by double quotes.
@@ -259,7 +257,7 @@ def implied_provides(resolved: Resolved, evr: str | None = None) -> tuple[Resolv
     version = package_evr(resolved) if evr is None else evr
     out: dict[str, ResolvedRelation] = {}
     for r in resolved.relations.get("replaces", ()):
-        if r.op in UPPER_BOUNDS and r.version and r.name not in provided and not r.name.startswith("/"):
+        if r.replaces_older and r.name not in provided:
             out.setdefault(r.name, ResolvedRelation(r.name, "=", version, r.logical))
     return tuple(out[name] for name in sorted(out))
 
