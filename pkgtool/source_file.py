@@ -11,8 +11,8 @@ from .errors import PkgtoolError
 OPEN_FLAGS = os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK
 
 
-def open_regular(path: str, error: type[PkgtoolError] = PkgtoolError) -> tuple[int, int]:
-    """``(fd, size)`` of the regular file at ``path``; ``error`` with a clear message otherwise.
+def open_regular(path: str, error: type[PkgtoolError] = PkgtoolError) -> tuple[int, os.stat_result]:
+    """``(fd, its fstat)`` for the regular file at ``path``; ``error`` with a clear message otherwise.
 
     The caller closes ``fd``.  The type is checked on the open descriptor, so a path
     swapped for a FIFO, device or directory since it was listed is refused, not read.
@@ -28,4 +28,4 @@ def open_regular(path: str, error: type[PkgtoolError] = PkgtoolError) -> tuple[i
     except BaseException:
         os.close(fd)
         raise
-    return fd, st.st_size
+    return fd, st

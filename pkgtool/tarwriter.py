@@ -37,6 +37,15 @@ _ERRORS = "surrogateescape"  # tarfile's default: carries undecodable file names
 _MAX_OCTAL_SIZE = 8**11  # larger sizes need base-256 (GNU) or a PAX record
 _PADS = tuple(bytes(n) for n in range(BLOCK))  # zeros up to the next block, by their count
 REGTYPE, DIRTYPE, SYMTYPE = tarfile.REGTYPE, tarfile.DIRTYPE, tarfile.SYMTYPE
+# The mode of a regular member that is "the source's, normalised": 0o755 when the file
+# has an execute bit, else 0o644 (source tarballs).  Read from the open file's fstat, so
+# a source tarball needs no stat of its own per file.
+MODE_OF_SOURCE = -1
+
+
+def normalised_mode(st_mode: int) -> int:
+    """What MODE_OF_SOURCE stands for, for a file of ``st_mode``."""
+    return 0o755 if st_mode & 0o111 else 0o644
 
 
 class TarFormat(enum.Enum):
@@ -52,10 +61,11 @@ class TarFormat(enum.Enum):
 
 @dataclass(frozen=True)
 class Added:
-    """What ``add_file`` wrote: the member's size and, when asked, its MD5 hex digest."""
+    """What ``add_file`` wrote: the member's size, mode and, when asked, its MD5 hex digest."""
 
     size: int
     md5: str = ""
+    mode: int = 0o644
 
 
 def _template(fmt: TarFormat, mtime: int) -> tuple[bytes, int]:
@@ -138,25 +148,26 @@ class TarWriter:
     def add_file(self, name: str, path: str, mode: int = 0o644, md5: bool = False, tee: int | None = None) -> Added:
         """Add the regular file at ``path`` as ``name``; one open, data read straight into the buffer.
 
-        ``tee``: a file descriptor that gets a copy of the data on the way (one read, two writes).
+        ``mode``: the member's mode, or MODE_OF_SOURCE.  ``tee``: a file descriptor that
+        gets a copy of the data on the way (one read, two writes).
         """
-        if tee is None:
-            size, digest = self.add_members([(name, REGTYPE, mode, path)], md5)[0]
-            return Added(size, digest)
-        fd, size = open_regular(path)
+        fd, st = open_regular(path)
+        if mode < 0:
+            mode = normalised_mode(st.st_mode)
         try:
-            size, digest = self._stream_file(fd, size, name, path, mode, md5, tee)
+            size, digest = self._stream_file(fd, st.st_size, name, path, mode, md5, tee)
         finally:
             os.close(fd)
-        return Added(size, digest)
+        return Added(size, digest, mode)
 
     def add_members(
         self, members: Iterable[tuple[str, bytes, int, str | bytes]], md5: bool = False
     ) -> list[tuple[int, str]]:
         """Add every ``(name, type, mode, arg)`` in order; return ``(size, md5 hex or '')`` of each regular member.
 
-        ``type`` is ``REGTYPE`` (``arg``: the source path, or the content as bytes),
-        ``DIRTYPE`` (``arg`` unused) or ``SYMTYPE`` (``arg``: the link target).
+        ``type`` is ``REGTYPE`` (``arg``: the source path, or the content as bytes;
+        ``mode`` may be MODE_OF_SOURCE for a path), ``DIRTYPE`` (``arg`` unused) or
+        ``SYMTYPE`` (``arg``: the link target).
         The bytes are those of the same calls to ``add_file``/``add_bytes``/``add_dir``/``add_symlink``.
         """
         out: list[tuple[int, str]] = []
@@ -179,8 +190,11 @@ class TarWriter:
                     append((len(arg), new_md5(arg).hexdigest() if new_md5 else ""))
                 pos = self._pos
                 continue
-            fd, size = open_regular(arg)
+            fd, st = open_regular(arg)
             try:
+                size = st.st_size
+                if mode < 0:
+                    mode = 0o755 if st.st_mode & 0o111 else 0o644  # normalised_mode, inlined
                 nb = name.encode(_ENCODING, _ERRORS)
                 start = pos + BLOCK
                 end = start + size

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import shlex
 import struct
 import tarfile
 from pathlib import Path
@@ -11,11 +12,14 @@ from pathlib import Path
 import pytest
 from conftest import EXAMPLE_NAMES, EXAMPLES
 from golden import assert_golden
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pkgtool.build.native_rpm import build_rpm, rpm_file_name
 from pkgtool.errors import ArtifactError, ResolveError
 from pkgtool.model import ConfigKind, Entry, EntryKind
 from pkgtool.readers.rpm import read_header, read_rpm
+from pkgtool.render.env import make_escape, make_shell_quote, rpm_escape, rpm_shell_quote
 from pkgtool.render.rpm import (
     description_lines,
     files_path,
@@ -25,6 +29,7 @@ from pkgtool.render.rpm import (
     lint_filters,
     render_rpmlintrc,
     render_spec,
+    split_macro,
 )
 from pkgtool.render.scripts import heredoc_marker, interpreter, rpm_scriptlets
 from pkgtool.resolve import resolve_dir
@@ -346,3 +351,41 @@ def test_install_runs_one_command_per_directory_and_mode_not_per_file(tmp_path):
     install = rules.split("override_dh_auto_install:", 1)[1].split("\n\n", 1)[0]
     assert install.count("\tinstall -D -m 0644 -t debian/many/usr/share/many/d \\\n") == 3
     assert "\tinstall -D -m 0755 tool.in debian/many/usr/bin/many\n" in install + "\n"
+
+
+# ---------------------------------------------------------------- per-path helpers and their fast paths
+
+
+def _split_by_walk(path: str, table: dict[str, str]) -> tuple[str, str]:
+    """split_macro's answer as first written: try the path, then each parent, longest first."""
+    d = path
+    while d:
+        if d in table:
+            return table[d], path[len(d) :]
+        d = d.rpartition("/")[0]
+    return table.get("", ""), path
+
+
+def test_split_macro_memo_gives_the_walks_answer():
+    # The memo by parent directory must not change any answer: the profile directories
+    # themselves, files right in them, deep below them, outside them, and siblings of each.
+    r = resolved_example("vdsm-hook-acme")
+    table = {d.rstrip("/"): r.profile.rpm_macros[k] for k, d in r.profile.dirs.items() if k in r.profile.rpm_macros}
+    paths = []
+    for d in sorted(table):
+        paths += [d, f"{d}/a", f"{d}/a/b", f"{d}/a/b/c", f"{d}x/a", f"{d}/a/b/d"]
+    paths += ["/", "/a", "/opt/app/x", "/opt/app/y", "/srv"]
+    for path in paths * 2:  # the second round reads the memo
+        assert split_macro(path, r) == _split_by_walk(path, table), path
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12))
+def test_quote_fast_paths_equal_the_full_quoting(word):
+    assert rpm_shell_quote(word) == rpm_escape(shlex.quote(word))
+    assert make_shell_quote(word) == make_escape(shlex.quote(word))
+
+
+@pytest.mark.parametrize("word", ["", "plain/path-1.2_x", "50%x", "$HOME", "a b", "caf\u00e9", "-x", "a=b:c,d@e+f"])
+def test_quote_fast_paths_on_chosen_words(word):
+    assert rpm_shell_quote(word) == rpm_escape(shlex.quote(word))
+    assert make_shell_quote(word) == make_escape(shlex.quote(word))

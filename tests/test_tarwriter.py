@@ -300,3 +300,43 @@ def test_a_file_growing_under_the_writer_is_a_typed_error(tmp_path, monkeypatch,
     w = TarWriter(io.BytesIO(), TarFormat.GNU, EPOCH, buffer_size=2 * tarfile.RECORDSIZE)
     with pytest.raises(PkgtoolError, match="grew"):
         w.add_file("./f", str(tmp_path / "f"), md5=True)
+
+
+# ---------------------------------------------------------------- MODE_OF_SOURCE (source tarballs)
+
+
+@pytest.mark.parametrize(("on_disk", "expected"), [(0o644, 0o644), (0o600, 0o644), (0o700, 0o755), (0o4751, 0o755)])
+def test_mode_of_source_is_the_files_exec_bit_normalised(tmp_path, on_disk, expected):
+    # The source tarball's rule (0755 if any execute bit, else 0644), read from the open file:
+    # the same bytes as tarfile given that mode, from the batch loop and from add_file alike.
+    src = tmp_path / "f"
+    src.write_bytes(b"data\n")
+    src.chmod(on_disk)
+    batch, single, theirs = io.BytesIO(), io.BytesIO(), io.BytesIO()
+    with TarWriter(batch, TarFormat.PAX, EPOCH) as w:
+        assert w.add_members([("top/f", tarfile.REGTYPE, tarwriter.MODE_OF_SOURCE, str(src))]) == [(5, "")]
+    with TarWriter(single, TarFormat.PAX, EPOCH) as w:
+        assert w.add_file("top/f", str(src), tarwriter.MODE_OF_SOURCE).mode == expected
+    with tarfile.open(fileobj=theirs, mode="w", format=tarfile.PAX_FORMAT) as t, open(src, "rb") as fh:
+        t.addfile(_info("top/f", expected, size=5), fh)
+    assert batch.getvalue() == single.getvalue() == theirs.getvalue()
+
+
+@pytest.mark.parametrize("tree", [False, True])
+def test_a_source_that_is_not_a_regular_file_fails_the_tarball_and_leaves_nothing(tmp_path, tree):
+    # source_members no longer stats: the writer's open refuses a FIFO (without blocking) or
+    # a missing file, and the atomic write leaves no tarball behind.
+    (tmp_path / "ok").write_bytes(b"ok")
+    os.mkfifo(tmp_path / "fifo")
+    out = tmp_path / "out"
+    out.mkdir()
+    for bad, message in (("fifo", "not a regular file"), ("gone", "cannot read")):
+        members = [
+            SourceMember("ok", str(tmp_path / "ok"), tarwriter.MODE_OF_SOURCE),
+            SourceMember(bad, str(tmp_path / bad), tarwriter.MODE_OF_SOURCE),
+        ]
+        unpacked = tmp_path / f"tree-{bad}"
+        unpacked.mkdir()
+        with pytest.raises(PkgtoolError, match=message):
+            write_members_tarball(members, out / "x.tar.gz", "top", EPOCH, tree=unpacked if tree else None)
+        assert list(out.iterdir()) == []

@@ -271,7 +271,8 @@ class CpioWriter:
                     append(self.regular(path, mode & 0o7777, arg))
                 continue
             self._ino += 1
-            fd, size = open_regular(arg, ArtifactError)
+            fd, st = open_regular(arg, ArtifactError)
+            size = st.st_size
             try:
                 if size >= limit:
                     raise NeedsLargeFiles(path)
@@ -306,7 +307,8 @@ class CpioWriter:
     def regular(self, path: str, mode: int, src: str) -> tuple[int, str]:
         """Stream ``src`` in as ``path``; return its (size, sha256 hex)."""
         self._ino += 1
-        fd, size = open_regular(src, ArtifactError)
+        fd, st = open_regular(src, ArtifactError)
+        size = st.st_size
         try:
             if size >= MAX_NEWC_SIZE and not self._large:
                 raise NeedsLargeFiles(path)

@@ -18,6 +18,16 @@ def rpm_escape(value: object) -> str:
     return str(value).replace("%", "%%")
 
 
+# The words shlex.quote leaves as they are, less '%' and '$' (which the spec and make
+# escapes change): most paths of a package, quoted without a call.
+_PLAIN_WORD = re.compile(r"[\w@+=:,./-]+", re.ASCII)
+
+
+def rpm_shell_quote(value: str) -> str:
+    """A shell word inside a spec: shell-quoted, then every '%' doubled."""
+    return value if _PLAIN_WORD.fullmatch(value) else rpm_escape(shlex.quote(value))
+
+
 def shell_quote(value: object) -> str:
     """One shell word, single-quoted when needed."""
     return shlex.quote(str(value))
@@ -30,7 +40,8 @@ def make_escape(value: object) -> str:
 
 def make_shell_quote(value: object) -> str:
     """A shell word inside a make recipe: shell-quoted, then '$' doubled for make."""
-    return make_escape(shlex.quote(str(value)))
+    text = str(value)
+    return text if _PLAIN_WORD.fullmatch(text) else make_escape(shlex.quote(text))
 
 
 def command_lines(head: str, words: list[str], indent: str = "    ") -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import enum
 import itertools
-import posixpath
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -51,9 +50,13 @@ def install_steps(dirs: Iterable[Entry], files: Iterable[Entry]) -> Iterator[Ins
     batches: dict[tuple[str, int], list[str]] = {}
     for e in files:
         mode = e.mode & 0o7777
-        directory, name = posixpath.split(e.path)
-        src = _source_arg(e.source)
-        if posixpath.basename(src) == name:
+        # posixpath.split and basename, as string methods: this loop runs once per file of the package
+        directory, _, name = e.path.rpartition("/")
+        directory = directory or "/"
+        src = e.source or ""
+        if src.startswith("-"):
+            src = _source_arg(src)
+        if src.rpartition("/")[2] == name:
             batches.setdefault((directory, mode), []).append(src)
         else:
             yield InstallStep(StepKind.FILE, mode, e.path, (src,))

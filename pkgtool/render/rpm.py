@@ -19,7 +19,6 @@ import datetime as _dt
 import fnmatch
 import posixpath
 import re
-import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +28,7 @@ from ..build.rpm_names import rpm_release
 from ..errors import ResolveError
 from ..model import ConfigKind, Entry, EntryKind, Profile, Resolved, ResolvedRelation
 from ..tarballs import tarball_name, write_source_tarball
-from .env import command_lines, environment, one_line, rpm_escape
+from .env import command_lines, environment, one_line, rpm_escape, rpm_shell_quote
 from .install_steps import StepKind, install_steps
 from .scripts import SCRIPTLETS, pre_requires, rpm_scriptlets
 
@@ -70,35 +69,48 @@ _CLASS = set("%[]*?")
 _ANY = set(" \"'\\{")
 
 
-def _macro_dirs(profile: Profile) -> dict[str, str]:
-    """directory -> its rpm macro, for the profile's directories that have one (memoised per profile)."""
+def _macro_dirs(profile: Profile) -> tuple[dict[str, str], dict[str, tuple[str, int]]]:
+    """(directory -> its rpm macro, for the profile's directories that have one; the memo of
+    ``split_macro`` by parent directory), memoised per profile."""
     cached = _MACRO_DIRS.get(id(profile))
     if cached is not None and cached[0] is profile:
-        return cached[1]
+        return cached[1], cached[2]
     table: dict[str, str] = {}
     for key, directory in profile.dirs.items():
         macro = profile.rpm_macros.get(key)
         if macro and directory.startswith("/"):
             d = directory.rstrip("/")
             table.setdefault(d, macro)  # two keys for one directory: the first in profile order, as before
-    _MACRO_DIRS[id(profile)] = (profile, table)
-    return table
+    parents: dict[str, tuple[str, int]] = {}
+    _MACRO_DIRS[id(profile)] = (profile, table, parents)
+    return table, parents
 
 
-_MACRO_DIRS: dict[int, tuple[Profile, dict[str, str]]] = {}
+_MACRO_DIRS: dict[int, tuple[Profile, dict[str, str], dict[str, tuple[str, int]]]] = {}
 
 
 def split_macro(path: str, resolved: Resolved) -> tuple[str, str]:
     """(macro, rest) for the longest profile directory that is a prefix of ``path``; ('', path) if none."""
-    table = _macro_dirs(resolved.profile)
-    # Try the path itself, then each parent, longest first: a few dict lookups instead of a scan per path.
-    d = path
+    table, parents = _macro_dirs(resolved.profile)
+    macro = table.get(path)
+    if macro is not None:
+        return macro, ""
+    # Siblings share the answer of their parent: one lookup per path, the walk once per directory.
+    parent = path.rpartition("/")[0]
+    found = parents.get(parent)
+    if found is None:
+        found = parents[parent] = _split_dir(parent, table)
+    return found[0], path[found[1] :]
+
+
+def _split_dir(d: str, table: dict[str, str]) -> tuple[str, int]:
+    """(macro, length of the directory it stands for) for ``d`` or its nearest listed ancestor."""
     while d:
         macro = table.get(d)
         if macro is not None:
-            return macro, path[len(d) :]
+            return macro, len(d)
         d = d.rpartition("/")[0]
-    return table.get("", ""), path  # '' is a profile directory of '/' (none ship one)
+    return table.get("", ""), 0  # '' is a profile directory of '/' (none ship one)
 
 
 def macro_path(path: str, resolved: Resolved) -> str:
@@ -110,7 +122,7 @@ def macro_path(path: str, resolved: Resolved) -> str:
 def install_word(path: str, resolved: Resolved) -> str:
     """``%{buildroot}%{_datadir}/'a b'``: buildroot and macro outside quotes, the rest a shell word."""
     macro, rest = split_macro(path, resolved)
-    return "%{buildroot}" + macro + rpm_escape(shlex.quote(rest) if rest else "")
+    return "%{buildroot}" + macro + (rpm_shell_quote(rest) if rest else "")
 
 
 def files_path(path: str, resolved: Resolved, all_paths: Sequence[str]) -> str:
@@ -125,10 +137,10 @@ def files_path(path: str, resolved: Resolved, all_paths: Sequence[str]) -> str:
     glob that would match another path of the package is refused.
     """
     macro, rest = split_macro(path, resolved)
+    if _PLAIN.fullmatch(rest):  # the common case first: no control character either
+        return macro + rest
     if _CONTROL.search(rest):
         raise ResolveError(f"{path}: a file name with a control character cannot be listed in an RPM spec")
-    if _PLAIN.fullmatch(rest):
-        return macro + rest
     if _PLAIN.fullmatch(rest.replace(" ", "")):
         return f'"{macro}{rest}"'
     out = []
@@ -164,13 +176,24 @@ def files_lines(resolved: Resolved) -> list[str]:
     """Every %files line: owned directories with %dir, files with %attr and flags, links plain."""
     all_paths = [e.path for e in resolved.entries]
     lines = []
+    append = lines.append
+    attrs: dict[tuple[int, str, str], str] = {}  # a package has few (mode, owner, group): each %attr made once
+    dir_kind, link_kind, none = EntryKind.DIR, EntryKind.SYMLINK, ConfigKind.NONE
     for e in resolved.owned:
         # No rpm_escape here: files_path writes every '%' of a name as '[%]', which no expansion touches.
         name = files_path(e.path, resolved, all_paths)
-        if e.kind is EntryKind.DIR:
-            lines.append(f"%dir {attr(e)} {name}")
-        elif e.kind is EntryKind.SYMLINK:
-            lines.append(name)
+        kind = e.kind
+        if kind is link_kind:
+            append(name)
+            continue
+        key = (e.mode, e.owner, e.group)
+        a = attrs.get(key)
+        if a is None:
+            a = attrs[key] = attr(e)
+        if kind is dir_kind:
+            append(f"%dir {a} {name}")
+        elif not (e.license or e.doc) and e.config is none:
+            append(f"{a} {name}")
         else:
             words = []
             if e.license:
@@ -181,8 +204,8 @@ def files_lines(resolved: Resolved) -> list[str]:
                 words.append("%config(noreplace)")
             elif e.config is ConfigKind.CONFIG:
                 words.append("%config")
-            words += [attr(e), name]
-            lines.append(" ".join(words))
+            words += [a, name]
+            append(" ".join(words))
     return lines
 
 
@@ -205,20 +228,19 @@ def install_lines(resolved: Resolved) -> list[str]:
     # Owned directories with their mode; a link's parent too (install -D makes files' parents).
     link_parents = {posixpath.dirname(e.path) for e in resolved.entries if e.kind is EntryKind.SYMLINK}
     dirs = [e for e in resolved.entries if e.kind is EntryKind.DIR and (e.owned or e.path in link_parents)]
-    files = [e for e in resolved.entries if e.kind is EntryKind.FILE]
-    for step in install_steps(dirs, files):
+    for step in install_steps(dirs, resolved.files):
         mode = f"{step.mode:04o}"
         if step.kind is StepKind.DIRS:
             lines.append(command_lines(f"install -d -m {mode}", [install_word(d, resolved) for d in step.words]))
             continue
-        sources = [rpm_escape(shlex.quote(w)) for w in step.words]
+        sources = [rpm_shell_quote(w) for w in step.words]
         if step.kind is StepKind.INTO:
             lines.append(command_lines(f"install -p -D -m {mode} -t {install_word(step.dest, resolved)}", sources))
         else:
             lines.append(f"install -p -D -m {mode} {sources[0]} {install_word(step.dest, resolved)}")
     for e in resolved.entries:
         if e.kind is EntryKind.SYMLINK:
-            target = rpm_escape(shlex.quote(link_target(e)))
+            target = rpm_shell_quote(link_target(e))
             lines.append(f"ln -s {target} {install_word(e.path, resolved)}")
     return lines
 
