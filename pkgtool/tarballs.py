@@ -26,7 +26,9 @@ from typing import TYPE_CHECKING, BinaryIO, NamedTuple
 from .atomic import atomic_file
 from .errors import PkgtoolError
 from .model import Resolved
-from .tarwriter import DIRTYPE, MODE_OF_SOURCE, REGTYPE, TarFormat, TarWriter
+from .source_file import open_regular
+from .tarwriter import DIRTYPE, MODE_OF_SOURCE, REGTYPE, TarFormat, TarWriter, normalised_mode, raise_changed
+from .tree_copies import MAX_HANDED, TreeCopies, finish_copy, open_copy
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -125,7 +127,8 @@ def write_members_tarball(
 
     With ``tree`` (an existing empty directory), also fill it with the members as the tarball
     unpacks (same modes, mtime ``epoch``), from the same read of each file.  Copies, never hard
-    links: dpkg-source patches the tree in place.
+    links: dpkg-source patches the tree in place.  Small files are written by a second thread
+    (tree_copies), so that creating them overlaps the archiving.
     """
     base = os.fspath(tree) if tree is not None else None
     with atomic_file(Path(dest)) as tmp, open(tmp, "wb") as raw:
@@ -134,27 +137,51 @@ def write_members_tarball(
             if base is None:  # the tarball alone: one batch, the writer's inlined loop
                 tar.add_members([(f"{top}/{m.rel}", DIRTYPE if m.is_dir else REGTYPE, m.mode, m.path) for m in members])
                 return Path(dest)
-            for m in members:
-                name = f"{top}/{m.rel}"
-                out = os.path.join(base, m.rel)
-                if m.is_dir:
-                    tar.add_dir(name, m.mode)
-                    os.makedirs(out, exist_ok=True)  # exist_ok: a script named "./x" lists "." too
-                    os.chmod(out, m.mode)  # whatever the umask
-                else:
-                    _add_and_copy(tar, name, m, out, epoch)
+            base = base if base.endswith("/") else base + "/"
+            with TreeCopies(epoch) as copies:
+                for m in members:
+                    name = f"{top}/{m.rel}"
+                    out = base + m.rel
+                    if m.is_dir:
+                        tar.add_dir(name, m.mode)
+                        os.makedirs(out, exist_ok=True)  # exist_ok: a script named "./x" lists "." too
+                        os.chmod(out, m.mode)  # whatever the umask; before any copy into it is queued
+                        continue
+                    read = _read_small(m.path)
+                    if read is None:  # a large file: archived and copied in buffer-sized reads, here
+                        _add_and_copy(tar, name, m, out, epoch)
+                        continue
+                    data, mode = read
+                    if m.mode >= 0:
+                        mode = m.mode
+                    tar.add_bytes(name, data, mode)  # the bytes add_file writes for the same file
+                    copies.add(out, data, mode)
     return Path(dest)
 
 
-def _add_and_copy(tar: TarWriter, name: str, m: SourceMember, out: str, epoch: int) -> None:
+def _read_small(path: str) -> tuple[bytes, int] | None:
+    """(content, MODE_OF_SOURCE's mode) of a file of at most MAX_HANDED bytes; None for a larger one."""
+    fd, st = open_regular(path)
     try:
-        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-    except OSError as exc:
-        raise PkgtoolError(f"cannot write {out}: {exc.strerror}") from None
+        size = st.st_size
+        if size > MAX_HANDED:
+            return None
+        try:
+            data = os.read(fd, size + 1)  # one byte more: a file that grew is seen, as in TarWriter
+        except OSError as exc:
+            raise PkgtoolError(f"cannot read {path}: {exc.strerror}") from None
+        if len(data) != size:
+            raise_changed(path, size, len(data))
+        return data, normalised_mode(st.st_mode)
+    finally:
+        os.close(fd)
+
+
+def _add_and_copy(tar: TarWriter, name: str, m: SourceMember, out: str, epoch: int) -> None:
+    fd = open_copy(out)
     try:
         added = tar.add_file(name, m.path, m.mode, tee=fd)
-        os.fchmod(fd, added.mode)
-        os.utime(fd, (epoch, epoch))
+        finish_copy(fd, out, added.mode, epoch)
     finally:
         os.close(fd)
 

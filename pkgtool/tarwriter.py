@@ -96,7 +96,8 @@ class _ModeTemplates(dict):
         return value
 
 
-def _changed(path: str, expected: int, got: int) -> None:
+def raise_changed(path: str, expected: int, got: int) -> None:
+    """The error for a file whose size changed between its fstat and its read."""
     how = "shrank" if got < expected else "grew"
     raise PkgtoolError(f"{path} {how} while it was being archived ({expected} bytes expected, {got} read)")
 
@@ -215,7 +216,7 @@ class TarWriter:
                 buf[pos + 148 : pos + 155] = b"%06o\0" % (tmpl[1] + sum(nb) + sum(size_b))
                 got = os.readv(fd, [view[start : end + 1]])
                 if got != size:
-                    _changed(arg, size, got)
+                    raise_changed(arg, size, got)
                 append((size, new_md5(view[start:end]).hexdigest() if new_md5 else ""))
                 pad = -size % BLOCK
                 buf[end : end + pad] = _PADS[pad]
@@ -290,7 +291,7 @@ class TarWriter:
                 # One byte more than is left: a file that grew is seen, not cut short in silence.
                 n = os.readv(fd, [view[pos : min(cap, pos + remaining + 1)]])
                 if n > remaining or (not n and remaining):
-                    _changed(path, size, size - remaining + n)
+                    raise_changed(path, size, size - remaining + n)
                 if not n:
                     break
                 if digest is not None:

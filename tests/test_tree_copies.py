@@ -1,0 +1,65 @@
+"""pkgtool.tree_copies: the unpacked source tree written beside the tarball, in a second thread."""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+
+import pytest
+
+from pkgtool import tree_copies
+from pkgtool.errors import PkgtoolError
+from pkgtool.tree_copies import TreeCopies
+
+EPOCH = 1736121600
+
+
+def _copy_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "source-tree"]
+
+
+def test_copies_get_their_bytes_mode_and_mtime_whatever_the_umask(tmp_path, monkeypatch):
+    monkeypatch.setattr(tree_copies, "_BATCH", 3)  # several hand-overs and a partial last one
+    old = os.umask(0o077)
+    try:
+        with TreeCopies(EPOCH) as copies:
+            for i in range(10):
+                copies.add(str(tmp_path / f"f{i}"), b"x" * i, 0o755 if i % 2 else 0o644)
+    finally:
+        os.umask(old)
+    for i in range(10):
+        st = (tmp_path / f"f{i}").stat()
+        assert (tmp_path / f"f{i}").read_bytes() == b"x" * i
+        assert (stat.S_IMODE(st.st_mode), st.st_mtime) == (0o755 if i % 2 else 0o644, EPOCH)
+    assert _copy_threads() == []
+
+
+def test_a_failed_copy_is_a_typed_error_at_the_end(tmp_path):
+    with pytest.raises(PkgtoolError, match="cannot write .*missing-dir"), TreeCopies(EPOCH) as copies:
+        copies.add(str(tmp_path / "missing-dir" / "f"), b"x", 0o644)
+    assert _copy_threads() == []
+
+
+def test_a_failure_in_the_caller_stops_the_copies_before_the_exit_returns(tmp_path, monkeypatch):
+    # The caller's cleanup (an atomic_dir) removes the tree right after: by then the thread
+    # must have ended, or it would write into a directory being removed.
+    monkeypatch.setattr(tree_copies, "_BATCH", 1)
+    started = threading.Event()
+    release = threading.Event()
+    real = tree_copies._write_copy
+
+    def slow(path, data, mode, epoch):
+        started.set()
+        release.wait(5)
+        real(path, data, mode, epoch)
+
+    monkeypatch.setattr(tree_copies, "_write_copy", slow)
+    with pytest.raises(RuntimeError), TreeCopies(EPOCH) as copies:
+        for i in range(5):
+            copies.add(str(tmp_path / f"f{i}"), b"x", 0o644)
+        started.wait(5)
+        threading.Timer(0.2, release.set).start()
+        raise RuntimeError("the caller failed")
+    assert _copy_threads() == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f0"]  # the copy under way, no other
