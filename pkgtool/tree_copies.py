@@ -7,9 +7,10 @@ back-to-back runs), and it used to add to the tarball's reads and
 compression.  Here the main thread reads each file once, archives the bytes
 and hands them over in batches; this thread creates, writes, chmods and
 dates the copies while the system calls release the GIL.  Memory stays
-bounded: only files up to ``MAX_HANDED`` bytes are handed over, at most
-``_QUEUED`` batches at a time; larger files are copied by the caller as they
-are archived.
+bounded: only files up to ``MAX_HANDED`` bytes are handed over, in batches of
+at most ``_BATCH`` files or about ``_BATCH_BYTES`` bytes, and at most
+``_QUEUED`` batches wait (about 40 MB at worst); larger files are copied by
+the caller as they are archived.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from .errors import PkgtoolError
 
 MAX_HANDED = 1 << 20  # bytes; a larger file is teed by the caller, in buffer-sized reads
 _BATCH = 256  # files per hand-over: one queue operation each, not one per file
-_QUEUED = 8  # batches in flight: at most _QUEUED * _BATCH * MAX_HANDED bytes held (small files in practice)
+_BATCH_BYTES = 4 << 20  # or fewer files, once they hold this much
+_QUEUED = 8  # batches waiting: at most about _QUEUED * (_BATCH_BYTES + MAX_HANDED) bytes held
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
@@ -68,6 +70,7 @@ class TreeCopies:
     def __init__(self, epoch: int) -> None:
         self._epoch = epoch
         self._pending: list[tuple[str, bytes, int]] = []
+        self._pending_bytes = 0
         self._batches: queue.Queue[list[tuple[str, bytes, int]] | None] = queue.Queue(maxsize=_QUEUED)
         self._stop = False
         self._error: BaseException | None = None
@@ -103,10 +106,13 @@ class TreeCopies:
             self._thread.join()
 
     def add(self, path: str, data: bytes, mode: int) -> None:
+        """Queue a copy of ``data`` (at most MAX_HANDED bytes) at ``path`` with ``mode``."""
         self._pending.append((path, data, mode))
-        if len(self._pending) >= _BATCH:
+        self._pending_bytes += len(data)
+        if len(self._pending) >= _BATCH or self._pending_bytes >= _BATCH_BYTES:
             self._put(self._pending)
             self._pending = []
+            self._pending_bytes = 0
 
     def _put(self, batch: list[tuple[str, bytes, int]]) -> None:
         self._raise_error()

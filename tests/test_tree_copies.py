@@ -63,3 +63,21 @@ def test_a_failure_in_the_caller_stops_the_copies_before_the_exit_returns(tmp_pa
         raise RuntimeError("the caller failed")
     assert _copy_threads() == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f0"]  # the copy under way, no other
+
+
+def test_batches_are_cut_by_bytes_as_well_as_by_count(tmp_path, monkeypatch):
+    # Large files (up to MAX_HANDED each) must not pile up 256 to a batch: memory stays bounded.
+    monkeypatch.setattr(tree_copies, "_BATCH_BYTES", 10)
+    handed: list[int] = []
+    real_put = TreeCopies._put
+
+    def put(self, batch):
+        handed.append(len(batch))
+        real_put(self, batch)
+
+    monkeypatch.setattr(TreeCopies, "_put", put)
+    with TreeCopies(EPOCH) as copies:
+        for i in range(5):
+            copies.add(str(tmp_path / f"f{i}"), b"x" * 6, 0o644)
+    assert handed == [2, 2, 1]  # 12 bytes reach the limit every second file; the last one at the end
+    assert all((tmp_path / f"f{i}").read_bytes() == b"x" * 6 for i in range(5))
