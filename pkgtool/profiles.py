@@ -16,7 +16,8 @@ from types import MappingProxyType
 
 from .data import data_dir
 from .errors import ProfileError
-from .model import DIR_PLACEHOLDERS, Family, Profile
+from .model import DIR_PLACEHOLDERS, Family, Location, Profile
+from .tomlpos import format_path, scan
 
 _TABLES = ("dirs", "rpm_macros", "names", "extra")
 _STRINGS = (
@@ -63,58 +64,79 @@ def _files(project_dir: Path | str | None) -> dict[str, list[Path]]:
     return out
 
 
-def _err(path: Path, key: str, msg: str, hint: str = "") -> ProfileError:
-    where = f"{path}: {key}: " if key else f"{path}: "
-    return ProfileError(where + msg, hint=hint)
+def _err(loc: Location, msg: str, hint: str = "") -> ProfileError:
+    """``FILE:LINE: KEY: msg``: one problem, so one line (the load stops at the first)."""
+    return ProfileError(f"{loc}: {msg}", hint=hint)
 
 
-def _read(path: Path) -> dict:
-    try:
-        with path.open("rb") as fh:
-            raw = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise _err(path, "", f"not valid TOML: {exc}") from None
-    except OSError as exc:
-        raise _err(path, "", f"cannot read: {exc.strerror}") from None
-    _check_types(path, raw)
-    return raw
+class _File:
+    """One profile file as read: its table and where each key path is written in it."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        try:
+            text = path.read_bytes().decode("utf-8")
+        except OSError as exc:
+            raise _err(Location(str(path)), f"cannot read: {exc.strerror}") from None
+        except UnicodeDecodeError as exc:
+            raise _err(Location(str(path)), f"not valid UTF-8 (byte {exc.start})") from None
+        try:
+            self.raw: dict = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise _err(Location(str(path)), f"not valid TOML: {exc}") from None
+        self.positions = scan(text)
+        _check_types(self)
+
+    def at(self, *parts: str) -> Location:
+        """The Location of a key path in this file (the line of its table when the key itself is not written)."""
+        return Location(str(self.path), format_path(parts), self.positions.line(parts))
 
 
-def _check_types(path: Path, raw: dict) -> None:
-    for key, value in raw.items():
+def _check_types(f: _File) -> None:
+    for key, value in f.raw.items():
         if key not in _KEYS:
-            raise _err(path, key, "unknown key", hint="known keys: " + ", ".join(sorted(_KEYS)))
+            raise _err(f.at(key), "unknown key", hint="known keys: " + ", ".join(sorted(_KEYS)))
         if key in _TABLES:
             if not isinstance(value, dict):
-                raise _err(path, key, "must be a table")
+                raise _err(f.at(key), "must be a table")
             for k, v in value.items():
                 if key in ("dirs", "rpm_macros") and k not in DIR_PLACEHOLDERS:
-                    raise _err(path, f"{key}.{k}", "unknown directory placeholder", hint=", ".join(DIR_PLACEHOLDERS))
+                    raise _err(f.at(key, k), "unknown directory placeholder", hint=", ".join(DIR_PLACEHOLDERS))
                 if key != "extra" and not isinstance(v, str):
-                    raise _err(path, f"{key}.{k}", "must be a string")
+                    raise _err(f.at(key, k), "must be a string")
         elif key in _STRINGS:
             if not isinstance(value, str):
-                raise _err(path, key, "must be a string")
+                raise _err(f.at(key), "must be a string")
         elif key in _LISTS:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise _err(path, key, "must be a list of strings")
+                raise _err(f.at(key), "must be a list of strings")
+            for item in value:
+                if not item.startswith("/"):  # checked here, where the file and line are known
+                    raise _err(f.at(key), f"not an absolute path: {item!r}")
         elif key == "compression_level" and (not isinstance(value, int) or isinstance(value, bool)):
-            raise _err(path, key, "must be an integer")
+            raise _err(f.at(key), "must be an integer")
 
 
-def _layer(base: dict, top: dict) -> dict:
-    """Apply one profile file over what it inherits."""
+# Key path ("compression",) or ("dirs", "bindir") -> where its merged value was written.
+Provenance = dict[tuple[str, ...], Location]
+
+
+def _layer(base: dict, f: _File, where: Provenance) -> dict:
+    """Apply one profile file over what it inherits; note in ``where`` each key it sets."""
     out = dict(base)
     out.pop("inherits", None)  # never inherited: each file says its own parent
-    for key, value in top.items():
+    for key, value in f.raw.items():
         if key in _TABLES:
             merged = dict(out.get(key, {}))
             merged.update(value)
             out[key] = merged
+            for k in value:
+                where[(key, k)] = f.at(key, k)
         elif key == "system_dirs_add":
             out["system_dirs"] = list(out.get("system_dirs", [])) + list(value)
         else:
             out[key] = value
+            where[(key,)] = f.at(key)
     return out
 
 
@@ -132,58 +154,60 @@ class _Loader:
             raise ProfileError(
                 f"unknown distro profile {distro_id!r} (known: {known})", hint="known profiles: " + known
             )
-        merged, chain = self._merged(distro_id, ())
-        return self._build(distro_id, merged, chain)
+        where: Provenance = {}
+        merged, chain = self._merged(distro_id, (), where)
+        return self._build(distro_id, merged, chain, where)
 
-    def _merged(self, distro_id: str, seen: tuple[str, ...]) -> tuple[dict, tuple[str, ...]]:
-        paths = self.files[distro_id]
-        raws = [_read(p) for p in paths]
-        parent = next((r["inherits"] for r in reversed(raws) if "inherits" in r), None)
+    def _merged(self, distro_id: str, seen: tuple[str, ...], where: Provenance) -> tuple[dict, tuple[str, ...]]:
+        files = [_File(p) for p in self.files[distro_id]]
+        src = next((f for f in reversed(files) if "inherits" in f.raw), None)
         base: dict = {}
         chain: tuple[str, ...] = (distro_id,)
-        if parent is not None:
-            src = next(p for p, r in zip(reversed(paths), reversed(raws), strict=True) if "inherits" in r)
+        if src is not None:
+            parent = src.raw["inherits"]
             if parent == distro_id or parent in seen:
                 cycle = " -> ".join((*seen, distro_id, parent))
-                raise _err(src, "inherits", f"inheritance cycle: {cycle}")
+                raise _err(src.at("inherits"), f"inheritance cycle: {cycle}")
             if parent not in self.files:
                 raise _err(
-                    src, "inherits", f"unknown profile {parent!r}", hint="known profiles: " + ", ".join(self.known())
+                    src.at("inherits"), f"unknown profile {parent!r}", hint="known profiles: " + ", ".join(self.known())
                 )
-            base, parent_chain = self._merged(parent, (*seen, distro_id))
+            base, parent_chain = self._merged(parent, (*seen, distro_id), where)
             chain = (distro_id, *parent_chain)
-        for raw in raws:
-            base = _layer(base, raw)
-        base["_origin"] = paths[-1]
+        for f in files:
+            base = _layer(base, f, where)
+        base["_origin"] = files[-1].path
         return base, chain
 
-    def _build(self, distro_id: str, d: dict, chain: tuple[str, ...]) -> Profile:
+    def _build(self, distro_id: str, d: dict, chain: tuple[str, ...], where: Provenance) -> Profile:
         origin: Path = d["_origin"]
+
+        def at(*parts: str) -> Location:
+            # The file (and line) that set the merged value; the profile's own file for a missing key.
+            return where.get(parts) or Location(str(origin), format_path(parts))
+
         if not _ID_RE.match(distro_id):
-            raise _err(origin, "", f"profile id {distro_id!r} must match {_ID_RE.pattern}")
+            raise _err(Location(str(origin)), f"profile id {distro_id!r} must match {_ID_RE.pattern}")
         for key in ("family", "compression"):
             if key not in d:
-                raise _err(origin, key, "missing (and not inherited)")
+                raise _err(at(key), "missing (and not inherited)")
         try:
             family = Family(d["family"])
         except ValueError:
-            raise _err(origin, "family", f"must be 'rpm' or 'deb', not {d['family']!r}") from None
+            raise _err(at("family"), f"must be 'rpm' or 'deb', not {d['family']!r}") from None
         if d["compression"] not in _COMPRESSIONS:
-            raise _err(origin, "compression", f"must be one of {', '.join(_COMPRESSIONS)}")
+            raise _err(at("compression"), f"must be one of {', '.join(_COMPRESSIONS)}")
         source_compression = d.get("source_compression", "gzip")
         if source_compression not in _SOURCE_COMPRESSIONS.get(family, ("gzip",)):
             allowed = ", ".join(_SOURCE_COMPRESSIONS.get(family, ("gzip",)))
-            raise _err(origin, "source_compression", f"must be one of {allowed} for the {family.value} family")
+            raise _err(at("source_compression"), f"must be one of {allowed} for the {family.value} family")
         dirs = d.get("dirs", {})
         for name in DIR_PLACEHOLDERS:
             value = dirs.get(name)
             if not value:
-                raise _err(origin, f"dirs.{name}", "missing (and not inherited)")
+                raise _err(at("dirs", name), "missing (and not inherited)")
             if not value.startswith("/") or value != "/" and value.endswith("/"):
-                raise _err(origin, f"dirs.{name}", f"must be an absolute path without a trailing '/': {value!r}")
-        for d_ in d.get("auto_config_dirs", []) + d.get("system_dirs", []):
-            if not d_.startswith("/"):
-                raise _err(origin, "system_dirs", f"not an absolute path: {d_!r}")
+                raise _err(at("dirs", name), f"must be an absolute path without a trailing '/': {value!r}")
         # An empty string in [rpm_macros] / [names] removes an inherited entry.
         macros = {k: v for k, v in d.get("rpm_macros", {}).items() if v}
         names = {k: v for k, v in d.get("names", {}).items() if v}

@@ -175,26 +175,46 @@ def test_self_inheritance_is_a_cycle(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("text", "key"),
+    ("text", "key", "line"),
     [
-        ('inherits = "fedora"\ndirz = {}\n', "dirz"),
-        ('inherits = "fedora"\ncompression_level = "high"\n', "compression_level"),
-        ('inherits = "fedora"\n[dirs]\nbindirr = "/usr/bin"\n', "dirs.bindirr"),
-        ('inherits = "fedora"\n[dirs]\nbindir = "usr/bin"\n', "dirs.bindir"),
-        ('inherits = "fedora"\nfamily = "apk"\n', "family"),
-        ('inherits = "fedora"\ncompression = "lz4"\n', "compression"),
-        ('inherits = "fedora"\nsystem_dirs = "/usr"\n', "system_dirs"),
-        ('inherits = "gentoo"\n', "inherits"),
-        ('family = "rpm"\ncompression = "xz"\n', "dirs.prefix"),
-        ('inherits = "fedora"\n[names]\nxen = 3\n', "names.xen"),
+        ('inherits = "fedora"\ndirz = {}\n', "dirz", 2),
+        ('inherits = "fedora"\ncompression_level = "high"\n', "compression_level", 2),
+        ('inherits = "fedora"\n[dirs]\nbindirr = "/usr/bin"\n', "dirs.bindirr", 3),
+        ('inherits = "fedora"\n[dirs]\nbindir = "usr/bin"\n', "dirs.bindir", 3),
+        ('inherits = "fedora"\nfamily = "apk"\n', "family", 2),
+        ('inherits = "fedora"\ncompression = "lz4"\n', "compression", 2),
+        ('inherits = "fedora"\nsystem_dirs = "/usr"\n', "system_dirs", 2),
+        ('inherits = "fedora"\n\nauto_config_dirs = ["/etc", "etc/x"]\n', "auto_config_dirs", 3),
+        ('inherits = "fedora"\nsystem_dirs_add = ["usr/x"]\n', "system_dirs_add", 2),
+        ('inherits = "gentoo"\n', "inherits", 1),
+        ('family = "rpm"\ncompression = "xz"\n', "dirs.prefix", None),  # missing: no line to name
+        ('inherits = "fedora"\n[names]\nxen = 3\n', "names.xen", 3),
     ],
 )
-def test_bad_profile_names_file_and_key(tmp_path, text, key):
+def test_bad_profile_names_file_line_and_key(tmp_path, text, key, line):
     path = write(tmp_path, "custom", text)
     with pytest.raises(ProfileError) as err:
         load_profile("custom", tmp_path)
+    where = f"{path}:{line}" if line else str(path)
+    assert str(err.value).startswith(f"{where}: {key}: "), str(err.value)
+
+
+def test_a_bad_inherited_value_names_the_file_and_line_that_set_it(tmp_path):
+    # The merged value is checked, but the error points at the parent's line, not at the child.
+    parent = write(tmp_path, "base", 'inherits = "fedora"\n# comment\n[dirs]\nbindir = "usr/bin"\n')
+    write(tmp_path, "child", 'inherits = "base"\ncompression = "xz"\n')
+    with pytest.raises(ProfileError) as err:
+        load_profile("child", tmp_path)
+    assert str(err.value).startswith(f"{parent}:4: dirs.bindir: must be an absolute path"), str(err.value)
+
+
+def test_a_profile_that_is_not_utf8_is_a_clear_error(tmp_path):
+    path = tmp_path / "distros" / "latin.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b'inherits = "fedora"\ndescription = "caf\xe9"\n')
+    with pytest.raises(ProfileError, match="not valid UTF-8") as err:
+        load_profile("latin", tmp_path)
     assert str(path) in str(err.value)
-    assert f": {key}:" in str(err.value)
 
 
 def test_malformed_toml(tmp_path):
@@ -215,5 +235,5 @@ def test_source_compression_is_per_profile_and_checked_against_the_family(tmp_pa
     with pytest.raises(ProfileError, match=r"source_compression: must be one of gzip for the deb family"):
         load_profile("deb-zst", tmp_path)
     write(tmp_path, "rpm-xz", 'inherits = "fedora"\nsource_compression = "xz"\n')
-    with pytest.raises(ProfileError, match=r"rpm-xz\.toml: source_compression: must be one of gzip, zstd"):
+    with pytest.raises(ProfileError, match=r"rpm-xz\.toml:2: source_compression: must be one of gzip, zstd"):
         load_profile("rpm-xz", tmp_path)
