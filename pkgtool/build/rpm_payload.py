@@ -305,30 +305,19 @@ class CpioWriter:
         return out
 
     def regular(self, path: str, mode: int, src: str) -> tuple[int, str]:
-        """Stream ``src`` in as ``path``; return its (size, sha256 hex)."""
+        """Stream ``src`` in as ``path``; return its (size, sha256 hex).
+
+        The general path, for any size and either header format: ``add_entries``
+        inlines the common case (a newc entry that fits the current buffer) and must
+        write the same bytes (tests/test_rpm_writer.py compares the two).
+        """
         self._ino += 1
         fd, st = open_regular(src, ArtifactError)
         size = st.st_size
         try:
             if size >= MAX_NEWC_SIZE and not self._large:
                 raise NeedsLargeFiles(path)
-            head = self._header(stat.S_IFREG | mode, size, "." + path, self._ino)
-            pos, end = self._pos, self._pos + len(head)
-            if end + size + 4 <= PIECE:  # the common case, kept short: the entry fits in the current buffer
-                view = self._view
-                view[pos:end] = head
-                with view[end : end + size + 1] as chunk:  # one byte more, to see a file that grew
-                    got = os.readv(fd, [chunk])
-                if got != size:
-                    self._check_size(src, size, got)
-                digest = _SHA256.copy()  # copying a context is cheaper than creating one (OpenSSL 3)
-                with view[end : end + size] as data:
-                    digest.update(data)
-                pad = _PADS[size % 4]
-                view[end + size : end + size + len(pad)] = pad
-                self._pos = end + size + len(pad)
-                return size, digest.hexdigest()
-            self._emit(head)
+            self._emit(self._header(stat.S_IFREG | mode, size, "." + path, self._ino))
             digest = self._read_file(fd, size, src)
             self._emit(_PADS[size % 4])
             return size, digest
