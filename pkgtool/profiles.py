@@ -17,7 +17,7 @@ from types import MappingProxyType
 from .data import data_dir
 from .errors import ProfileError
 from .model import DIR_PLACEHOLDERS, Family, Location, Profile
-from .tomlpos import format_path, scan
+from .tomlpos import Positions, format_path, scan
 
 _TABLES = ("dirs", "rpm_macros", "names", "extra")
 _STRINGS = (
@@ -84,12 +84,19 @@ class _File:
             self.raw: dict = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise _err(Location(str(path)), f"not valid TOML: {exc}") from None
-        self.positions = scan(text)
+        self._text = text
+        self._positions: Positions | None = None
         _check_types(self)
 
     def at(self, *parts: str) -> Location:
-        """The Location of a key path in this file (the line of its table when the key itself is not written)."""
-        return Location(str(self.path), format_path(parts), self.positions.line(parts))
+        """The Location of a key path in this file (the line of its table when the key itself is not written).
+
+        Only an error needs it: the text is scanned for lines then, not on every load
+        (every command loads a profile or two; the scan would triple that cost).
+        """
+        if self._positions is None:
+            self._positions = scan(self._text)
+        return Location(str(self.path), format_path(parts), self._positions.line(parts))
 
 
 def _check_types(f: _File) -> None:
@@ -117,8 +124,8 @@ def _check_types(f: _File) -> None:
             raise _err(f.at(key), "must be an integer")
 
 
-# Key path ("compression",) or ("dirs", "bindir") -> where its merged value was written.
-Provenance = dict[tuple[str, ...], Location]
+# Key path ("compression",) or ("dirs", "bindir") -> the file that set its merged value.
+Provenance = dict[tuple[str, ...], _File]
 
 
 def _layer(base: dict, f: _File, where: Provenance) -> dict:
@@ -131,12 +138,12 @@ def _layer(base: dict, f: _File, where: Provenance) -> dict:
             merged.update(value)
             out[key] = merged
             for k in value:
-                where[(key, k)] = f.at(key, k)
+                where[(key, k)] = f
         elif key == "system_dirs_add":
             out["system_dirs"] = list(out.get("system_dirs", [])) + list(value)
         else:
             out[key] = value
-            where[(key,)] = f.at(key)
+            where[(key,)] = f
     return out
 
 
@@ -184,7 +191,8 @@ class _Loader:
 
         def at(*parts: str) -> Location:
             # The file (and line) that set the merged value; the profile's own file for a missing key.
-            return where.get(parts) or Location(str(origin), format_path(parts))
+            f = where.get(parts)
+            return f.at(*parts) if f is not None else Location(str(origin), format_path(parts))
 
         if not _ID_RE.match(distro_id):
             raise _err(Location(str(origin)), f"profile id {distro_id!r} must match {_ID_RE.pattern}")
