@@ -389,3 +389,18 @@ def test_quote_fast_paths_equal_the_full_quoting(word):
 def test_quote_fast_paths_on_chosen_words(word):
     assert rpm_shell_quote(word) == rpm_escape(shlex.quote(word))
     assert make_shell_quote(word) == make_escape(shlex.quote(word))
+
+
+def test_install_steps_never_hand_install_a_source_that_reads_as_an_option():
+    from pkgtool.render.install_steps import StepKind, install_steps
+
+    files = [
+        Entry("/etc/x/-opt.conf", EntryKind.FILE, 0o644, source="-opt.conf"),  # keeps its name: batched
+        Entry("/etc/x/renamed.conf", EntryKind.FILE, 0o600, source="-other.conf"),  # renamed: a step of its own
+        Entry("/usr/bin/tool", EntryKind.FILE, 0o755, source="bin/tool"),
+    ]
+    steps = list(install_steps([], files))
+    into = {(s.dest, s.mode): s.words for s in steps if s.kind is StepKind.INTO}
+    single = [s for s in steps if s.kind is StepKind.FILE]
+    assert into == {("/etc/x", 0o644): ("./-opt.conf",), ("/usr/bin", 0o755): ("bin/tool",)}
+    assert [(s.dest, s.words) for s in single] == [("/etc/x/renamed.conf", ("./-other.conf",))]

@@ -37,11 +37,6 @@ def chunks(words: list[str], size: int = BATCH) -> list[list[str]]:
     return [words[i : i + size] for i in range(0, len(words), size)]
 
 
-def _source_arg(source: str | None) -> str:
-    src = source or ""
-    return ("./" + src) if src.startswith("-") else src  # never read as an option
-
-
 def install_steps(dirs: Iterable[Entry], files: Iterable[Entry]) -> Iterator[InstallStep]:
     """The steps for ``dirs`` (in path order) then ``files``."""
     for mode, run in itertools.groupby(dirs, key=lambda e: e.mode & 0o7777):
@@ -55,7 +50,7 @@ def install_steps(dirs: Iterable[Entry], files: Iterable[Entry]) -> Iterator[Ins
         directory = directory or "/"
         src = e.source or ""
         if src.startswith("-"):
-            src = _source_arg(src)
+            src = "./" + src  # never read as an option
         if src.rpartition("/")[2] == name:
             batches.setdefault((directory, mode), []).append(src)
         else:
