@@ -85,25 +85,9 @@ def _distros(arg: str | None, project_dir: Path | None) -> list[str]:
 
     if arg:
         return expand_distros(arg, project_dir)
-    return [_host_distro(project_dir)]
+    from .project import host_distro
 
-
-def _host_distro(project_dir: Path | None) -> str:
-    """The profile matching this machine's /etc/os-release (ID, then ID_LIKE), for commands run without --distro."""
-    from .profiles import list_profiles
-
-    known = {p.id for p in list_profiles(project_dir)}
-    fields: dict[str, str] = {}
-    try:
-        for line in Path("/etc/os-release").read_text(encoding="utf-8").splitlines():
-            key, _, value = line.partition("=")
-            fields[key] = value.strip().strip('"')
-    except OSError:
-        pass
-    for candidate in [fields.get("ID", "")] + fields.get("ID_LIKE", "").split():
-        if candidate in known:
-            return candidate
-    raise UsageError("cannot tell this machine's distro; pass --distro (see: pkgtool distros)")
+    return [host_distro(project_dir)]
 
 
 def _one_distro(arg: str | None, project_dir: Path | None) -> str:
@@ -114,7 +98,7 @@ def _one_distro(arg: str | None, project_dir: Path | None) -> str:
 
 
 def _resolve(project_dir: Path, distro: str | None):
-    from .resolve import resolve_dir
+    from .project import resolve_dir
 
     return resolve_dir(project_dir, _one_distro(distro, project_dir), _epoch())
 
@@ -155,7 +139,7 @@ def init(
 ) -> None:
     """Write a commented pkgtool.toml (and a sample source) for a plugin kind."""
     try:
-        from .scaffold import init_project
+        from .kinds.scaffold import init_project
 
         written = init_project(directory, kind, name)
     except PkgtoolError as exc:
@@ -198,7 +182,7 @@ def _run_per_distro(action: str, directory: Path, distro: str | None, out: Path,
     from .parallel import Job, run_all
 
     try:
-        from .load import load_layout
+        from .layout.load import load_layout
 
         load_layout(directory)  # a malformed map is reported once, not once per distro
         ids = _distros(distro, directory)
@@ -300,7 +284,7 @@ def install(
     install into that root rolls it back first.
     """
     try:
-        from .install import install as do_install
+        from .install.apply import install as do_install
 
         report = do_install(_resolve(directory, distro), root, dry_run=dry_run)
     except PkgtoolError as exc:
@@ -326,12 +310,13 @@ def verify(
         _fail(UsageError("nothing to verify: give --root DIR and/or package files"), as_json)
     reports = []
     try:
-        from .verify import verify_artifact, verify_root
+        from .project import artifact_distro
+        from .verify.compare import verify_artifact, verify_root
 
         if root is not None:
             reports.append(verify_root(_resolve(directory, distro), root))
         for art in artifacts or []:
-            reports.append(verify_artifact(_resolve(directory, distro or _artifact_distro(art, directory)), art))
+            reports.append(verify_artifact(_resolve(directory, distro or artifact_distro(art, directory)), art))
     except PkgtoolError as exc:
         _fail(exc, as_json)
     ok = all(r.ok for r in reports)
@@ -342,25 +327,6 @@ def verify(
     raise typer.Exit(EXIT_OK if ok else EXIT_FINDINGS)
 
 
-def _artifact_distro(path: Path, project_dir: Path) -> str:
-    """Without --distro: the host's profile when its family fits the artifact, else the family's root profile."""
-    from .profiles import list_profiles
-
-    family = "deb" if path.name.endswith(".deb") else "rpm"
-    profiles = list_profiles(project_dir)
-    try:
-        host = _host_distro(project_dir)
-        if any(p.id == host and p.family.value == family for p in profiles):
-            return host
-    except UsageError:
-        pass
-    # The family's root profile (it inherits from none), e.g. the one every other rpm profile builds on.
-    roots = [p.id for p in profiles if p.family.value == family and len(p.chain) == 1]
-    if len(roots) == 1:
-        return roots[0]
-    raise UsageError(f"cannot tell which distro {path.name} is for; pass --distro")
-
-
 @app.command()
 def inspect(
     package: Annotated[Path, typer.Argument(help="A .rpm or .deb file.")],
@@ -368,7 +334,7 @@ def inspect(
 ) -> None:
     """List an artifact's entries: mode, owner, size, link target, flags, and its relations."""
     try:
-        from .inspect import inspect_artifact, render_text, to_dict
+        from .inspection import inspect_artifact, render_text, to_dict
 
         info = inspect_artifact(package)
     except PkgtoolError as exc:

@@ -9,8 +9,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .build import Artifact
 from .errors import PkgtoolError, ToolError
+from .formats.build import Artifact
 
 
 @dataclass(frozen=True)
@@ -51,18 +51,18 @@ class Job:
 
 
 def run_one(job: Job, distro: str) -> DistroResult:
-    from .resolve import resolve_dir
+    from .project import resolve_dir
 
     start = time.perf_counter()
     out = Path(job.out_dir) / distro if job.per_distro_dirs else Path(job.out_dir)
     try:
         resolved = resolve_dir(job.project_dir, distro, job.source_date_epoch)
         if job.action == "build":
-            from .build import build
+            from .formats.build import build
 
             arts = build(resolved, out, job.backend, job.timeout)
             return DistroResult(distro, True, time.perf_counter() - start, artifacts=tuple(arts))
-        from .render import generate
+        from .formats.generate import generate
 
         paths = generate(resolved, out)
         return DistroResult(distro, True, time.perf_counter() - start, paths=tuple(str(p) for p in paths))

@@ -16,8 +16,8 @@ from types import MappingProxyType
 
 from .data import data_dir
 from .errors import ProfileError
+from .layout.tomlpos import Positions, format_path, scan
 from .model import DIR_PLACEHOLDERS, Family, Location, Profile
-from .tomlpos import Positions, format_path, scan
 
 _TABLES = ("dirs", "rpm_macros", "names", "extra")
 _STRINGS = (

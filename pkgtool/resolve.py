@@ -698,13 +698,3 @@ def resolve(layout: Layout, profile: Profile, source_date_epoch: int | None = No
             diagnostics=diags,
         )
     return resolved
-
-
-def resolve_dir(project_dir: Path | str, distro: str, source_date_epoch: int | None = None) -> Resolved:
-    """load_layout + load_profile (project distros/ included) + resolve."""
-    from .load import load_layout  # load.py is written in parallel; import at call time
-    from .profiles import load_profile
-
-    layout = load_layout(project_dir)
-    profile = load_profile(distro, project_dir)
-    return resolve(layout, profile, source_date_epoch)

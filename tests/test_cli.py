@@ -306,8 +306,8 @@ def test_commands_do_not_import_what_they_do_not_use():
     pool only to gzip a source tarball; pydantic came with typer 0.29 (pinned below it).
     """
     code = (
-        "import sys, pkgtool.cli, pkgtool.build.native_rpm, pkgtool.build.native_deb, pkgtool.parallel, "
-        "pkgtool.resolve, pkgtool.install, pkgtool.verify; "
+        "import sys, pkgtool.cli, pkgtool.formats.rpm.native, pkgtool.formats.deb.native, pkgtool.parallel, "
+        "pkgtool.resolve, pkgtool.install.apply, pkgtool.verify.compare; "
         "print(' '.join(m for m in ('jinja2', 'pydantic', 'concurrent.futures', 'multiprocessing') "
         "if m in sys.modules))"
     )

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from tooling import require_tools
 
-from pkgtool.build.native_deb import build_deb
-from pkgtool.build.system_deb import build_deb_system
-from pkgtool.readers.deb import read_deb
-from pkgtool.render.deb import debian_files
-from pkgtool.resolve import resolve_dir
+from pkgtool.formats.deb.debian_dir import debian_files
+from pkgtool.formats.deb.native import build_deb
+from pkgtool.formats.deb.reader import read_deb
+from pkgtool.formats.deb.system import build_deb_system
+from pkgtool.project import resolve_dir
 
 EPOCH = 1736121600
 MARKER = Path("/tmp/pwned")

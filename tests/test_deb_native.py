@@ -12,13 +12,13 @@ import pytest
 from conftest import EXAMPLE_NAMES, EXAMPLES
 from tooling import require_tools
 
-from pkgtool.build.native_deb import build_deb, gzip_n
 from pkgtool.errors import ArtifactError
+from pkgtool.formats.deb import debian_dir as D
+from pkgtool.formats.deb.native import build_deb, gzip_n
+from pkgtool.formats.deb.reader import read_deb
 from pkgtool.model import ConfigKind, EntryKind
-from pkgtool.readers.deb import read_deb
-from pkgtool.render import deb as D
-from pkgtool.resolve import resolve_dir
-from pkgtool.verify import verify_artifact
+from pkgtool.project import resolve_dir
+from pkgtool.verify.compare import verify_artifact
 
 EPOCH = 1736121600
 

@@ -11,10 +11,10 @@ import pytest
 from conftest import EXAMPLE_NAMES, EXAMPLES
 from golden import assert_golden
 
+from pkgtool.formats.deb import debian_dir as D
+from pkgtool.formats.deb.maintainer_scripts import expand_debhelper_tokens, maintainer_scripts
 from pkgtool.model import ChangelogEntry, Entry, EntryKind, ResolvedRelation
-from pkgtool.render import deb as D
-from pkgtool.render.deb_scripts import expand_debhelper_tokens, maintainer_scripts
-from pkgtool.resolve import resolve_dir
+from pkgtool.project import resolve_dir
 
 EPOCH = 1736121600
 

@@ -20,12 +20,12 @@ import pytest
 from conftest import EXAMPLE_NAMES, EXAMPLES
 from tooling import require_root, require_tools
 
-from pkgtool.build.native_deb import build_deb
-from pkgtool.build.system_deb import build_deb_system
+from pkgtool.formats.deb.native import build_deb
+from pkgtool.formats.deb.reader import read_deb
+from pkgtool.formats.deb.system import build_deb_system
 from pkgtool.model import EntryKind
-from pkgtool.readers.deb import read_deb
-from pkgtool.resolve import resolve_dir
-from pkgtool.verify import verify_root
+from pkgtool.project import resolve_dir
+from pkgtool.verify.compare import verify_root
 
 EPOCH = 1736121600
 SEED_TOOLS = {"bin/sh": "/bin/dash", "bin/mkdir": "/bin/mkdir"}

@@ -6,10 +6,10 @@ import pytest
 from conftest import EXAMPLES
 from tooling import require_tools
 
-from pkgtool.build import build
+from pkgtool.formats.build import build
 from pkgtool.profiles import list_profiles
-from pkgtool.resolve import resolve_dir
-from pkgtool.verify import verify_artifact
+from pkgtool.project import resolve_dir
+from pkgtool.verify.compare import verify_artifact
 
 PROFILES = [p.id for p in list_profiles()]
 TOOLS = {"rpm": ("rpmbuild",), "deb": ("dpkg-buildpackage", "dh", "fakeroot")}

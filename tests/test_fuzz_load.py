@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pkgtool.errors import LayoutError
-from pkgtool.load import load_layout
+from pkgtool.layout.load import load_layout
 
 BUDGET = int(os.environ.get("PKGTOOL_FUZZ_EXAMPLES", "400"))
 FUZZ = settings(max_examples=BUDGET, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from tooling import demo_layout, require_root
 
-from pkgtool import install as install_mod
 from pkgtool.errors import InstallError
-from pkgtool.install import install, read_manifest
+from pkgtool.install import apply as install_mod
+from pkgtool.install.apply import install, read_manifest
 from pkgtool.model import Entry, EntryKind, Resolved
 from pkgtool.profiles import load_profile
-from pkgtool.verify import verify_root
+from pkgtool.verify.compare import verify_root
 
 EPOCH = 1736121600
 

@@ -23,9 +23,9 @@ import pytest
 from tooling import snapshot
 
 from pkgtool.errors import InstallError
-from pkgtool.install import install
-from pkgtool.install_journal import PREFIX, pending, recover
-from pkgtool.resolve import resolve_dir
+from pkgtool.install.apply import install
+from pkgtool.install.journal import PREFIX, pending, recover
+from pkgtool.project import resolve_dir
 
 EPOCH = 1736121600
 MAP = """\
@@ -75,9 +75,9 @@ def _project(base: Path, generation: int) -> Path:
 CHILD = textwrap.dedent(
     """
     import os, signal, sys
-    from pkgtool import install as mod
-    from pkgtool import install_journal as journal
-    from pkgtool.resolve import resolve_dir
+    from pkgtool.install import apply as mod
+    from pkgtool.install import journal
+    from pkgtool.project import resolve_dir
 
     project, root, where, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     owner = journal.Journal if where == "finish" else mod
@@ -231,7 +231,7 @@ def test_a_short_file_that_is_not_a_head_is_still_refused(tmp_path: Path):
 
 
 def test_begin_refuses_when_a_racing_recovery_removed_its_journal(tmp_path: Path, monkeypatch):
-    from pkgtool import install_journal as ij
+    from pkgtool.install import journal as ij
 
     root = tmp_path / "root"
     root.mkdir()
@@ -259,7 +259,7 @@ def test_begin_refuses_when_a_racing_recovery_removed_its_journal(tmp_path: Path
 
 
 def test_verify_reports_a_root_with_an_interrupted_install(tmp_path: Path, roots):
-    from pkgtool.verify import verify_root
+    from pkgtool.verify.compare import verify_root
 
     old_p, new_p, _old, _new = roots
     root = tmp_path / "root"
@@ -297,7 +297,7 @@ def test_a_journal_cannot_remove_directories_outside_the_roots_own_path(tmp_path
 
 def test_ctrl_c_after_the_commit_finds_the_install_complete(tmp_path: Path, roots, monkeypatch):
     """A Ctrl-C held back during the clean-up is delivered after it: the root is the new one, whole."""
-    from pkgtool.install_journal import Journal
+    from pkgtool.install.journal import Journal
 
     old_p, new_p, _old, new = roots
     root = tmp_path / "root"

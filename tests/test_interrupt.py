@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 from tooling import snapshot
 
-from pkgtool.install_journal import recover
+from pkgtool.install.journal import recover
 
 SEED = int(os.environ.get("PKGTOOL_INTERRUPT_SEED", "20250106"))
 ATTEMPTS = 2  # per command and signal

@@ -10,7 +10,7 @@ from conftest import EXAMPLE_NAMES, EXAMPLES
 from pkgtool.lint import context as lint_context
 from pkgtool.lint.context import CONTENT_LIMIT, HEAD_SIZE, LintContext
 from pkgtool.model import Entry, EntryKind
-from pkgtool.resolve import resolve_dir
+from pkgtool.project import resolve_dir
 
 
 def _ctx(tmp_path: Path) -> LintContext:

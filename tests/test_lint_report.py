@@ -9,7 +9,7 @@ from lint_cases import CASES, DATA, OTOPI_MODULE, SH, Case, marker_line, write_p
 from pkgtool.lint import lint, lint_project, lint_resolved
 from pkgtool.lint.devstack import HYPERVISOR_FUNCTIONS
 from pkgtool.profiles import load_profile
-from pkgtool.resolve import resolve_dir
+from pkgtool.project import resolve_dir
 
 
 def _case(rule: str) -> Case:

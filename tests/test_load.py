@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from pkgtool.errors import LayoutError
-from pkgtool.load import load_layout
+from pkgtool.layout.load import load_layout
+from pkgtool.layout.tomlpos import format_path, scan
 from pkgtool.model import ConfigKind, Layout, Relation
-from pkgtool.tomlpos import format_path, scan
 
 MINIMAL = """\
 schema = 1
@@ -198,7 +198,7 @@ post-install = "post.sh"
 
 
 def test_unknown_rule_check_uses_the_registry(tmp_path: Path, monkeypatch):
-    from pkgtool import load as load_mod
+    from pkgtool.layout import load as load_mod
 
     monkeypatch.setattr(load_mod._Validator, "rule_ids", lambda self: frozenset({"usr-local"}))
     text = MINIMAL + '\n[[dir]]\npath = "/var/lib/demo"\nallow = ["usr-local", "usr-locale"]\n'

@@ -19,9 +19,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pkgtool import load as load_mod
 from pkgtool.errors import LayoutError
-from pkgtool.load import load_layout
+from pkgtool.layout import load as load_mod
+from pkgtool.layout.load import load_layout
 
 CORPUS = Path(__file__).parent / "load_corpus"
 CASES = sorted(CORPUS.glob("*.toml"))

@@ -20,15 +20,15 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pkgtool.build.native_deb import build_deb
-from pkgtool.build.native_rpm import build_rpm
 from pkgtool.errors import PkgtoolError
-from pkgtool.install import install
-from pkgtool.load import load_layout
+from pkgtool.formats.deb.native import build_deb
+from pkgtool.formats.rpm.native import build_rpm
+from pkgtool.install.apply import install
+from pkgtool.layout.load import load_layout
 from pkgtool.model import EntryKind
 from pkgtool.profiles import load_profile
 from pkgtool.resolve import resolve
-from pkgtool.verify import verify_artifact, verify_root
+from pkgtool.verify.compare import verify_artifact, verify_root
 
 SETTINGS = settings(
     max_examples=60,

@@ -15,17 +15,17 @@ from pathlib import Path
 import pytest
 from tooling import require_tools
 
-from pkgtool.build.native_deb import build_deb
-from pkgtool.build.native_rpm import build_rpm
-from pkgtool.build.rpmrs_rpm import build_rpm_rs
+from pkgtool.formats.deb import debian_dir as D
+from pkgtool.formats.deb.native import build_deb
+from pkgtool.formats.deb.reader import read_deb
+from pkgtool.formats.rpm.native import build_rpm
+from pkgtool.formats.rpm.reader import read_rpm
+from pkgtool.formats.rpm.rpmrs import build_rpm_rs
+from pkgtool.formats.rpm.spec import generate_rpm, implied_provides, package_evr, relation_lines, spec_evr
 from pkgtool.model import Family
 from pkgtool.model import ResolvedRelation as RR
-from pkgtool.readers.deb import read_deb
-from pkgtool.readers.rpm import read_rpm
-from pkgtool.render import deb as D
-from pkgtool.render.rpm import generate_rpm, implied_provides, package_evr, relation_lines, spec_evr
-from pkgtool.resolve import resolve_dir
-from pkgtool.verify import compare_relations, expected_relations, verify_artifact
+from pkgtool.project import resolve_dir
+from pkgtool.verify.compare import compare_relations, expected_relations, verify_artifact
 
 EPOCH = 1736121600
 
@@ -216,7 +216,7 @@ def test_native_and_rpm_rs_rpms_show_obsoletes_and_provides(project, tmp_path):
 @pytest.mark.tools
 def test_rpmbuild_of_the_spec_provides_what_the_native_rpm_does(project, tmp_path):
     require_tools("rpmbuild", "rpm", "rpmlint")
-    from pkgtool.build.system_rpm import build_rpm_system
+    from pkgtool.formats.rpm.system import build_rpm_system
 
     r = _rpm(project)
     system = next(p for p in build_rpm_system(r, tmp_path / "system") if not p.name.endswith(".src.rpm"))
@@ -241,7 +241,7 @@ def test_rpmbuild_of_the_spec_provides_what_the_native_rpm_does(project, tmp_pat
 @pytest.mark.tools
 def test_native_and_system_debs_show_breaks_and_replaces(project, tmp_path):
     require_tools("dpkg-deb", "dpkg-buildpackage", "dh", "lintian")
-    from pkgtool.build.system_deb import build_deb_system
+    from pkgtool.formats.deb.system import build_deb_system
 
     d = _deb(project)
     native = build_deb(d, tmp_path / "native")

@@ -24,11 +24,11 @@ import pytest
 from conftest import EXAMPLE_NAMES, EXAMPLES
 from tooling import require_tools
 
-from pkgtool.build.native_deb import build_deb
-from pkgtool.build.native_rpm import build_rpm
-from pkgtool.render.deb import generate_deb
-from pkgtool.render.rpm import generate_rpm
-from pkgtool.resolve import resolve_dir
+from pkgtool.formats.deb.debian_dir import generate_deb
+from pkgtool.formats.deb.native import build_deb
+from pkgtool.formats.rpm.native import build_rpm
+from pkgtool.formats.rpm.spec import generate_rpm
+from pkgtool.project import resolve_dir
 
 EPOCH = 1736121600  # 2025-01-06 00:00 UTC, as conftest sets it
 RPM_DISTRO = "fedora"

@@ -11,7 +11,7 @@ import pytest
 from tooling import demo_layout as layout
 
 from pkgtool.errors import ResolveError
-from pkgtool.load import load_layout
+from pkgtool.layout.load import load_layout
 from pkgtool.model import (
     AttrRule,
     ChangelogEntry,

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 from conftest import EXAMPLE_NAMES, EXAMPLES
 
-from pkgtool.load import load_layout
+from pkgtool.layout.load import load_layout
 from pkgtool.model import ConfigKind, Entry, EntryKind, ResolvedRelation
 from pkgtool.profiles import load_profile
-from pkgtool.resolve import resolve, resolve_collect, resolve_dir
+from pkgtool.project import resolve_dir
+from pkgtool.resolve import resolve, resolve_collect
 
 ALL = ("fedora", "el9", "opensuse-leap", "debian", "ubuntu")
 

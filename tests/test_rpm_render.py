@@ -15,12 +15,11 @@ from golden import assert_golden
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pkgtool.build.native_rpm import build_rpm, rpm_file_name
 from pkgtool.errors import ArtifactError, ResolveError
-from pkgtool.model import ConfigKind, Entry, EntryKind
-from pkgtool.readers.rpm import read_header, read_rpm
-from pkgtool.render.env import make_escape, make_shell_quote, rpm_escape, rpm_shell_quote
-from pkgtool.render.rpm import (
+from pkgtool.formats.rpm.native import build_rpm, rpm_file_name
+from pkgtool.formats.rpm.reader import read_header, read_rpm
+from pkgtool.formats.rpm.scriptlets import heredoc_marker, interpreter, rpm_scriptlets
+from pkgtool.formats.rpm.spec import (
     description_lines,
     files_path,
     generate_rpm,
@@ -31,8 +30,9 @@ from pkgtool.render.rpm import (
     render_spec,
     split_macro,
 )
-from pkgtool.render.scripts import heredoc_marker, interpreter, rpm_scriptlets
-from pkgtool.resolve import resolve_dir
+from pkgtool.model import ConfigKind, Entry, EntryKind
+from pkgtool.project import resolve_dir
+from pkgtool.templating import make_escape, make_shell_quote, rpm_escape, rpm_shell_quote
 
 EPOCH = 1736121600
 
@@ -333,7 +333,7 @@ def _tree_project(tmp_path: Path, files: int) -> Path:
 
 def test_install_runs_one_command_per_directory_and_mode_not_per_file(tmp_path):
     """250 files of one directory: three `install -t` commands of at most 100 files, not 250 processes."""
-    from pkgtool.render.deb import debian_files
+    from pkgtool.formats.deb.debian_dir import debian_files
 
     resolved = resolve_dir(_tree_project(tmp_path, 250), "fedora", source_date_epoch=EPOCH)
     commands = [line for line in install_lines(resolved) if line.startswith("install -p -D")]
@@ -392,7 +392,7 @@ def test_quote_fast_paths_on_chosen_words(word):
 
 
 def test_install_steps_never_hand_install_a_source_that_reads_as_an_option():
-    from pkgtool.render.install_steps import StepKind, install_steps
+    from pkgtool.formats.install_steps import StepKind, install_steps
 
     files = [
         Entry("/etc/x/-opt.conf", EntryKind.FILE, 0o644, source="-opt.conf"),  # keeps its name: batched

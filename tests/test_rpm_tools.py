@@ -14,15 +14,15 @@ import pytest
 from conftest import EXAMPLE_NAMES, EXAMPLES
 from tooling import require_root, require_tools
 
-from pkgtool.build.native_rpm import build_rpm
-from pkgtool.build.system_rpm import build_rpm_system, rpmbuild_defines
 from pkgtool.errors import ToolError
-from pkgtool.install import install
+from pkgtool.formats.rpm.native import build_rpm
+from pkgtool.formats.rpm.reader import SENSE_SCRIPTS, read_header, read_rpm
+from pkgtool.formats.rpm.spec import generate_rpm
+from pkgtool.formats.rpm.system import build_rpm_system, rpmbuild_defines
+from pkgtool.install.apply import install
 from pkgtool.model import ResolvedRelation
-from pkgtool.readers.rpm import SENSE_SCRIPTS, read_header, read_rpm
-from pkgtool.render.rpm import generate_rpm
-from pkgtool.resolve import resolve_dir
-from pkgtool.verify import verify_artifact, verify_root
+from pkgtool.project import resolve_dir
+from pkgtool.verify.compare import verify_artifact, verify_root
 
 pytestmark = pytest.mark.tools
 

@@ -12,15 +12,17 @@ import pytest
 from conftest import EXAMPLE_NAMES, EXAMPLES
 from tooling import require_root, require_tools
 
-from pkgtool.build import build, rpm_payload, rpm_writer
-from pkgtool.build.native_rpm import build_rpm, rpm_file_name
-from pkgtool.build.rpm_header import Header, Type
-from pkgtool.build.rpmrs_rpm import build_rpm_rs
 from pkgtool.errors import ArtifactError, UsageError
-from pkgtool.readers.rpm import LONGFILESIZES, read_header, read_rpm
-from pkgtool.render.rpm import generate_rpm
-from pkgtool.resolve import resolve_dir
-from pkgtool.verify import verify_artifact
+from pkgtool.formats.build import build
+from pkgtool.formats.rpm import payload as rpm_payload
+from pkgtool.formats.rpm import writer as rpm_writer
+from pkgtool.formats.rpm.header import Header, Type
+from pkgtool.formats.rpm.native import build_rpm, rpm_file_name
+from pkgtool.formats.rpm.reader import LONGFILESIZES, read_header, read_rpm
+from pkgtool.formats.rpm.rpmrs import build_rpm_rs
+from pkgtool.formats.rpm.spec import generate_rpm
+from pkgtool.project import resolve_dir
+from pkgtool.verify.compare import verify_artifact
 
 EPOCH = 1736121600
 
@@ -379,8 +381,8 @@ def test_memory_stays_bounded(tmp_path):
     code = textwrap.dedent(
         """
         import sys
-        from pkgtool.build.native_rpm import build_rpm
-        from pkgtool.resolve import resolve_dir
+        from pkgtool.formats.rpm.native import build_rpm
+        from pkgtool.project import resolve_dir
         build_rpm(resolve_dir(sys.argv[1], "t-zstd", source_date_epoch=1736121600), sys.argv[2])
         # VmHWM, not ru_maxrss: Linux carries ru_maxrss over fork and exec from the (large) pytest worker
         print([line for line in open("/proc/self/status") if line.startswith("VmHWM")][0].split()[1])

@@ -11,9 +11,9 @@ from conftest import EXAMPLES
 
 from pkgtool.errors import ResolveError
 from pkgtool.model import PatchSpec
-from pkgtool.patching import apply_patch, parse_patch
-from pkgtool.resolve import resolve_dir
-from pkgtool.sources import needed_sources, staged_sources
+from pkgtool.project import resolve_dir
+from pkgtool.sources.patching import apply_patch, parse_patch
+from pkgtool.sources.staging import needed_sources, staged_sources
 
 REMOTE = "src/convirt/core/remote.py"
 

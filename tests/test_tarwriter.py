@@ -1,4 +1,4 @@
-"""pkgtool.tarwriter and the gzip members of pkgtool.tarballs: the same bytes as tarfile, streamed."""
+"""pkgtool.archive.tar and the gzip members of pkgtool.archive.source_tarball: the same bytes as tarfile, streamed."""
 
 from __future__ import annotations
 
@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from pkgtool import tarballs, tarwriter
+from pkgtool.archive import source_tarball as tarballs
+from pkgtool.archive import tar as tarwriter
+from pkgtool.archive.source_tarball import GzipMembers, SourceMember, write_members_tarball
+from pkgtool.archive.tar import TarFormat, TarWriter
 from pkgtool.errors import PkgtoolError
-from pkgtool.tarballs import GzipMembers, SourceMember, write_members_tarball
-from pkgtool.tarwriter import TarFormat, TarWriter
 
 EPOCH = 1736121600
 

@@ -14,9 +14,9 @@ import pytest
 from conftest import EXAMPLES
 from typer.testing import CliRunner
 
-from pkgtool.build.tools import run_tool
 from pkgtool.cli import app
 from pkgtool.errors import ToolError
+from pkgtool.formats.tools import run_tool
 
 PROJECT = EXAMPLES / "libvirt-hook-acme"
 TOOL = {"fedora": "rpmbuild", "debian": "dpkg-buildpackage"}

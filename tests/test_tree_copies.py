@@ -1,4 +1,4 @@
-"""pkgtool.tree_copies: the unpacked source tree written beside the tarball, in a second thread."""
+"""pkgtool.archive.tree_copies: the unpacked source tree written beside the tarball, in a second thread."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import threading
 
 import pytest
 
-from pkgtool import tree_copies
+from pkgtool.archive import tree_copies
+from pkgtool.archive.tree_copies import TreeCopies
 from pkgtool.errors import PkgtoolError
-from pkgtool.tree_copies import TreeCopies
 
 EPOCH = 1736121600
 

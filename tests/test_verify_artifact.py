@@ -13,7 +13,6 @@ import pytest
 from conftest import EXAMPLE_NAMES, EXAMPLES
 from tooling import demo_layout, require_tools
 
-from pkgtool import verify as verify_mod
 from pkgtool.errors import ArtifactError
 from pkgtool.model import (
     ArtifactInfo,
@@ -26,9 +25,10 @@ from pkgtool.model import (
     ResolvedRelation,
 )
 from pkgtool.profiles import load_profile
-from pkgtool.resolve import resolve_dir
-from pkgtool.sources import staged_sources
-from pkgtool.verify import compare, verify_artifact
+from pkgtool.project import resolve_dir
+from pkgtool.sources.staging import staged_sources
+from pkgtool.verify import compare as verify_mod
+from pkgtool.verify.compare import compare, verify_artifact
 
 
 def perfect(resolved: Resolved, algo: str) -> list[Observed]:
@@ -204,10 +204,10 @@ def test_dispatch_on_magic_not_name(tmp_path, monkeypatch):
     bogus.write_text("not a package\n")
     with pytest.raises(ArtifactError, match="magic"):
         verify_artifact(_demo("fedora"), bogus)
-    fake = types.ModuleType("pkgtool.readers.deb")
+    fake = types.ModuleType("pkgtool.formats.deb.reader")
     seen = []
     fake.read_deb = lambda path: seen.append(path) or info_for(_demo("debian"), DEMO_PAYLOAD)
-    monkeypatch.setitem(sys.modules, "pkgtool.readers.deb", fake)
+    monkeypatch.setitem(sys.modules, "pkgtool.formats.deb.reader", fake)
     deb = tmp_path / "named-like.rpm"
     deb.write_bytes(b"!<arch>\n" + b"\0" * 60)
     assert verify_artifact(_demo("debian"), deb).ok
@@ -293,7 +293,7 @@ def test_compare_takes_a_digest_source(rpm_side):
 
 @pytest.mark.parametrize("example", EXAMPLE_NAMES)
 def test_native_rpm_of_every_example_verifies(tmp_path, example):
-    from pkgtool.build.native_rpm import build_rpm
+    from pkgtool.formats.rpm.native import build_rpm
 
     resolved = resolve_dir(EXAMPLES / example, "fedora")
     rpm = build_rpm(resolved, tmp_path)
@@ -308,7 +308,7 @@ def test_native_rpm_of_every_example_verifies(tmp_path, example):
 
 @pytest.mark.parametrize("example", EXAMPLE_NAMES)
 def test_native_deb_of_every_example_verifies(tmp_path, example):
-    from pkgtool.build.native_deb import build_deb
+    from pkgtool.formats.deb.native import build_deb
 
     resolved = resolve_dir(EXAMPLES / example, "debian")
     deb = build_deb(resolved, tmp_path)
@@ -328,14 +328,14 @@ def test_verify_refuses_a_source_rpm(tmp_path):
     from conftest import EXAMPLES as _EXAMPLES
 
     from pkgtool.errors import ArtifactError as _ArtifactError
-    from pkgtool.resolve import resolve_dir as _resolve_dir
-    from pkgtool.verify import verify_artifact as _verify_artifact
+    from pkgtool.project import resolve_dir as _resolve_dir
+    from pkgtool.verify.compare import verify_artifact as _verify_artifact
 
     if _shutil.which("rpmbuild") is None:
         from tooling import require_tools
 
         require_tools("rpmbuild")
-    from pkgtool.build.system_rpm import build_rpm_system
+    from pkgtool.formats.rpm.system import build_rpm_system
 
     resolved = _resolve_dir(_EXAMPLES / "libvirt-hook-acme", "fedora", 1736121600)
     paths = build_rpm_system(resolved, tmp_path)

@@ -10,13 +10,13 @@ from conftest import EXAMPLE_NAMES, EXAMPLES
 from tooling import demo_layout, require_root
 
 from pkgtool.errors import UsageError
-from pkgtool.install import install
+from pkgtool.install.apply import install
 from pkgtool.model import Entry, EntryKind, Resolved
 from pkgtool.profiles import load_profile
-from pkgtool.readers.root import read_root
-from pkgtool.resolve import resolve_dir
-from pkgtool.sources import staged_sources
-from pkgtool.verify import verify_root
+from pkgtool.project import resolve_dir
+from pkgtool.rootfs.observe import read_root
+from pkgtool.sources.staging import staged_sources
+from pkgtool.verify.compare import verify_root
 
 PROVISION = "/var/cache/convirt/image_store/fedora_vm/provision.sh"
 LINK = "/usr/bin/convirt"

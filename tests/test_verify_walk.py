@@ -1,4 +1,4 @@
-"""verify --root's fast reader (pkgtool.verify_walk): same report as the path-by-path reader, fewer syscalls."""
+"""verify --root's fast reader (pkgtool.rootfs.walk): same report as the path-by-path reader, fewer syscalls."""
 
 from __future__ import annotations
 
@@ -11,15 +11,15 @@ import pytest
 from conftest import EXAMPLES
 from tooling import demo_layout
 
-from pkgtool import verify_walk
 from pkgtool.errors import PkgtoolError
-from pkgtool.install import install
+from pkgtool.install.apply import install
 from pkgtool.model import Entry, EntryKind, Resolved
-from pkgtool.ownership import load_accounts
 from pkgtool.profiles import load_profile
-from pkgtool.readers.root import read_root as read_root_by_path
-from pkgtool.resolve import resolve_dir
-from pkgtool.verify import compare, verify_root
+from pkgtool.project import resolve_dir
+from pkgtool.rootfs import walk as verify_walk
+from pkgtool.rootfs.accounts import load_accounts
+from pkgtool.rootfs.observe import read_root as read_root_by_path
+from pkgtool.verify.compare import compare, verify_root
 
 PROVISION = "/var/cache/convirt/image_store/fedora_vm/provision.sh"
 LINK = "/usr/bin/convirt"
@@ -86,7 +86,7 @@ def test_digests_reported_are_those_of_the_two_contents(installed):
     m = verify_root(resolved, root).by_path()[PROVISION]
     assert m.problems == ("digest",)
     assert m.actual["digest"] == "sha256 " + hashlib.sha256(f.read_bytes()).hexdigest()
-    from pkgtool.sources import staged_sources
+    from pkgtool.sources.staging import staged_sources
 
     with staged_sources(resolved) as staged:
         want = hashlib.sha256((Path(staged) / entry.source).read_bytes()).hexdigest()

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..layout.tomlpos import Positions, scan
 from ..model import ConfigKind, Entry, EntryKind, Location, Resolved
-from ..tomlpos import Positions, scan
 
 _ORIGIN = re.compile(r"(tree|file|dir|symlink|attr)\[(\d+)\]")
 _PLACEHOLDER = re.compile(r"\{([a-z0-9_]+)\}")

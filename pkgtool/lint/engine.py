@@ -84,7 +84,7 @@ class LintReport:
 def _content_root(resolved: Resolved, problems: list[Diagnostic]) -> Iterator[Path]:
     """The patched sources when pkgtool.sources can stage them, else the layout root."""
     try:
-        from ..sources import staged_sources
+        from ..sources.staging import staged_sources
     except ImportError:  # a checkout without pkgtool.sources yet: content checks see unpatched files
         yield resolved.root
         return
@@ -177,7 +177,7 @@ def lint_project(project_dir: str | Path, distro_ids: Sequence[str] = ()) -> Lin
     A map that does not load is reported (its diagnostics are the findings) and
     nothing else is checked.  Unknown distro ids raise ProfileError.
     """
-    from ..load import load_layout
+    from ..layout.load import load_layout
     from ..profiles import list_profiles, load_profile
     from ..resolve import resolve_collect
 

@@ -19,7 +19,7 @@ import pytest
 import zstandard
 from hostile_harness import check_run, cli, markers, snapshot
 
-from pkgtool.readers import rpm as rpm_reader
+from pkgtool.formats.rpm import reader as rpm_reader
 
 MAP = """schema = 1
 [package]
@@ -227,7 +227,7 @@ def test_deb_bomb_is_streamed_in_bounded_memory(tmp_path: Path):
     # VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec from the (big) pytest process.
     code = (
         "import sys\n"
-        "from pkgtool.inspect import inspect_artifact\n"
+        "from pkgtool.inspection import inspect_artifact\n"
         "info = inspect_artifact(sys.argv[1])\n"
         "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]\n"
         "print(info.entries[0].size, hwm)\n"

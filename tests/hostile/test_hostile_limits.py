@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from pkgtool.resolve import resolve_dir
-from pkgtool.verify import verify_root
+from pkgtool.project import resolve_dir
+from pkgtool.verify.compare import verify_root
 
 SLOW = os.environ.get("PKGTOOL_SLOW") == "1"
 HUGE = (4 << 30) + 12345  # over 4 GiB: needs RPM's 64-bit sizes and tar's big-size encoding
@@ -97,9 +97,9 @@ def test_4gib_file_native_package_bounded_memory(distro: str, tmp_path: Path):
     project = _huge(tmp_path)
     code = (
         "import sys\n"
-        "from pkgtool.resolve import resolve_dir\n"
-        "from pkgtool.build import build\n"
-        "from pkgtool.inspect import inspect_artifact\n"
+        "from pkgtool.project import resolve_dir\n"
+        "from pkgtool.formats.build import build\n"
+        "from pkgtool.inspection import inspect_artifact\n"
         "r = resolve_dir(sys.argv[1], sys.argv[2], 1736121600)\n"
         "(a,) = build(r, sys.argv[3])\n"
         "info = inspect_artifact(a.path)\n"

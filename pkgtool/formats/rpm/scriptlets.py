@@ -1,0 +1,134 @@
+"""The [scripts] contract as RPM scriptlets: one shell body per scriptlet, dispatched on $1.
+
+RPM passes each scriptlet the number of instances of the package left after
+the action: %pre/%post get 1 on install and 2 (or more) on upgrade,
+%preun/%postun get 1 on upgrade and 0 on erase.  The map's events are
+mapped onto that here, once, for both the spec writer and the native
+builder, so the two cannot disagree:
+
+    event         scriptlet  runs when
+    pre-install   %pre       $1 -eq 1
+    pre-upgrade   %pre       $1 -ge 2
+    post-install  %post      $1 -eq 1
+    post-upgrade  %post      $1 -ge 2
+    pre-remove    %preun     $1 -eq 0
+    post-remove   %postun    $1 -eq 0
+    purge         %postun    $1 -eq 0, after post-remove (RPM has no purge:
+                             erasing is the nearest event it has)
+
+Each user script is fed verbatim to its own interpreter (its shebang, or
+/bin/sh) through a quoted here-document, so its `exit`, variables and `$`
+stay its own, and a failure is passed on as the scriptlet's exit status.
+The bodies returned here are plain shell; the spec writer doubles `%`.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import shlex
+from dataclasses import dataclass
+
+from ...model import Resolved
+
+# Scriptlet names in the order a spec lists them.
+SCRIPTLETS: tuple[str, ...] = ("pre", "post", "preun", "postun")
+
+
+@dataclass(frozen=True)
+class Dispatch:
+    event: str
+    scriptlet: str
+    test: str  # shell test on $1
+    when: str  # words for the comment
+
+
+RPM_DISPATCH: tuple[Dispatch, ...] = (
+    Dispatch("pre-install", "pre", '[ "$1" -eq 1 ]', "first installation"),
+    Dispatch("pre-upgrade", "pre", '[ "$1" -ge 2 ]', "upgrade, before the new files"),
+    Dispatch("post-install", "post", '[ "$1" -eq 1 ]', "first installation"),
+    Dispatch("post-upgrade", "post", '[ "$1" -ge 2 ]', "upgrade, after the new files"),
+    Dispatch("pre-remove", "preun", '[ "$1" -eq 0 ]', "erase, before the files go"),
+    Dispatch("post-remove", "postun", '[ "$1" -eq 0 ]', "erase, after the files went"),
+    Dispatch("purge", "postun", '[ "$1" -eq 0 ]', "erase (RPM has no purge)"),
+)
+
+USERADD = "/usr/sbin/useradd"
+GROUPADD = "/usr/sbin/groupadd"
+_SHELLS = {"sh", "bash", "dash", "ksh", "zsh", "ash"}
+
+
+def interpreter(text: str) -> str:
+    """The command that reads the script on stdin: its shebang's interpreter, or /bin/sh."""
+    first = text.split("\n", 1)[0]
+    words = first[2:].split() if first.startswith("#!") else []
+    if not words:
+        return "/bin/sh -s"
+    cmd = " ".join(shlex.quote(w) for w in words)
+    name = posixpath.basename(words[-1] if posixpath.basename(words[0]) == "env" else words[0])
+    return f"{cmd} -s" if name in _SHELLS else f"{cmd} -"
+
+
+def heredoc_marker(text: str, event: str) -> str:
+    """A here-document terminator that no line of ``text`` equals."""
+    base = "PKGTOOL_" + re.sub(r"[^A-Z0-9]", "_", event.upper())
+    lines = set(text.splitlines())
+    marker, n = base, 0
+    while marker in lines:
+        n += 1
+        marker = f"{base}_{n}"
+    return marker
+
+
+def account_lines(resolved: Resolved) -> list[str]:
+    """Shell lines that create the non-root groups and users owning entries (idempotent)."""
+    owned = resolved.owned
+    primary: dict[str, str] = {}
+    for e in owned:
+        if e.owner != "root" and e.owner not in primary:
+            primary[e.owner] = e.group if e.group != "root" else e.owner
+    groups = sorted(set(resolved.groups) | set(primary.values()))
+    lines = []
+    for g in groups:
+        q = shlex.quote(g)
+        lines.append(f"getent group {q} >/dev/null || groupadd -r {q}")
+    for u in sorted(primary):
+        q = shlex.quote(u)
+        lines.append(
+            f"getent passwd {q} >/dev/null || useradd -r -g {shlex.quote(primary[u])} -d / -s /sbin/nologin {q}"
+        )
+    return lines
+
+
+def pre_requires(resolved: Resolved) -> tuple[str, ...]:
+    """Files %pre needs (Requires(pre):) to create the accounts; empty when all owners are root."""
+    if not account_lines(resolved):
+        return ()
+    return (GROUPADD, USERADD)
+
+
+def rpm_scriptlets(resolved: Resolved) -> dict[str, str]:
+    """Scriptlet name ('pre', 'post', 'preun', 'postun') -> shell body, only for those with content."""
+    bodies: dict[str, list[str]] = {name: [] for name in SCRIPTLETS}
+    accounts = account_lines(resolved)
+    if accounts:
+        bodies["pre"].append("# Accounts that own files of this package (made on install and upgrade alike).")
+        bodies["pre"].extend(accounts)
+    sources = resolved.layout.scripts
+    for d in RPM_DISPATCH:
+        text = resolved.scripts.get(d.event)
+        if text is None:
+            continue
+        if not text.endswith("\n"):
+            text += "\n"
+        marker = heredoc_marker(text, d.event)
+        src = sources.get(d.event, "")
+        label = f"{d.event} ({src})" if src else d.event
+        bodies[d.scriptlet].append(
+            f"# {label}: on {d.when}\n"
+            f"if {d.test}; then\n"
+            f"{interpreter(text)} <<'{marker}' || exit $?\n"
+            f"{text}{marker}\n"
+            f"fi"
+        )
+    return {name: "\n".join(parts) + "\n" for name, parts in bodies.items() if parts}

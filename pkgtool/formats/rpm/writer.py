@@ -1,0 +1,398 @@
+"""Write a binary RPM (v4 format) from a Resolved, streaming the payload.
+
+Order of work: the payload is written first, compressed, into a temporary
+file beside the destination (file digests and sizes are known only once the
+files were read); then the main header is built from them, the signature
+header from the main header and the payload, and lead + signature + header +
+payload are written into the atomic temporary file, the payload by
+copy_file_range.  Each source file is read once.
+
+The header holds what rpmbuild writes for the generated spec (see
+render/rpm.py) and what rpm needs to install and verify the package: the
+same paths, modes, owners, flags, relations, scriptlets and changelog.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from ... import __version__
+from ...atomic import atomic_file
+from ...errors import ArtifactError
+from ...model import ConfigKind, Entry, EntryKind, Resolved
+from ...templating import one_line
+from . import header as rh
+from .names import rpm_arch, rpm_release
+from .payload import MAX_NEWC_SIZE, CpioWriter, NeedsLargeFiles, PayloadDigests, codec
+from .scriptlets import pre_requires, rpm_scriptlets
+from .spec import changelog_items, changelog_timestamp, implied_provides, link_target
+
+# ---------------------------------------------------------------- tags (rpmtag.h)
+
+HEADERI18NTABLE = 100
+NAME, VERSION, RELEASE, EPOCH, SUMMARY, DESCRIPTION = 1000, 1001, 1002, 1003, 1004, 1005
+BUILDTIME, BUILDHOST, SIZE, VENDOR, LICENSE, PACKAGER, GROUP, URL, OS, ARCH = (
+    1006, 1007, 1009, 1011, 1014, 1015, 1016, 1020, 1021, 1022,
+)  # fmt: skip
+FILESIZES, FILEMODES, FILERDEVS, FILEMTIMES, FILEDIGESTS, FILELINKTOS, FILEFLAGS = (
+    1028, 1030, 1033, 1034, 1035, 1036, 1037,
+)  # fmt: skip
+FILEUSERNAME, FILEGROUPNAME, SOURCERPM, FILEVERIFYFLAGS = 1039, 1040, 1044, 1045
+PROVIDENAME, REQUIREFLAGS, REQUIRENAME, REQUIREVERSION = 1047, 1048, 1049, 1050
+CONFLICTFLAGS, CONFLICTNAME, CONFLICTVERSION = 1053, 1054, 1055
+RPMVERSION, CHANGELOGTIME, CHANGELOGNAME, CHANGELOGTEXT = 1064, 1080, 1081, 1082
+OBSOLETENAME, FILEDEVICES, FILEINODES, FILELANGS = 1090, 1095, 1096, 1097
+PROVIDEFLAGS, PROVIDEVERSION, OBSOLETEFLAGS, OBSOLETEVERSION = 1112, 1113, 1114, 1115
+DIRINDEXES, BASENAMES, DIRNAMES = 1116, 1117, 1118
+PAYLOADFORMAT, PAYLOADCOMPRESSOR, PAYLOADFLAGS, PLATFORM = 1124, 1125, 1126, 1132
+LONGFILESIZES, LONGSIZE, FILEDIGESTALGO, ENCODING = 5008, 5009, 5011, 5062
+RECOMMENDNAME, RECOMMENDVERSION, RECOMMENDFLAGS = 5046, 5047, 5048
+SUGGESTNAME, SUGGESTVERSION, SUGGESTFLAGS = 5049, 5050, 5051
+PAYLOADDIGEST, PAYLOADDIGESTALGO, PAYLOADDIGESTALT = 5092, 5093, 5097
+# scriptlet name -> (body tag, interpreter tag, RPMSENSE_SCRIPT_* bit of its /bin/sh requirement)
+SCRIPT_TAGS = {"pre": (1023, 1085, 0x200), "post": (1024, 1086, 0x400), "preun": (1025, 1087, 0x800), "postun": (1026, 1088, 0x1000)}  # fmt: skip
+# Signature header tags.
+SIG_SIZE, SIG_LONGSIZE, SIG_LONGARCHIVESIZE, SIG_SHA1, SIG_SHA256 = 1000, 270, 271, 269, 273
+SIG_MD5, SIG_PAYLOADSIZE, SIG_RESERVEDSPACE = 1004, 1007, 1008
+RESERVED_SPACE = 4128  # what rpmbuild leaves for signatures added later
+
+# map relation kind -> (name, flags, version) tags; 'replaces' is Obsoletes (and implied_provides)
+RELATION_TAGS = {
+    "requires": (REQUIRENAME, REQUIREFLAGS, REQUIREVERSION),
+    "recommends": (RECOMMENDNAME, RECOMMENDFLAGS, RECOMMENDVERSION),
+    "suggests": (SUGGESTNAME, SUGGESTFLAGS, SUGGESTVERSION),
+    "conflicts": (CONFLICTNAME, CONFLICTFLAGS, CONFLICTVERSION),
+    "provides": (PROVIDENAME, PROVIDEFLAGS, PROVIDEVERSION),
+    "replaces": (OBSOLETENAME, OBSOLETEFLAGS, OBSOLETEVERSION),
+}
+
+# RPMSENSE_* bits.
+LESS, GREATER, EQUAL = 0x02, 0x04, 0x08
+SCRIPT_PRE, INTERP, RPMLIB, CONFIG = 0x200, 0x100, 0x1000000, 0x10000000
+OPERATOR_FLAGS = {"": 0, "<": LESS, "<=": LESS | EQUAL, "=": EQUAL, ">=": GREATER | EQUAL, ">": GREATER}
+
+# RPMFILE_* bits.
+FILE_CONFIG, FILE_DOC, FILE_NOREPLACE, FILE_LICENSE = 0x01, 0x02, 0x10, 0x80
+
+# Payload compression -> (PAYLOADCOMPRESSOR, rpmlib feature it needs); 'none' writes neither tag
+# (rpm then reads the payload through gzdio, which passes uncompressed data through).
+PAYLOAD_CODECS = {
+    "zstd": ("zstd", ("PayloadIsZstd", "5.4.18-1")),
+    "xz": ("xz", ("PayloadIsXz", "5.2-1")),
+    "gzip": ("gzip", None),
+    "none": ("", None),
+}
+RPMLIB_ALWAYS = (("CompressedFileNames", "3.0.4-1"), ("FileDigests", "4.6.0-1"), ("PayloadFilesHavePrefix", "4.0-1"))
+LARGE_FILES = ("LargeFiles", "4.12.0-1")  # needed by LONGFILESIZES and the stripped cpio format
+# %{_isa} of rpm's platform macros: the arch-qualified self-provide "name(x86-64)".
+ISA = {"x86_64": "x86-64", "aarch64": "aarch-64", "i686": "x86-32", "ppc64le": "ppc-64", "s390x": "s390-64"}
+DIGEST_SHA256 = 8
+BUILD_HOST = "pkgtool"
+NO_VERIFY_FLAGS = 0xFFFFFFFF  # RPMVERIFY_ALL
+UINT32_MAX = 0xFFFFFFFF
+
+
+class FileTable:
+    """The header's per-file columns, in payload order (columns, not records: 20,000 files are cheap)."""
+
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+        self.modes: list[int] = []  # st_mode with the file type
+        self.sizes: list[int] = []
+        self.digests: list[str] = []
+        self.links: list[str] = []
+        self.users: list[str] = []
+        self.groups: list[str] = []
+        self.flags: list[int] = []
+
+
+# ---------------------------------------------------------------- names
+
+
+def evr(resolved: Resolved, release: str) -> str:
+    pkg = resolved.package
+    base = f"{pkg.version}-{release}"
+    return f"{pkg.epoch}:{base}" if pkg.epoch is not None else base
+
+
+def _file_flags(e: Entry) -> int:
+    flags = 0
+    if e.config is not ConfigKind.NONE:
+        flags |= FILE_CONFIG
+    if e.config is ConfigKind.NOREPLACE:
+        flags |= FILE_NOREPLACE
+    if e.license:
+        flags |= FILE_LICENSE
+    elif e.doc:
+        flags |= FILE_DOC
+    return flags
+
+
+# ---------------------------------------------------------------- payload
+
+
+def write_payload(resolved: Resolved, src_dir: Path, out) -> tuple[FileTable, PayloadDigests]:
+    """Stream every owned entry into ``out`` as compressed cpio; return the header's file columns and the digests.
+
+    A file of 4 GiB or more is found only while streaming; the payload is then
+    written again from the start in rpm's large-file format (rare, and it
+    spares every other build a stat of each file beforehand).
+    """
+    try:
+        return _write_payload(resolved, src_dir, out, large=False)
+    except NeedsLargeFiles:
+        out.seek(0)
+        out.truncate()
+        return _write_payload(resolved, src_dir, out, large=True)
+
+
+def _write_payload(resolved: Resolved, src_dir: Path, out, large: bool) -> tuple[FileTable, PayloadDigests]:
+    owned = resolved.owned
+    table = FileTable()
+    # Column by column: one pass per column is cheaper than a call per entry.
+    file_kind, dir_kind, link_kind, none = EntryKind.FILE, EntryKind.DIR, EntryKind.SYMLINK, ConfigKind.NONE
+    src_root = str(src_dir) + "/"
+    modes, args, links = table.modes, [], table.links
+    for e in owned:
+        if e.kind is file_kind:
+            modes.append(0o100000 | (e.mode & 0o7777))
+            args.append(src_root + (e.source or ""))
+            links.append("")
+        elif e.kind is dir_kind:
+            modes.append(0o040000 | (e.mode & 0o7777))
+            args.append("")
+            links.append("")
+        else:
+            target = link_target(e)
+            modes.append(0o120777)
+            args.append(target)
+            links.append(target)
+    table.paths = [e.path for e in owned]
+    profile = resolved.profile
+    cpio = CpioWriter(codec(profile.compression, profile.compression_level), out, resolved.source_date_epoch, large)
+    try:
+        results = cpio.add_entries(zip(table.paths, modes, args, strict=True))
+        digests = cpio.finish()
+    except BaseException:
+        cpio.abort()
+        raise
+    table.sizes = [size for size, _ in results]
+    table.digests = [digest for _, digest in results]
+    # Links belong to root, as rpmbuild's %files without %attr gives them.
+    table.users = [e.owner if e.kind is not link_kind else "root" for e in owned]
+    table.groups = [e.group if e.kind is not link_kind else "root" for e in owned]
+    table.flags = [_file_flags(e) if e.config is not none or e.license or e.doc else 0 for e in owned]
+    return table, digests
+
+
+# ---------------------------------------------------------------- main header
+
+
+def _relations(
+    resolved: Resolved, release: str, scriptlets: dict[str, str], has_config: bool, rpmlib: list[tuple[str, str]]
+) -> dict[str, list[tuple[str, int, str]]]:
+    """kind -> sorted [(name, flags, version)], with what rpmbuild adds by itself."""
+    pkg = resolved.package
+    full = evr(resolved, release)
+    out: dict[str, list[tuple[str, int, str]]] = {}
+    for kind in RELATION_TAGS:
+        out[kind] = [
+            (r.name, OPERATOR_FLAGS[r.op], r.version) if r.op and r.version else (r.name, 0, "")
+            for r in resolved.relations.get(kind, ())
+        ]
+    requires, provides = out["requires"], out["provides"]
+    for name in scriptlets:
+        requires.append(("/bin/sh", INTERP | SCRIPT_TAGS[name][2], ""))
+    requires.extend((path, SCRIPT_PRE, "") for path in pre_requires(resolved))
+    requires.extend((f"rpmlib({feature})", RPMLIB | LESS | EQUAL, version) for feature, version in rpmlib)
+    provides.extend((r.name, EQUAL, r.version) for r in implied_provides(resolved, full))
+    provides.append((pkg.name, EQUAL, full))
+    isa = ISA.get(rpm_arch(resolved))
+    if isa:
+        provides.append((f"{pkg.name}({isa})", EQUAL, full))
+    if has_config:
+        requires.append((f"config({pkg.name})", CONFIG | EQUAL, full))
+        provides.append((f"config({pkg.name})", CONFIG | EQUAL, full))
+    return {kind: sorted(set(rels)) for kind, rels in out.items()}
+
+
+def main_header(resolved: Resolved, files: FileTable, payload: PayloadDigests) -> bytes:
+    pkg, profile = resolved.package, resolved.profile
+    release = rpm_release(resolved)
+    epoch = resolved.source_date_epoch
+    h = rh.Header()
+    h.strings(HEADERI18NTABLE, ["C"])
+    h.string(NAME, pkg.name)
+    h.string(VERSION, pkg.version)
+    h.string(RELEASE, release)
+    if pkg.epoch is not None:
+        h.int32(EPOCH, pkg.epoch)
+    h.i18n(SUMMARY, one_line(pkg.summary))
+    h.i18n(DESCRIPTION, pkg.description.strip("\n"))
+    h.int32(BUILDTIME, epoch)
+    h.string(BUILDHOST, BUILD_HOST)
+    total = sum(files.sizes)
+    if total > UINT32_MAX:
+        h.ints(LONGSIZE, rh.Type.INT64, [total])
+    else:
+        h.int32(SIZE, total)
+    if pkg.vendor:
+        h.string(VENDOR, pkg.vendor)
+    h.string(LICENSE, pkg.license)
+    h.string(PACKAGER, pkg.maintainer)
+    h.i18n(GROUP, pkg.section or "Unspecified")
+    if pkg.url:
+        h.string(URL, pkg.url)
+    h.string(OS, "linux")
+    arch = rpm_arch(resolved)
+    h.string(ARCH, arch)
+    scriptlets = rpm_scriptlets(resolved)
+    for name, body in scriptlets.items():
+        body_tag, prog_tag, _ = SCRIPT_TAGS[name]
+        # rpmbuild drops the trailing newline of a scriptlet body; so do we, to store the same text.
+        h.string(body_tag, body.rstrip("\n"))
+        h.string(prog_tag, "/bin/sh")
+
+    n = len(files.paths)
+    large = any(size >= MAX_NEWC_SIZE for size in files.sizes)
+    if n:
+        if large:
+            h.ints(LONGFILESIZES, rh.Type.INT64, files.sizes)
+        else:
+            h.ints(FILESIZES, rh.Type.INT32, files.sizes)
+        h.ints(FILEMODES, rh.Type.INT16, files.modes)
+        h.ints(FILERDEVS, rh.Type.INT16, [0] * n)
+        h.ints(FILEMTIMES, rh.Type.INT32, [epoch] * n)
+        h.strings(FILEDIGESTS, files.digests)
+        h.strings(FILELINKTOS, files.links)
+        h.ints(FILEFLAGS, rh.Type.INT32, files.flags)
+        h.strings(FILEUSERNAME, files.users)
+        h.strings(FILEGROUPNAME, files.groups)
+        h.ints(FILEVERIFYFLAGS, rh.Type.INT32, [NO_VERIFY_FLAGS] * n)
+        h.ints(FILEDEVICES, rh.Type.INT32, [1] * n)
+        h.ints(FILEINODES, rh.Type.INT32, range(1, n + 1))
+        h.strings(FILELANGS, [""] * n)
+        dirs: dict[str, int] = {}
+        indexes, basenames = [], []
+        for path in files.paths:
+            cut = path.rindex("/") + 1
+            indexes.append(dirs.setdefault(path[:cut], len(dirs)))
+            basenames.append(path[cut:])
+        h.ints(DIRINDEXES, rh.Type.INT32, indexes)
+        h.strings(BASENAMES, basenames)
+        h.strings(DIRNAMES, list(dirs))
+        h.int32(FILEDIGESTALGO, DIGEST_SHA256)
+    h.string(SOURCERPM, f"{pkg.name}-{pkg.version}-{release}.src.rpm")
+
+    compressor, feature = PAYLOAD_CODECS[profile.compression]
+    rpmlib = list(RPMLIB_ALWAYS) + ([feature] if feature else []) + ([LARGE_FILES] if large else [])
+    has_config = any(flags & FILE_CONFIG for flags in files.flags)
+    relations = _relations(resolved, release, scriptlets, has_config, rpmlib)
+    for kind, (name_tag, flags_tag, version_tag) in RELATION_TAGS.items():
+        rels = relations[kind]
+        if rels:
+            h.strings(name_tag, [r[0] for r in rels])
+            h.ints(flags_tag, rh.Type.INT32, [r[1] for r in rels])
+            h.strings(version_tag, [r[2] for r in rels])
+    h.string(RPMVERSION, f"pkgtool {__version__}")
+    changes = changelog_items(resolved)
+    if changes:
+        h.ints(CHANGELOGTIME, rh.Type.INT32, [changelog_timestamp(date) for date, *_ in changes])
+        h.strings(CHANGELOGNAME, [one_line(f"{author} - {version}") for _, author, version, _ in changes])
+        h.strings(CHANGELOGTEXT, ["\n".join(f"- {one_line(x)}" for x in items) for *_, items in changes])
+    h.string(PAYLOADFORMAT, "cpio")
+    if compressor:
+        h.string(PAYLOADCOMPRESSOR, compressor)
+        h.string(PAYLOADFLAGS, str(profile.compression_level))
+    h.string(PLATFORM, f"{arch}-pkgtool-linux")
+    h.string(ENCODING, "utf-8")
+    h.strings(PAYLOADDIGEST, [payload.sha256])
+    h.int32(PAYLOADDIGESTALGO, DIGEST_SHA256)
+    h.strings(PAYLOADDIGESTALT, [payload.sha256_uncompressed])
+    try:
+        return h.export(rh.IMMUTABLE_REGION)
+    except ValueError as exc:
+        raise ArtifactError(f"{pkg.name}: cannot write the RPM header: {exc}") from None
+
+
+# ---------------------------------------------------------------- signature and file
+
+
+def signature_header(header: bytes, payload: PayloadDigests, md5: bytes) -> bytes:
+    s = rh.Header()
+    s.string(SIG_SHA1, hashlib.sha1(header).hexdigest())
+    s.string(SIG_SHA256, hashlib.sha256(header).hexdigest())
+    size = len(header) + payload.compressed_size
+    if size > UINT32_MAX:
+        s.ints(SIG_LONGSIZE, rh.Type.INT64, [size])
+    else:
+        s.int32(SIG_SIZE, size)
+    s.binary(SIG_MD5, md5)
+    if payload.archive_size > UINT32_MAX:
+        s.ints(SIG_LONGARCHIVESIZE, rh.Type.INT64, [payload.archive_size])
+    else:
+        s.int32(SIG_PAYLOADSIZE, payload.archive_size)
+    s.binary(SIG_RESERVEDSPACE, b"\0" * RESERVED_SPACE)
+    blob = s.export(rh.SIGNATURE_REGION)
+    return blob + rh.pad8(len(blob))
+
+
+def _md5(header: bytes, payload_fh) -> bytes:
+    md5 = hashlib.md5(header)
+    payload_fh.seek(0)
+    while chunk := payload_fh.read(1 << 20):
+        md5.update(chunk)
+    return md5.digest()
+
+
+def _append(dst, src, length: int) -> None:
+    """Copy ``length`` bytes of ``src`` (from its start) to the end of ``dst``, in the kernel when it can."""
+    src.seek(0)
+    dst.flush()
+    try:
+        left = length
+        while left:
+            n = os.copy_file_range(src.fileno(), dst.fileno(), left)
+            if n == 0:
+                break
+            left -= n
+        if left == 0:
+            return
+    except OSError:
+        pass  # e.g. across file systems on old kernels: fall back to copying in user space
+    src.seek(length - left)
+    dst.seek(0, os.SEEK_END)
+    shutil.copyfileobj(src, dst, 1 << 20)
+
+
+@contextlib.contextmanager
+def _payload_file(dest: Path) -> Iterator:
+    """A temporary file beside ``dest`` for the compressed payload, removed whatever happens."""
+    with tempfile.TemporaryFile(prefix=f".{dest.name}.payload-", dir=dest.parent) as fh:
+        yield fh
+
+
+def write_rpm(resolved: Resolved, src_dir: Path, dest: Path) -> Path:
+    """Write the package to ``dest`` atomically (same input => same bytes)."""
+    dest = Path(dest)
+    pkg = resolved.package
+    try:
+        with _payload_file(dest) as payload_fh:
+            files, digests = write_payload(resolved, src_dir, payload_fh)
+            payload_fh.flush()
+            header = main_header(resolved, files, digests)
+            signature = signature_header(header, digests, _md5(header, payload_fh))
+            with atomic_file(dest) as tmp, open(tmp, "wb") as out:
+                out.write(rh.lead(f"{pkg.name}-{pkg.version}-{rpm_release(resolved)}"))
+                out.write(signature)
+                out.write(header)
+                _append(out, payload_fh, digests.compressed_size)
+    except OSError as exc:
+        raise ArtifactError(f"cannot write {dest}: {exc.strerror or exc}") from None
+    return dest

@@ -1,0 +1,1 @@
+"""Reading pkgtool.toml: the loader (load), its TOML position scanner (tomlpos); every error located."""

@@ -1,0 +1,1 @@
+"""Holding a root or an artifact against the resolved map (compare)."""
