@@ -258,7 +258,7 @@ def build(
         str,
         typer.Option(
             "--backend",
-            help="native (no distro tools needed), system (rpmbuild / dpkg-buildpackage) or rpm-rs (.rpm only).",
+            help="native (no distro tools needed) or system (rpmbuild / dpkg-buildpackage).",
         ),
     ] = "native",
     out: OutOpt = Path("dist"),

@@ -2,7 +2,7 @@
 
 One function per format derives the extra relations (render.rpm.implied_provides,
 render.deb.implied_breaks); the spec, every writer and verify use it, so the
-native, rpm-rs and rpmbuild/dpkg-buildpackage packages all carry the same ones.
+native and rpmbuild/dpkg-buildpackage packages all carry the same ones.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from pkgtool.formats.deb.native import build_deb
 from pkgtool.formats.deb.reader import read_deb
 from pkgtool.formats.rpm.native import build_rpm
 from pkgtool.formats.rpm.reader import read_rpm
-from pkgtool.formats.rpm.rpmrs import build_rpm_rs
 from pkgtool.formats.rpm.spec import generate_rpm, implied_provides, package_evr, relation_lines, spec_evr
 from pkgtool.model import Family
 from pkgtool.model import ResolvedRelation as RR
@@ -190,27 +189,27 @@ def test_verify_expects_the_derived_relations(project, tmp_path):
 
 
 @pytest.mark.tools
-def test_native_and_rpm_rs_rpms_show_obsoletes_and_provides(project, tmp_path):
+def test_native_rpm_shows_obsoletes_and_provides(project, tmp_path):
     require_tools("rpm")
     r = _rpm(project)
-    for pkg in (build_rpm(r, tmp_path / "native"), build_rpm_rs(r, tmp_path / "rs")):
-        assert _run("rpm", "-qp", "--provides", str(pkg)).splitlines() == [
-            "newpkg = 1:2.0-3.fc40",
-            "old-conflicting = 1:2.0-3.fc40",
-            "old-less = 1:2.0-3.fc40",
-            "old-provided = 3.1",
-            "old-upto = 1:2.0-3.fc40",
-        ]
-        assert _run("rpm", "-qp", "--obsoletes", str(pkg)).splitlines() == [
-            "old-any",
-            "old-conflicting < 5",
-            "old-exact = 1.0",
-            "old-less < 2",
-            "old-newer >= 1",
-            "old-provided <= 3",
-            "old-upto <= 1.5",
-        ]
-        assert verify_artifact(r, pkg).ok
+    pkg = build_rpm(r, tmp_path / "native")
+    assert _run("rpm", "-qp", "--provides", str(pkg)).splitlines() == [
+        "newpkg = 1:2.0-3.fc40",
+        "old-conflicting = 1:2.0-3.fc40",
+        "old-less = 1:2.0-3.fc40",
+        "old-provided = 3.1",
+        "old-upto = 1:2.0-3.fc40",
+    ]
+    assert _run("rpm", "-qp", "--obsoletes", str(pkg)).splitlines() == [
+        "old-any",
+        "old-conflicting < 5",
+        "old-exact = 1.0",
+        "old-less < 2",
+        "old-newer >= 1",
+        "old-provided <= 3",
+        "old-upto <= 1.5",
+    ]
+    assert verify_artifact(r, pkg).ok
 
 
 @pytest.mark.tools

@@ -130,6 +130,36 @@ def test_native_and_system_agree_entry_by_entry(built, example):
     assert script_deps[0] == script_deps[1]
 
 
+# rpmbuild adds requires of its own from file contents (RPMSENSE_FIND_REQUIRES: shebangs); the native writer does not.
+FIND_REQUIRES = 1 << 14
+
+
+@pytest.mark.parametrize("example", EXAMPLE_NAMES)
+def test_rpm_sees_the_same_package_from_both(built, example):
+    require_tools("rpm", "rpm2cpio")
+    b = built[example]
+
+    def q(package: Path, *args: str) -> str:
+        return _run("rpm", "-qp", *args, str(package)).stdout
+
+    assert q(b.native, "--dump") == q(b.system, "--dump")
+    files = "[%{FILENAMES} %{FILEFLAGS} %{FILEMODES:octal} %{FILEUSERNAME} %{FILEGROUPNAME} %{FILEDIGESTS}\n]"
+    assert q(b.native, "--qf", files) == q(b.system, "--qf", files)
+    assert q(b.native, "--scripts", "--changelog") == q(b.system, "--scripts", "--changelog")
+    for kind in ("PROVIDE", "CONFLICT", "OBSOLETE", "RECOMMEND", "SUGGEST"):
+        fmt = f"[%{{{kind}NAME}} %{{{kind}FLAGS}} %{{{kind}VERSION}}\n]"
+        assert q(b.native, "--qf", fmt) == q(b.system, "--qf", fmt), kind
+    requires = [
+        {line for line in q(p, "--qf", "[%{REQUIRENAME} %{REQUIREFLAGS} %{REQUIREVERSION}\n]").splitlines()
+         if not int(line.split()[1]) & FIND_REQUIRES}
+        for p in (b.native, b.system)
+    ]  # fmt: skip
+    assert requires[0] == requires[1]
+    # the payloads are the same cpio archive, byte for byte
+    cpio = [subprocess.run(["rpm2cpio", str(p)], capture_output=True, check=True).stdout for p in (b.native, b.system)]
+    assert cpio[0] == cpio[1]
+
+
 def test_system_build_is_reproducible(built, tmp_path):
     b = built["libvirt-hook-acme"]
     again = build_rpm_system(b.resolved, tmp_path)

@@ -1,4 +1,4 @@
-"""pkgtool's own RPM v4 writer (the native backend), proven by rpm, rpmlint and the rpm-rs backend."""
+"""pkgtool's own RPM v4 writer (the native backend), proven by rpm and rpmlint (rpmbuild: test_rpm_tools)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ from pkgtool.formats.rpm import writer as rpm_writer
 from pkgtool.formats.rpm.header import Header, Type
 from pkgtool.formats.rpm.native import build_rpm, rpm_file_name
 from pkgtool.formats.rpm.reader import LONGFILESIZES, read_header, read_rpm
-from pkgtool.formats.rpm.rpmrs import build_rpm_rs
 from pkgtool.formats.rpm.spec import generate_rpm
 from pkgtool.project import resolve_dir
 from pkgtool.verify.compare import verify_artifact
@@ -158,13 +157,13 @@ def project(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def examples(tmp_path_factory) -> dict[str, tuple[object, Path, Path]]:
-    """example -> (resolved, native .rpm, rpm-rs .rpm), built for fedora."""
+def examples(tmp_path_factory) -> dict[str, tuple[object, Path]]:
+    """example -> (resolved, native .rpm), built for fedora."""
     out = {}
     for ex in EXAMPLE_NAMES:
         r = resolve_dir(EXAMPLES / ex, "fedora", source_date_epoch=EPOCH)
         d = tmp_path_factory.mktemp(ex)
-        out[ex] = (r, build_rpm(r, d / "native"), build_rpm_rs(r, d / "rpm-rs"))
+        out[ex] = (r, build_rpm(r, d / "native"))
     return out
 
 
@@ -213,14 +212,14 @@ def test_digests_check_out(examples, example):
 @pytest.mark.parametrize("example", EXAMPLE_NAMES)
 def test_installs_and_verifies_with_rpm(examples, example, tmp_path):
     require_tools("rpm")
-    r, native, _ = examples[example]
+    r, native = examples[example]
     _install_and_verify(native, r.package.name, tmp_path / "root")
 
 
 @pytest.mark.parametrize("example", EXAMPLE_NAMES)
 def test_rpmlint_has_no_errors(examples, example, tmp_path):
     require_tools("rpmlint")
-    r, native, _ = examples[example]
+    r, native = examples[example]
     generate_rpm(r, tmp_path)
     name = r.package.name
     proc = _run(
@@ -230,45 +229,22 @@ def test_rpmlint_has_no_errors(examples, example, tmp_path):
     assert proc.returncode == 0 and " 0 errors" in proc.stdout, proc.stdout + proc.stderr
 
 
-# ---------------------------------------------------------------- same package as rpm-rs wrote
+# ---------------------------------------------------------------- tags
 
 
 def _q(package: Path, *args: str) -> str:
     return _run("rpm", "-qp", *args, str(package)).stdout
 
 
-@pytest.mark.parametrize("example", EXAMPLE_NAMES)
-def test_same_entries_scripts_changelog_relations_as_rpm_rs(examples, example):
-    require_tools("rpm", "rpm2cpio")
-    _, native, rs = examples[example]
-    assert _q(native, "--dump") == _q(rs, "--dump")
-    files = "[%{FILENAMES} %{FILEFLAGS} %{FILEMODES:octal} %{FILEUSERNAME} %{FILEGROUPNAME} %{FILEDIGESTS}\n]"
-    assert _q(native, "--qf", files) == _q(rs, "--qf", files)
-    # rpm-rs cannot name the interpreter; the bodies are the same
-    assert _q(native, "--scripts", "--changelog").replace(" (using /bin/sh):", ":") == _q(
-        rs, "--scripts", "--changelog"
-    )
-    for kind in ("REQUIRE", "PROVIDE", "CONFLICT", "OBSOLETE", "RECOMMEND", "SUGGEST"):
-        fmt = f"[%{{{kind}NAME}} %{{{kind}FLAGS}} %{{{kind}VERSION}}\n]"
-        assert _q(native, "--qf", fmt) == _q(rs, "--qf", fmt), kind
-    assert read_rpm(native).relations == read_rpm(rs).relations
-    # the payloads are the same cpio archive, byte for byte
-    # (rpm2cpio exits 1 on rpm-rs packages after writing the whole archive, so only ours is held to its status)
-    cpio = [subprocess.run(["rpm2cpio", str(p)], capture_output=True) for p in (native, rs)]
-    assert cpio[0].returncode == 0
-    cpio = [c.stdout for c in cpio]
-    assert cpio[0] == cpio[1]
-
-
-def test_tags_rpm_rs_could_not_write(examples):
-    _, native, _ = examples["convirt"]
+def test_tags_rpmbuild_also_writes(examples):
+    _, native = examples["convirt"]
     fmt = "%{SOURCERPM} %{POSTINPROG} %{PAYLOADCOMPRESSOR} %{PAYLOADFLAGS} %{BUILDTIME} %{FILEDIGESTALGO}"
     assert _q(native, "--qf", fmt) == f"convirt-0.9.0-1.fc40.src.rpm /bin/sh zstd 19 {EPOCH} 8"
 
 
 @pytest.mark.parametrize("example", EXAMPLE_NAMES)
 def test_reader_and_verify_read_it_back(examples, example):
-    r, native, _ = examples[example]
+    r, native = examples[example]
     info = read_rpm(native)
     assert [o.path for o in info.entries] == sorted(e.path for e in r.owned)
     assert verify_artifact(r, native).ok
@@ -402,13 +378,12 @@ def test_memory_stays_bounded(tmp_path):
 # ---------------------------------------------------------------- backends
 
 
-def test_rpm_rs_backend_is_rpm_only(project, tmp_path):
+def test_unknown_backend_is_a_usage_error(project, tmp_path):
+    # rpm-rs was a backend once: it is refused by name, with the choices
     rpm = resolve_dir(project, "t-zstd", source_date_epoch=EPOCH)
-    (artifact,) = build(rpm, tmp_path / "rpm", backend="rpm-rs")
-    assert artifact.backend == "rpm-rs" and artifact.path.endswith(rpm_file_name(rpm))
-    deb = resolve_dir(project, "debian", source_date_epoch=EPOCH)
-    with pytest.raises(UsageError, match="rpm-rs"):
-        build(deb, tmp_path / "deb", backend="rpm-rs")
+    with pytest.raises(UsageError, match="unknown backend 'rpm-rs'; choose one of: native, system"):
+        build(rpm, tmp_path / "rpm", backend="rpm-rs")
+    assert not (tmp_path / "rpm").exists()
 
 
 # ---------------------------------------------------------------- the cpio writer's batch loop

@@ -10,7 +10,7 @@ from pathlib import Path
 from ..errors import UsageError
 from ..model import Family, Resolved
 
-BACKENDS = ("native", "system", "rpm-rs")
+BACKENDS = ("native", "system")
 
 # (family, backend) -> (module, function); imported lazily so that start-up stays cheap.
 _BUILDERS: dict[tuple[Family, str], tuple[str, str]] = {
@@ -18,7 +18,6 @@ _BUILDERS: dict[tuple[Family, str], tuple[str, str]] = {
     (Family.DEB, "native"): ("pkgtool.formats.deb.native", "build_deb"),
     (Family.RPM, "system"): ("pkgtool.formats.rpm.system", "build_rpm_system"),
     (Family.DEB, "system"): ("pkgtool.formats.deb.system", "build_deb_system"),
-    (Family.RPM, "rpm-rs"): ("pkgtool.formats.rpm.rpmrs", "build_rpm_rs"),  # the earlier native writer
 }
 
 
