@@ -13,7 +13,7 @@ from conftest import EXAMPLE_NAMES, EXAMPLES
 from tooling import require_tools
 
 from pkgtool.errors import ArtifactError
-from pkgtool.formats.deb import debian_dir as D
+from pkgtool.formats.deb import facts as F
 from pkgtool.formats.deb.native import build_deb, gzip_n
 from pkgtool.formats.deb.reader import read_deb
 from pkgtool.model import ConfigKind, EntryKind
@@ -43,7 +43,7 @@ def test_native_deb_is_byte_identical_across_builds(tmp_path, example):
     r = _resolved(example)
     a = build_deb(r, tmp_path / "a")
     b = build_deb(r, tmp_path / "b")
-    assert a.name == b.name == D.deb_filename(r)
+    assert a.name == b.name == F.deb_filename(r)
     assert a.read_bytes() == b.read_bytes()
     c = build_deb(_resolved(example, EPOCH + 86400), tmp_path / "c")
     assert c.read_bytes() != a.read_bytes()  # the epoch really is in the artifact

@@ -12,6 +12,7 @@ from conftest import EXAMPLE_NAMES, EXAMPLES
 from golden import assert_golden
 
 from pkgtool.formats.deb import debian_dir as D
+from pkgtool.formats.deb import facts as F
 from pkgtool.formats.deb.maintainer_scripts import expand_debhelper_tokens, maintainer_scripts
 from pkgtool.model import ChangelogEntry, Entry, EntryKind, ResolvedRelation
 from pkgtool.project import resolve_dir
@@ -67,7 +68,7 @@ def test_rules_restores_modes_after_dh_fixperms():
 
 def test_description_is_a_debian_extended_description():
     text = "First para line.\n\n  verbatim  line\n.dot start\n" + "word " * 30
-    out = D.description_field("Sum\nmary", text)
+    out = F.description_field("Sum\nmary", text)
     lines = out.split("\n")
     assert lines[0] == "Sum mary"
     assert lines[1] == " First para line."
@@ -86,7 +87,7 @@ def test_relations_use_debian_operators_and_fold_duplicates():
         ResolvedRelation("c", "", ""),
         ResolvedRelation("c", ">=", "1.0"),
     ]
-    assert [D.relation_text(r) for r in D.simplify_relations(rels)] == ["a (<< 2)", "b (>> 1)", "c (>= 1.0)"]
+    assert [F.relation_text(r) for r in F.simplify_relations(rels)] == ["a (<< 2)", "b (>> 1)", "c (>= 1.0)"]
 
 
 @pytest.mark.parametrize(
@@ -101,7 +102,7 @@ def test_relations_use_debian_operators_and_fold_duplicates():
 )
 def test_link_target_follows_dh_link(path, target, expected):
     e = Entry(path=path, kind=EntryKind.SYMLINK, mode=0o777, target=target)
-    assert D.link_target(e) == expected
+    assert F.link_target(e) == expected
 
 
 @pytest.mark.parametrize(
@@ -117,12 +118,12 @@ def test_link_target_follows_dh_link(path, target, expected):
     ],
 )
 def test_mode_tags_mirror_lintian(kind, path, mode, tags):
-    assert D.mode_tags(Entry(path=path, kind=kind, mode=mode)) == tags
+    assert F.mode_tags(Entry(path=path, kind=kind, mode=mode)) == tags
 
 
 def test_lintian_overrides_only_for_odd_modes():
-    assert D.lintian_overrides(_resolved("libvirt-hook-acme")) == ""
-    assert D.lintian_overrides(_resolved("convirt")).splitlines() == [
+    assert F.lintian_overrides(_resolved("libvirt-hook-acme")) == ""
+    assert F.lintian_overrides(_resolved("convirt")).splitlines() == [
         "convirt: non-standard-executable-perm 0744 != 0755 [var/cache/convirt/image_store/fedora_vm/provision.sh]",
         "convirt: non-standard-executable-perm 0744 != 0755 [var/cache/convirt/image_store/linux_cd/provision.sh]",
     ]
@@ -130,7 +131,7 @@ def test_lintian_overrides_only_for_odd_modes():
 
 def test_changelog_trailer_and_weekday():
     r = _resolved("vdsm-hook-acme")
-    text = D.changelog_text(r)
+    text = F.changelog_text(r)
     assert text.startswith("vdsm-hook-acme (1.2.0-1) unstable; urgency=medium\n\n  * ")
     assert text.endswith("\n -- Jane Packager <jane@example.org>  Fri, 14 Mar 2025 12:00:00 +0000\n")
 
@@ -139,17 +140,17 @@ def test_changelog_made_when_map_has_none_or_is_behind():
     r = _resolved("vdsm-hook-acme")
     old = ChangelogEntry("1.1.0-1", dt.date(2024, 2, 29), "A <a@b.c>", ("old",))
     r2 = dataclasses.replace(r, layout=dataclasses.replace(r.layout, changelog=(old,)))
-    text = D.changelog_text(r2)
+    text = F.changelog_text(r2)
     assert text.startswith("vdsm-hook-acme (1.2.0-1) ")
     assert "\n -- A <a@b.c>  Thu, 29 Feb 2024 12:00:00 +0000\n" in text
     assert text.count(" -- ") == 2
 
 
 def test_copyright_is_dep5():
-    text = D.copyright_text(_resolved("libvirt-hook-acme"))
+    text = F.copyright_text(_resolved("libvirt-hook-acme"))
     assert text.startswith("Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n")
     assert "\nFiles: *\nCopyright: 2025 Jane Packager <jane@example.org>\nLicense: Expat\n" in text
-    assert D.dep5_license("GPL-2.0-or-later OR MIT") == "GPL-2+ or Expat"
+    assert F.dep5_license("GPL-2.0-or-later OR MIT") == "GPL-2+ or Expat"
 
 
 def test_patch_rewritten_to_p1():

@@ -16,6 +16,7 @@ import pytest
 from tooling import require_tools
 
 from pkgtool.formats.deb import debian_dir as D
+from pkgtool.formats.deb import facts as F
 from pkgtool.formats.deb.native import build_deb
 from pkgtool.formats.deb.reader import read_deb
 from pkgtool.formats.rpm.native import build_rpm
@@ -140,14 +141,14 @@ def test_spec_provides_follow_the_spec_evr(project):
 
 def test_implied_breaks_only_for_upper_bounds_not_in_conflicts(project):
     r = _deb(project)
-    got = [(x.name, x.op, x.version) for x in D.implied_breaks(r)]
+    got = [(x.name, x.op, x.version) for x in F.implied_breaks(r)]
     # old-conflicting is in [conflicts]; old-provided is bounded, and a Provides does not stop a Breaks
     assert got == [("old-less", "<", "2"), ("old-provided", "<=", "3"), ("old-upto", "<=", "1.5")]
 
 
 def test_control_fields_in_dpkg_order(project, tmp_path):
     d = _deb(project)
-    fields = D.relation_fields(d)
+    fields = F.relation_fields(d)
     assert [f for f, _ in fields] == ["Conflicts", "Breaks", "Replaces", "Provides"]
     assert dict(fields)["Breaks"] == "old-less (<< 2), old-provided (<= 3), old-upto (<= 1.5)"
     D.generate_deb(d, tmp_path)

@@ -405,7 +405,7 @@ def expected_relations(resolved: Resolved, family: Family) -> dict[str, dict[str
     as compare_metadata accepts either release) and Debian's implied Breaks.
     """
     # Imported here: the renderers cost ~40 ms of start-up that verifying a root never needs.
-    from ..formats.deb.debian_dir import implied_breaks
+    from ..formats.deb.facts import implied_breaks
     from ..formats.rpm.spec import implied_provides, package_evr
 
     want = {

@@ -29,7 +29,7 @@ from ...errors import PkgtoolError
 from ...model import EntryKind, Resolved
 from ...sources.staging import staged_sources
 from ...templating import one_line
-from . import debian_dir as D
+from . import facts
 from .maintainer_scripts import expand_debhelper_tokens, maintainer_scripts
 
 _SUFFIX = {"xz": ".xz", "zstd": ".zst", "gzip": ".gz", "none": ""}
@@ -49,7 +49,7 @@ def build_deb(resolved: Resolved, out_dir: Path) -> Path:
         raise PkgtoolError(f"profile {resolved.profile.id}: unknown compression {compression!r} for a .deb")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    dest = out_dir / D.deb_filename(resolved)
+    dest = out_dir / facts.deb_filename(resolved)
     suffix = _SUFFIX[compression]
     with staged_sources(resolved) as sources, tempfile.TemporaryFile(dir=out_dir) as data:
         members = payload(resolved, sources)
@@ -71,14 +71,14 @@ def build_deb(resolved: Resolved, out_dir: Path) -> Path:
 
 def format_files(resolved: Resolved, sources: Path) -> dict[str, bytes]:
     """Files debhelper adds to every package: copyright, changelog.Debian.gz, lintian overrides."""
-    doc = D.doc_dir(resolved)
+    doc = facts.doc_dir(resolved)
     out = {
-        f"{doc}/copyright": D.copyright_text(resolved, D.license_texts(resolved, resolved.root)).encode(),
-        f"{doc}/changelog.Debian.gz": gzip_n(D.changelog_text(resolved).encode()),
+        f"{doc}/copyright": facts.copyright_text(resolved, facts.license_texts(resolved, resolved.root)).encode(),
+        f"{doc}/changelog.Debian.gz": gzip_n(facts.changelog_text(resolved).encode()),
     }
-    overrides = D.lintian_overrides(resolved)
+    overrides = facts.lintian_overrides(resolved)
     if overrides:
-        out[D.lintian_overrides_path(resolved)] = overrides.encode()
+        out[facts.lintian_overrides_path(resolved)] = overrides.encode()
     return out
 
 
@@ -98,7 +98,7 @@ def payload(resolved: Resolved, sources: Path) -> list[Member]:
     base = os.fspath(sources) + "/"
     file_kind, dir_kind = EntryKind.FILE, EntryKind.DIR
     for e in resolved.entries:
-        rel = e.path.lstrip("/")  # D.deployed_rel, inlined: once per entry
+        rel = e.path.lstrip("/")  # facts.deployed_rel, inlined: once per entry
         if not rel:
             continue
         kind = e.kind
@@ -110,9 +110,9 @@ def payload(resolved: Resolved, sources: Path) -> list[Member]:
         elif kind is dir_kind:
             items[rel] = ("./" + rel, DIRTYPE, e.mode, "")
         else:
-            items[rel] = ("./" + rel, SYMTYPE, 0o777, D.link_target(e))
+            items[rel] = ("./" + rel, SYMTYPE, 0o777, facts.link_target(e))
     for path, content in format_files(resolved, sources).items():
-        rel = D.deployed_rel(path)
+        rel = facts.deployed_rel(path)
         items.setdefault(rel, ("./" + rel, REGTYPE, 0o644, content))
     last = ""
     for rel in list(items):
@@ -181,17 +181,17 @@ def control_text(resolved: Resolved, installed_size: int) -> str:
     pkg = resolved.package
     fields = [
         ("Package", pkg.name),
-        ("Version", D.deb_version(resolved)),
-        ("Architecture", D.deb_arch(resolved)),
+        ("Version", facts.deb_version(resolved)),
+        ("Architecture", facts.deb_arch(resolved)),
         ("Maintainer", one_line(pkg.maintainer)),
         ("Installed-Size", str(installed_size)),
-        *D.relation_fields(resolved),
-        ("Section", D.section(resolved)),
+        *facts.relation_fields(resolved),
+        ("Section", facts.section(resolved)),
         ("Priority", "optional"),
     ]
     if pkg.url.strip():
         fields.append(("Homepage", one_line(pkg.url)))
-    fields.append(("Description", D.description_field(pkg.summary, pkg.description)))
+    fields.append(("Description", facts.description_field(pkg.summary, pkg.description)))
     return "".join(f"{k}: {v}\n" for k, v in fields)
 
 
@@ -204,7 +204,7 @@ def debian_scripts(resolved: Resolved) -> dict[str, str]:
 def _control_tar(resolved: Resolved, md5sums: list[tuple[str, str]], data_kib: int) -> bytes:
     epoch = resolved.source_date_epoch
     members: dict[str, tuple[bytes, int]] = {}
-    confs = D.conffiles(resolved)
+    confs = facts.conffiles(resolved)
     if confs:
         members["conffiles"] = ("".join(p + "\n" for p in confs).encode(), 0o644)
     for script, text in debian_scripts(resolved).items():
@@ -213,7 +213,7 @@ def _control_tar(resolved: Resolved, md5sums: list[tuple[str, str]], data_kib: i
     size = data_kib + 1 + sum((len(content) + 1023) // 1024 for content, _ in members.values())
     members["control"] = (control_text(resolved, size).encode(), 0o644)
     if confs:
-        conf_rels = {D.deployed_rel(p) for p in confs}
+        conf_rels = {facts.deployed_rel(p) for p in confs}
         md5sums = [(rel, digest) for rel, digest in md5sums if rel not in conf_rels]
     sums = "".join([f"{digest}  {rel}\n" for rel, digest in md5sums])
     if sums:
