@@ -311,7 +311,8 @@ def verify(
     reports = []
     try:
         from .project import artifact_distro
-        from .verify.compare import verify_artifact, verify_root
+        from .verify.artifact import verify_artifact
+        from .verify.root import verify_root
 
         if root is not None:
             reports.append(verify_root(_resolve(directory, distro), root))

@@ -307,7 +307,7 @@ def test_commands_do_not_import_what_they_do_not_use():
     """
     code = (
         "import sys, pkgtool.cli, pkgtool.formats.rpm.native, pkgtool.formats.deb.native, pkgtool.parallel, "
-        "pkgtool.resolve, pkgtool.install.apply, pkgtool.verify.compare; "
+        "pkgtool.resolve, pkgtool.install.apply, pkgtool.verify.root, pkgtool.verify.artifact; "
         "print(' '.join(m for m in ('jinja2', 'pydantic', 'concurrent.futures', 'multiprocessing') "
         "if m in sys.modules))"
     )

@@ -18,7 +18,7 @@ from pkgtool.formats.deb.native import build_deb, gzip_n
 from pkgtool.formats.deb.reader import read_deb
 from pkgtool.model import ConfigKind, EntryKind
 from pkgtool.project import resolve_dir
-from pkgtool.verify.compare import verify_artifact
+from pkgtool.verify.artifact import verify_artifact
 
 EPOCH = 1736121600
 

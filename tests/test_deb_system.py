@@ -25,7 +25,7 @@ from pkgtool.formats.deb.reader import read_deb
 from pkgtool.formats.deb.system import build_deb_system
 from pkgtool.model import EntryKind
 from pkgtool.project import resolve_dir
-from pkgtool.verify.compare import verify_root
+from pkgtool.verify.root import verify_root
 
 EPOCH = 1736121600
 SEED_TOOLS = {"bin/sh": "/bin/dash", "bin/mkdir": "/bin/mkdir"}

@@ -9,7 +9,7 @@ from tooling import require_tools
 from pkgtool.formats.build import build
 from pkgtool.profiles import list_profiles
 from pkgtool.project import resolve_dir
-from pkgtool.verify.compare import verify_artifact
+from pkgtool.verify.artifact import verify_artifact
 
 PROFILES = [p.id for p in list_profiles()]
 TOOLS = {"rpm": ("rpmbuild",), "deb": ("dpkg-buildpackage", "dh", "fakeroot")}

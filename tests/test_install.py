@@ -17,7 +17,7 @@ from pkgtool.install import apply as install_mod
 from pkgtool.install.apply import install, read_manifest
 from pkgtool.model import Entry, EntryKind, Resolved
 from pkgtool.profiles import load_profile
-from pkgtool.verify.compare import verify_root
+from pkgtool.verify.root import verify_root
 
 EPOCH = 1736121600
 

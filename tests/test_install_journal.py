@@ -259,7 +259,7 @@ def test_begin_refuses_when_a_racing_recovery_removed_its_journal(tmp_path: Path
 
 
 def test_verify_reports_a_root_with_an_interrupted_install(tmp_path: Path, roots):
-    from pkgtool.verify.compare import verify_root
+    from pkgtool.verify.root import verify_root
 
     old_p, new_p, _old, _new = roots
     root = tmp_path / "root"

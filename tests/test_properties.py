@@ -28,7 +28,8 @@ from pkgtool.layout.load import load_layout
 from pkgtool.model import EntryKind
 from pkgtool.profiles import load_profile
 from pkgtool.resolve import resolve
-from pkgtool.verify.compare import verify_artifact, verify_root
+from pkgtool.verify.artifact import verify_artifact
+from pkgtool.verify.root import verify_root
 
 SETTINGS = settings(
     max_examples=60,

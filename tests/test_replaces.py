@@ -25,7 +25,7 @@ from pkgtool.formats.rpm.spec import generate_rpm, implied_provides, package_evr
 from pkgtool.model import Family
 from pkgtool.model import ResolvedRelation as RR
 from pkgtool.project import resolve_dir
-from pkgtool.verify.compare import compare_relations, expected_relations, verify_artifact
+from pkgtool.verify.artifact import compare_relations, expected_relations, verify_artifact
 
 EPOCH = 1736121600
 

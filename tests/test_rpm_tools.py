@@ -22,7 +22,8 @@ from pkgtool.formats.rpm.system import build_rpm_system, rpmbuild_defines
 from pkgtool.install.apply import install
 from pkgtool.model import ResolvedRelation
 from pkgtool.project import resolve_dir
-from pkgtool.verify.compare import verify_artifact, verify_root
+from pkgtool.verify.artifact import verify_artifact
+from pkgtool.verify.root import verify_root
 
 pytestmark = pytest.mark.tools
 

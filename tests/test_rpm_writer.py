@@ -21,7 +21,7 @@ from pkgtool.formats.rpm.native import build_rpm, rpm_file_name
 from pkgtool.formats.rpm.reader import LONGFILESIZES, read_header, read_rpm
 from pkgtool.formats.rpm.spec import generate_rpm
 from pkgtool.project import resolve_dir
-from pkgtool.verify.compare import verify_artifact
+from pkgtool.verify.artifact import verify_artifact
 
 EPOCH = 1736121600
 

@@ -27,8 +27,9 @@ from pkgtool.model import (
 from pkgtool.profiles import load_profile
 from pkgtool.project import resolve_dir
 from pkgtool.sources.staging import staged_sources
-from pkgtool.verify import compare as verify_mod
-from pkgtool.verify.compare import compare, verify_artifact
+from pkgtool.verify import artifact as verify_mod
+from pkgtool.verify.artifact import verify_artifact
+from pkgtool.verify.compare import compare
 
 
 def perfect(resolved: Resolved, algo: str) -> list[Observed]:
@@ -329,7 +330,7 @@ def test_verify_refuses_a_source_rpm(tmp_path):
 
     from pkgtool.errors import ArtifactError as _ArtifactError
     from pkgtool.project import resolve_dir as _resolve_dir
-    from pkgtool.verify.compare import verify_artifact as _verify_artifact
+    from pkgtool.verify.artifact import verify_artifact as _verify_artifact
 
     if _shutil.which("rpmbuild") is None:
         from tooling import require_tools

@@ -16,7 +16,7 @@ from pkgtool.profiles import load_profile
 from pkgtool.project import resolve_dir
 from pkgtool.rootfs.observe import read_root
 from pkgtool.sources.staging import staged_sources
-from pkgtool.verify.compare import verify_root
+from pkgtool.verify.root import verify_root
 
 PROVISION = "/var/cache/convirt/image_store/fedora_vm/provision.sh"
 LINK = "/usr/bin/convirt"

@@ -19,7 +19,8 @@ from pkgtool.project import resolve_dir
 from pkgtool.rootfs import walk as verify_walk
 from pkgtool.rootfs.accounts import load_accounts
 from pkgtool.rootfs.observe import read_root as read_root_by_path
-from pkgtool.verify.compare import compare, verify_root
+from pkgtool.verify.compare import compare
+from pkgtool.verify.root import verify_root
 
 PROVISION = "/var/cache/convirt/image_store/fedora_vm/provision.sh"
 LINK = "/usr/bin/convirt"

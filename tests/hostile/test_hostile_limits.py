@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from pkgtool.project import resolve_dir
-from pkgtool.verify.compare import verify_root
+from pkgtool.verify.root import verify_root
 
 SLOW = os.environ.get("PKGTOOL_SLOW") == "1"
 HUGE = (4 << 30) + 12345  # over 4 GiB: needs RPM's 64-bit sizes and tar's big-size encoding

@@ -1,0 +1,112 @@
+"""Hold an installed root against the map: its entries, the owners the install recorded, an interrupted install."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+
+from ..errors import PkgtoolError, UsageError
+from ..model import Entry, EntryKind, Observed, Resolved
+from ..rootfs.observe import file_digest
+from .compare import ROOT_DIGEST, compare
+from .report import Mismatch, VerifyReport
+
+# ---------------------------------------------------------------- entry point
+
+
+def verify_root(resolved: Resolved, root: Path | str) -> VerifyReport:
+    """Hold an installed root directory against the entries."""
+    from ..install.apply import read_manifest
+
+    root = Path(root)
+    if not root.is_dir():
+        raise UsageError(f"{root}: not a directory")
+    notes: list[str] = []
+    recorded: dict[str, tuple[str, str]] | None = None
+    manifest = read_manifest(root, resolved.package.name)
+    if manifest is not None:
+        pkg = resolved.package
+        if (manifest.get("version"), manifest.get("release")) != (pkg.version, pkg.release):
+            notes.append(
+                f"the install manifest records {manifest.get('version')}-{manifest.get('release')},"
+                f" the map is {pkg.version}-{pkg.release}"
+            )
+        if manifest.get("owners_applied") is False:
+            recorded = {
+                e["path"]: (e["owner"], e["group"])
+                for e in manifest.get("entries", [])
+                if isinstance(e, dict) and {"path", "owner", "group"} <= e.keys()
+            }
+            notes.append("installed without root: owners checked against the install manifest, not the files")
+    from ..rootfs.accounts import load_accounts
+    from ..rootfs.walk import read_root
+
+    seen = read_root(resolved, root, load_accounts(root))
+    report = compare(
+        resolved,
+        seen.values(),
+        subject=str(root),
+        recorded_owners=recorded,
+        notes=notes,
+        content_diffs=_content_diffs(resolved, seen, root),
+    )
+    from ..install.journal import journal_name, pending
+
+    if resolved.package.name not in pending(root):
+        return report
+    # The files may be a mix of two versions until the journal is replayed: say so first.
+    killed = Mismatch(
+        "/" + journal_name(resolved.package.name),
+        ("interrupted",),
+        actual={"interrupted": f"an install of {resolved.package.name} into this root was interrupted"},
+    )
+    return replace(report, mismatches=(killed, *report.mismatches))
+
+
+def _content_diffs(resolved: Resolved, seen: Mapping[str, Observed], root: Path) -> dict[str, tuple[str, str]]:
+    """path -> (expected, actual) digest of every installed file whose bytes differ from its final source."""
+    from ..rootfs.walk import SourceError, compare_contents
+
+    files = [e for e in resolved.entries if e.kind is EntryKind.FILE and _is_file(seen.get(e.path))]
+    if not files:
+        return {}
+    from ..sources.staging import staged_sources  # late import keeps verify light
+
+    top = str(root).rstrip("/")
+    diffs: dict[str, tuple[str, str]] = {}
+    with staged_sources(resolved) as staged:
+        base = os.fspath(staged).rstrip("/") + "/"  # sources are relative: resolve refuses others
+        todo = [(top + e.path, base + (e.source or ""), seen[e.path].size) for e in files]
+        for e, (inst, src, _), same in zip(files, todo, compare_contents(todo), strict=True):
+            if same is True:
+                continue
+            if isinstance(same, SourceError):
+                raise _source_error(e, same.error)
+            if isinstance(same, OSError):
+                raise _root_error(e, root, same)
+            # Digests only to say how they differ; the bytes were compared already.
+            try:
+                want = file_digest(src, ROOT_DIGEST)
+            except OSError as exc:
+                raise _source_error(e, exc) from None
+            try:
+                have = file_digest(inst, ROOT_DIGEST)
+            except OSError as exc:
+                raise _root_error(e, root, exc) from None
+            if want != have:  # else a read came up short: not a difference
+                diffs[e.path] = (want, have)
+    return diffs
+
+
+def _source_error(entry: Entry, exc: OSError) -> PkgtoolError:
+    return PkgtoolError(f"{entry.path}: cannot read its source {entry.source}: {exc.strerror}")
+
+
+def _root_error(entry: Entry, root: Path, exc: OSError) -> PkgtoolError:
+    return PkgtoolError(f"{entry.path}: cannot read it under {root}: {exc.strerror}")
+
+
+def _is_file(obs: Observed | None) -> bool:
+    return obs is not None and obs.kind is EntryKind.FILE
