@@ -1,24 +1,14 @@
-"""Binary package builders behind one small interface: (family, backend) -> builder function."""
+"""Build the binary package(s) of a map with a backend of its format, and describe what was written."""
 
 from __future__ import annotations
 
 import hashlib
-import importlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UsageError
-from ..model import Family, Resolved
-
-BACKENDS = ("native", "system")
-
-# (family, backend) -> (module, function); imported lazily so that start-up stays cheap.
-_BUILDERS: dict[tuple[Family, str], tuple[str, str]] = {
-    (Family.RPM, "native"): ("pkgtool.formats.rpm.native", "build_rpm"),
-    (Family.DEB, "native"): ("pkgtool.formats.deb.native", "build_deb"),
-    (Family.RPM, "system"): ("pkgtool.formats.rpm.system", "build_rpm_system"),
-    (Family.DEB, "system"): ("pkgtool.formats.deb.system", "build_deb_system"),
-}
+from ..model import Resolved
+from . import BuildOptions, backends, format_for
 
 
 @dataclass(frozen=True)
@@ -59,14 +49,14 @@ def describe(path: Path, distro: str, backend: str) -> Artifact:
 
 def build(resolved: Resolved, out_dir: Path, backend: str = "native", timeout: float | None = None) -> list[Artifact]:
     """Build the binary package(s) of ``resolved`` into ``out_dir``; return what was written."""
-    if backend not in BACKENDS:
-        raise UsageError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
-    family = resolved.profile.family
-    if (family, backend) not in _BUILDERS:
-        raise UsageError(f"backend {backend!r} builds only {Family.RPM} packages, not {family} ({resolved.profile.id})")
-    module, func = _BUILDERS[(family, backend)]
-    builder = getattr(importlib.import_module(module), func)
+    fmt = format_for(resolved.profile.family)
+    builders = fmt.builders()
+    if backend not in builders:
+        known = backends()
+        if backend not in known:
+            raise UsageError(f"unknown backend {backend!r}; choose one of: {', '.join(known)}")
+        raise UsageError(f"backend {backend!r} does not build {fmt.family} packages ({resolved.profile.id})")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = builder(resolved, out_dir, timeout=timeout) if backend == "system" else [builder(resolved, out_dir)]
+    paths = builders[backend](resolved, out_dir, BuildOptions(timeout=timeout))
     return [describe(Path(p), resolved.profile.id, backend) for p in paths if Path(p).is_file()]

@@ -1,4 +1,4 @@
-"""Readers of what verify compares: an installed root, a .rpm, a .deb."""
+"""Read a built package of any registered format, chosen by its magic bytes, never by its name."""
 
 from __future__ import annotations
 
@@ -6,31 +6,24 @@ from pathlib import Path
 
 from ..errors import ArtifactError
 from ..model import ArtifactInfo
-
-RPM_MAGIC = b"\xed\xab\xee\xdb"
-DEB_MAGIC = b"!<arch>\n"
+from . import all_formats
 
 
 def read_artifact(path: Path | str, *, binary_only: bool = False) -> ArtifactInfo:
-    """Read a .rpm or .deb, chosen by its magic bytes, never by its name.
+    """Read a package (.rpm, .deb) into an ArtifactInfo.
 
-    ``binary_only`` refuses a .src.rpm: it lists sources, not deployed paths, so holding it against the
-    map would report every path.
+    ``binary_only`` refuses a source package (a .src.rpm): it lists sources, not deployed
+    paths, so holding it against the map would report every path.
     """
     path = Path(path)
     try:
         with open(path, "rb") as fh:
-            magic = fh.read(8)
+            head = fh.read(8)
     except OSError as exc:
         raise ArtifactError(f"{path}: cannot read: {exc.strerror}") from None
-    if magic[:4] == RPM_MAGIC:
-        from .rpm.reader import is_source_rpm, read_rpm
-
-        if binary_only and is_source_rpm(path):
-            raise ArtifactError(f"{path}: a source package (.src.rpm); verify the binary .rpm built from it")
-        return read_rpm(path)
-    if magic == DEB_MAGIC:
-        from .deb.reader import read_deb
-
-        return read_deb(path)
-    raise ArtifactError(f"{path}: not an .rpm or .deb package (unknown magic bytes {magic[:8].hex()})")
+    formats = all_formats()
+    for fmt in formats:
+        if fmt.sniff(head):
+            return fmt.read(path, binary_only=binary_only)
+    names = " or ".join(fmt.suffix for fmt in formats)
+    raise ArtifactError(f"{path}: not an {names} package (unknown magic bytes {head[:8].hex()})")

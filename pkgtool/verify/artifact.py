@@ -6,6 +6,7 @@ import fnmatch
 from collections.abc import Iterable
 from pathlib import Path
 
+from ..formats import format_for
 from ..model import RELATION_KINDS, ArtifactInfo, Family, Resolved
 from .compare import compare
 from .report import Mismatch, VerifyReport
@@ -36,24 +37,19 @@ def expected_relations(resolved: Resolved, family: Family) -> dict[str, dict[str
     """kind -> name -> the (op, version) pairs that satisfy it, the first one shown in a report.
 
     The map's relations plus what the format derives from [replaces], from the
-    writers' own functions: RPM's implied Provides (with or without the dist tag,
-    as compare_metadata accepts either release) and Debian's implied Breaks.
+    writers' own functions (PackageFormat.implied_relations): RPM's implied
+    Provides (with or without the dist tag, as compare_metadata accepts either
+    release) and Debian's implied Breaks.
     """
-    # Imported here: the renderers cost ~40 ms of start-up that verifying a root never needs.
-    from ..formats.deb.facts import implied_breaks
-    from ..formats.rpm.spec import implied_provides, package_evr
-
     want = {
         kind: {r.name: ((_OPS.get(r.op, r.op), r.version),) for r in resolved.relations.get(kind, ())}
         for kind in RELATION_KINDS
         if kind != "build-requires"  # a binary package does not carry them
     }
-    if family is Family.RPM:
-        bare = implied_provides(resolved, package_evr(resolved, dist=False))
-        for full, plain in zip(implied_provides(resolved), bare, strict=True):
-            want["provides"][full.name] = tuple(dict.fromkeys((("=", full.version), ("=", plain.version))))
-    else:
-        want["breaks"] = {r.name: ((_OPS.get(r.op, r.op), r.version),) for r in implied_breaks(resolved)}
+    for kind, implied in format_for(family).implied_relations(resolved).items():
+        names = want.setdefault(kind, {})
+        for name, choices in implied.items():
+            names[name] = tuple((_OPS.get(op, op), version) for op, version in choices)
     return want
 
 
@@ -104,12 +100,11 @@ def compare_metadata(resolved: Resolved, info: ArtifactInfo) -> list[Mismatch]:
     check("format", info.format is profile.family, profile.family.value, info.format.value)
     check("name", info.name == pkg.name, pkg.name, info.name)
     check("version", info.version == pkg.version, pkg.version, info.version)
-    releases = {pkg.release, pkg.release + profile.dist_tag} if info.format is Family.RPM else {pkg.release}
-    check("release", info.release in releases, pkg.release, info.release)
+    fmt = format_for(info.format)
+    check("release", info.release in fmt.releases(resolved), pkg.release, info.release)
     check("epoch", (info.epoch or 0) == (pkg.epoch or 0), pkg.epoch, info.epoch)
     if pkg.arch == "noarch":
-        want_arch = "noarch" if info.format is Family.RPM else "all"
-        check("arch", info.arch == want_arch, want_arch, info.arch)
+        check("arch", info.arch == fmt.noarch, fmt.noarch, info.arch)
     return out
 
 
@@ -117,7 +112,7 @@ def compare_metadata(resolved: Resolved, info: ArtifactInfo) -> list[Mismatch]:
 
 
 def read_artifact(path: Path | str) -> ArtifactInfo:
-    """The artifact behind ``path`` (binary packages only): see pkgtool.readers.read_artifact."""
+    """The artifact behind ``path`` (binary packages only): see pkgtool.formats.read.read_artifact."""
     from ..formats.read import read_artifact as read_any
 
     return read_any(path, binary_only=True)

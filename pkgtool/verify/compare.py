@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from ..errors import PkgtoolError
-from ..model import ConfigKind, Entry, EntryKind, Family, Observed, Resolved
+from ..formats import PackageFormat, format_for
+from ..model import Entry, EntryKind, Family, Observed, Resolved
 from ..rootfs.observe import file_digest, link_destination
 from .report import Mismatch, VerifyReport
 
@@ -96,17 +97,6 @@ def format_files(resolved: Resolved) -> tuple[str, ...]:
     return tuple(_expand(str(p), values) for p in (raw if isinstance(raw, list | tuple) else []))
 
 
-def _is_config(entry: Entry, profile_auto: tuple[str, ...]) -> bool:
-    if entry.config is not ConfigKind.NONE:
-        return True
-    return entry.kind is EntryKind.FILE and any(entry.path.startswith(d.rstrip("/") + "/") for d in profile_auto)
-
-
-def _statoverride(path: str, scripts: Mapping[str, str]) -> bool:
-    # Debian carries non-root owners as dpkg-statoverride calls in postinst, not in the payload.
-    return any("dpkg-statoverride" in text and path in text for text in scripts.values())
-
-
 def compare(
     resolved: Resolved,
     observed: Iterable[Observed],
@@ -124,9 +114,10 @@ def compare(
 
     ``artifact_format`` None means a root: system directories must exist, there
     is no config flag, and every observed non-entry is an extra (the root
-    reader only looks inside owned directories).  With a format, the config
-    flag is checked, system directories are optional, and the parents of
-    entries and the profile's ``format_files`` are not extras.
+    reader only looks inside owned directories).  With a format, its config
+    marking and script-set owners are checked its way (PackageFormat), system
+    directories are optional, and the parents of entries and the profile's
+    ``format_files`` are not extras.
     ``recorded_owners`` (path -> (owner, group)) replaces the on-disk owners,
     for a root installed without root privileges.
     ``content_diffs`` (path -> (expected, actual) sha256), when given, replaces
@@ -136,14 +127,14 @@ def compare(
     scripts = scripts or {}
     own_digests = digest_source is None
     digests: DigestSource = digest_source or _StagedDigests(resolved)
-    auto_conf = tuple(resolved.profile.auto_config_dirs)
+    fmt = format_for(artifact_format) if artifact_format is not None else None
     mismatches: list[Mismatch] = []
     checked = 0
     try:
         for entry in resolved.entries:
             obs = seen.get(entry.path)
             if entry.kind is EntryKind.DIR and not entry.owned:
-                if artifact_format is not None and obs is None:
+                if fmt is not None and obs is None:
                     continue  # an artifact need not carry the system directories
                 checked += 1
                 if obs is None:
@@ -159,14 +150,14 @@ def compare(
             if obs.kind is not entry.kind:
                 mismatches.append(_type_mismatch(entry, obs))
                 continue
-            m = _check_one(entry, obs, digests, artifact_format, scripts, recorded_owners, auto_conf, content_diffs)
+            m = _check_one(resolved, entry, obs, digests, fmt, scripts, recorded_owners, content_diffs)
             if m is not None:
                 mismatches.append(m)
     finally:
         if own_digests:
             digests.close()  # type: ignore[attr-defined]
     if check_extras:
-        mismatches += _extras(resolved, seen, artifact_format)
+        mismatches += _extras(resolved, seen, fmt)
     mismatches.sort(key=lambda m: m.path)
     return VerifyReport(subject=subject, checked=checked, mismatches=tuple(mismatches), notes=tuple(notes))
 
@@ -177,13 +168,13 @@ def _type_mismatch(entry: Entry, obs: Observed) -> Mismatch:
 
 
 def _check_one(
+    resolved: Resolved,
     entry: Entry,
     obs: Observed,
     digests: DigestSource,
-    artifact_format: Family | None,
+    fmt: PackageFormat | None,
     scripts: Mapping[str, str],
     recorded_owners: Mapping[str, tuple[str, str]] | None,
-    auto_conf: tuple[str, ...],
     content_diffs: Mapping[str, tuple[str, str]] | None = None,
 ) -> Mismatch | None:
     problems: list[str] = []
@@ -199,10 +190,10 @@ def _check_one(
     owner, group = obs.owner, obs.group
     if recorded_owners is not None and entry.path in recorded_owners:
         owner, group = recorded_owners[entry.path]
-    deb_override = artifact_format is Family.DEB and _statoverride(entry.path, scripts)
-    if owner != entry.owner and not (deb_override and owner == "root"):
+    by_script = fmt is not None and fmt.owner_set_by_script(entry.path, scripts)
+    if owner != entry.owner and not (by_script and owner == "root"):
         bad("owner", entry.owner, owner)
-    if group != entry.group and not (deb_override and group == "root"):
+    if group != entry.group and not (by_script and group == "root"):
         bad("group", entry.group, group)
     if entry.kind is EntryKind.FILE and content_diffs is not None:
         if diff := content_diffs.get(entry.path):
@@ -217,22 +208,20 @@ def _check_one(
         have_to = link_destination(entry.path, obs.target or "")
         if want_to != have_to:
             bad("target", want_to, f"{have_to} ({obs.target})" if obs.target != have_to else have_to)
-    if artifact_format is Family.RPM and entry.kind is EntryKind.FILE and obs.config is not entry.config:
-        bad("config", entry.config.value, obs.config.value)
-    elif artifact_format is Family.DEB and entry.kind is EntryKind.FILE:
-        want_conf, have_conf = _is_config(entry, auto_conf), obs.config is not ConfigKind.NONE
-        if want_conf != have_conf:
-            bad("config", "conffile" if want_conf else "none", "conffile" if have_conf else "none")
+    # A root has no config marking; each format marks config files its own way.
+    config = fmt.config_difference(resolved, entry, obs) if fmt is not None and entry.kind is EntryKind.FILE else None
+    if config:
+        bad("config", *config)
     if not problems:
         return None
     return Mismatch(entry.path, tuple(problems), exp, act, entry.origin)
 
 
-def _extras(resolved: Resolved, seen: Mapping[str, Observed], artifact_format: Family | None) -> list[Mismatch]:
+def _extras(resolved: Resolved, seen: Mapping[str, Observed], fmt: PackageFormat | None) -> list[Mismatch]:
     entries = resolved.by_path()
     allowed_dirs: set[str] = {"/"}
     fmt_files: tuple[str, ...] = ()
-    if artifact_format is not None:
+    if fmt is not None:
         fmt_files = format_files(resolved)
         for p in (*entries, *fmt_files):
             allowed_dirs.update(_ancestors(p))

@@ -1,1 +1,74 @@
-"""Everything Debian: the debian/ tree renderer, maintainer scripts, the native writer, dpkg-buildpackage, the reader."""
+"""Everything Debian: facts, the debian/ tree renderer, maintainer scripts, the native writer, dpkg-buildpackage, the reader.
+
+``DebFormat`` is Debian's side of the seam (formats/base.py); its methods import
+the modules that do the work only when called.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from ...model import ArtifactInfo, ConfigKind, Entry, Family, Observed, Resolved
+from ..base import Builder, BuildOptions, Choices, PackageFormat, register
+
+MAGIC = b"!<arch>\n"  # an ar archive
+
+
+class DebFormat(PackageFormat):
+    family = Family.DEB
+    suffix = ".deb"
+    noarch = "all"
+
+    def generate(self, resolved: Resolved, out_dir: Path) -> list[Path]:
+        from .debian_dir import generate_deb
+
+        return list(generate_deb(resolved, out_dir))
+
+    def builders(self) -> Mapping[str, Builder]:
+        return {"native": self._build_native, "system": self._build_system}
+
+    @staticmethod
+    def _build_native(resolved: Resolved, out_dir: Path, options: BuildOptions) -> list[Path]:
+        from .native import build_deb
+
+        return [build_deb(resolved, out_dir)]
+
+    @staticmethod
+    def _build_system(resolved: Resolved, out_dir: Path, options: BuildOptions) -> list[Path]:
+        from .system import build_deb_system
+
+        return build_deb_system(resolved, out_dir, timeout=options.timeout)
+
+    def sniff(self, head: bytes) -> bool:
+        return head == MAGIC
+
+    def read(self, path: Path, *, binary_only: bool = False) -> ArtifactInfo:
+        from .reader import read_deb
+
+        return read_deb(path)  # a .deb is always a binary package
+
+    def implied_relations(self, resolved: Resolved) -> dict[str, dict[str, Choices]]:
+        """The Breaks that [replaces] implies (Policy 7.6.1)."""
+        from .facts import implied_breaks
+
+        return {"breaks": {r.name: ((r.op, r.version),) for r in implied_breaks(resolved)}}
+
+    def releases(self, resolved: Resolved) -> frozenset[str]:
+        return frozenset((resolved.package.release,))
+
+    def config_difference(self, resolved: Resolved, entry: Entry, observed: Observed) -> tuple[str, str] | None:
+        # Debian knows only conffiles: the map's config files and every file under the profile's auto dirs.
+        from .facts import is_conffile
+
+        want, have = is_conffile(resolved, entry), observed.config is not ConfigKind.NONE
+        if want == have:
+            return None
+        return ("conffile" if want else "none"), ("conffile" if have else "none")
+
+    def owner_set_by_script(self, path: str, scripts: Mapping[str, str]) -> bool:
+        # The payload is root:root; other owners are dpkg-statoverride calls in postinst.
+        return any("dpkg-statoverride" in text and path in text for text in scripts.values())
+
+
+register(DebFormat())
