@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..errors import PkgtoolError, UsageError
 from ..model import RELATION_KINDS, ArtifactInfo, ConfigKind, Entry, EntryKind, Family, Observed, Resolved
-from ..rootfs.observe import file_digest, link_destination
+from ..rootfs.paths import file_digest, link_destination
 
 PROBLEMS: tuple[str, ...] = (
     "missing",

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ...errors import ArtifactError
 from ...model import ArtifactInfo, ConfigKind, EntryKind, Family, Observed, ResolvedRelation
-from ...rootfs.observe import kind_of
+from ...rootfs.paths import kind_of
 
 LEAD_MAGIC = b"\xed\xab\xee\xdb"
 LEAD_SIZE = 96
