@@ -15,8 +15,9 @@ from conftest import EXAMPLE_NAMES, EXAMPLES
 from tooling import require_root, require_tools
 
 from pkgtool.errors import ToolError
+from pkgtool.formats.rpm.header import SENSE_SCRIPTS
 from pkgtool.formats.rpm.native import build_rpm
-from pkgtool.formats.rpm.reader import SENSE_SCRIPTS, read_header, read_rpm
+from pkgtool.formats.rpm.reader import read_header, read_rpm
 from pkgtool.formats.rpm.spec import generate_rpm
 from pkgtool.formats.rpm.system import build_rpm_system, rpmbuild_defines
 from pkgtool.install.apply import install
