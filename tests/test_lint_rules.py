@@ -132,7 +132,7 @@ def test_examples_are_clean(example: str) -> None:
 
 
 def test_vdsm_hook_points_are_the_documented_58() -> None:
-    from pkgtool.lint.vdsm import HOOK_POINTS
+    from pkgtool.kinds.vdsm_hook import HOOK_POINTS
 
     assert len(HOOK_POINTS) == 58
     for point in ("before_vm_start", "after_hostdev_list_by_caps", "after_nic_hotunplug_fail", "before_get_caps"):
