@@ -9,7 +9,7 @@ from .base import Kind
 NAME = "node-plugin"
 HOOKS_DIR = "{libexecdir}/ovirt-node/hooks"
 PLUGINS_DIR = "{sysconfdir}/ovirt-plugins.d"
-# The events oVirt Node runs hooks for (plugin-kinds.md); any other directory is never looked at.
+# The events oVirt Node runs hooks for; any other directory is never looked at.
 HOOK_POINTS: tuple[str, ...] = ("pre-upgrade", "post-upgrade", "rollback", "on-boot", "on-changed-boot-image")
 HOOK_NAME = re.compile(r"^[0-9]{2}-[A-Za-z0-9][A-Za-z0-9_.-]*$")
 # One port and one protocol a line: the documented format, nothing more (no ranges, no comments).

@@ -182,7 +182,7 @@ def same_content(installed: str, source: str, size: int = CHUNK) -> bool:
 def compare_contents(triples: list[tuple[str, str, int]]) -> list[bool | Exception]:
     """same_content of each (installed, source, size), or the exception it raised, in order.
 
-    One thread: measured with 2, the GIL ate the overlap (the reads are short, from the page cache).
+    One thread: with two, the GIL ate the overlap, the reads being short and from the page cache (bench/notes.md).
     """
     out: list[bool | Exception] = []
     for installed, source, size in triples:

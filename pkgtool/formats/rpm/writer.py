@@ -8,7 +8,7 @@ payload are written into the atomic temporary file, the payload by
 copy_file_range.  Each source file is read once.
 
 The header holds what rpmbuild writes for the generated spec (see
-render/rpm.py) and what rpm needs to install and verify the package: the
+formats/rpm/spec.py) and what rpm needs to install and verify the package: the
 same paths, modes, owners, flags, relations, scriptlets and changelog.
 """
 
