@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import EXAMPLE_NAMES, EXAMPLES
+from rpm_oracle import assert_rpmfile_agrees
 from tooling import require_root, require_tools
 
 from pkgtool.errors import ToolError
@@ -129,6 +130,25 @@ def test_native_and_system_agree_entry_by_entry(built, example):
         for p in (b.native, b.system)
     ]
     assert script_deps[0] == script_deps[1]
+
+
+@pytest.mark.parametrize("backend", ["native", "system"])
+@pytest.mark.parametrize("example", EXAMPLE_NAMES)
+def test_rpmfile_reads_what_pkgtool_reads(built, example, backend):
+    """rpmfile, an independent reader, agrees with pkgtool's reader on both builds of every example."""
+    assert_rpmfile_agrees(getattr(built[example], backend))
+
+
+def test_rpmfile_cross_check_notices_a_difference(built, monkeypatch):
+    """The cross-check is not vacuous: a reader that got one owner wrong is caught."""
+    import rpm_oracle
+
+    path = built["convirt"].native
+    info = read_rpm(path)
+    wrong = dataclasses.replace(info.entries[0], owner="nobody")
+    monkeypatch.setattr(rpm_oracle, "read_rpm", lambda p: dataclasses.replace(info, entries=(wrong, *info.entries[1:])))
+    with pytest.raises(AssertionError):
+        assert_rpmfile_agrees(path)
 
 
 def test_system_build_is_reproducible(built, tmp_path):
@@ -299,6 +319,8 @@ def test_hostile_metadata_builds_and_runs_nothing(hostile):
         scripts = _run("rpm", "-qp", "--scripts", str(artifact)).stdout
         assert 'echo "100% done %{name} $1"' in scripts
     assert [o.path for o in read_rpm(hostile.native).entries] == [o.path for o in read_rpm(hostile.system).entries]
+    for artifact in (hostile.native, hostile.system):
+        assert_rpmfile_agrees(artifact)
 
 
 def test_hostile_rpm_installs_and_verifies(hostile, tmp_path):

@@ -21,6 +21,8 @@ from hostile_harness import check_run, cli, markers, snapshot
 
 from pkgtool.formats.rpm import header as rpm_header
 
+pytestmark = pytest.mark.damaged_rpms  # every test here damages a built package on purpose
+
 MAP = """schema = 1
 [package]
 name = "victim"
