@@ -16,6 +16,7 @@ import typer
 
 from . import __version__
 from .errors import PkgtoolError, ToolError, UsageError
+from .kinds import KIND_NAMES
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 MAX_SCREEN_LINES = 20  # an error report fits one screen; --json has everything
@@ -131,9 +132,7 @@ def _root(
 @app.command()
 def init(
     directory: DirArg = Path("."),
-    kind: Annotated[
-        str, typer.Option("--kind", help="app, vdsm-hook, libvirt-hook, devstack-plugin, otopi-plugin, node-plugin")
-    ] = "app",
+    kind: Annotated[str, typer.Option("--kind", help=", ".join(KIND_NAMES))] = "app",
     name: Annotated[str | None, typer.Option("--name", help="Package name (default: the directory's name).")] = None,
     as_json: JsonOpt = False,
 ) -> None:

@@ -49,6 +49,14 @@ class Diagnostic:
         return out
 
 
+def nearest(word: str, choices: Iterable[str]) -> str | None:
+    """The known word a misspelt ``word`` most likely meant, for a 'did you mean' hint; None when none is close."""
+    import difflib  # deferred: only a misspelling needs it, and every command loads a map
+
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
 def sort_key(d: Diagnostic) -> tuple:
     loc = d.location
     return (

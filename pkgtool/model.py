@@ -15,6 +15,8 @@ from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 
+from .kinds import KIND_NAMES
+
 SCHEMA_VERSION = 1
 
 # Relation tables of the map, in the order writers emit them.
@@ -54,14 +56,7 @@ DIR_PLACEHOLDERS: tuple[str, ...] = (
     "python3_sitelib",
 )
 
-PLUGIN_KINDS: tuple[str, ...] = (
-    "app",
-    "vdsm-hook",
-    "libvirt-hook",
-    "devstack-plugin",
-    "otopi-plugin",
-    "node-plugin",
-)
+PLUGIN_KINDS: tuple[str, ...] = KIND_NAMES  # each kind is a module of pkgtool/kinds/
 
 
 class EntryKind(StrEnum):

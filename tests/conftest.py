@@ -21,3 +21,21 @@ def examples_dir() -> Path:
 def _fixed_epoch(monkeypatch):
     # Tests never depend on the clock or the caller's environment.
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1736121600")  # 2025-01-06
+
+
+@pytest.fixture(autouse=True)
+def _built_rpms_agree_with_rpmfile(request):
+    """After a test, every binary .rpm left in its tmp_path reads the same through rpmfile and through pkgtool.
+
+    Tests that damage packages on purpose carry the mark ``damaged_rpms``.
+    """
+    if "tmp_path" not in request.fixturenames or request.node.get_closest_marker("damaged_rpms"):
+        yield
+        return
+    tmp = request.getfixturevalue("tmp_path")  # here, so that it is torn down after this check
+    yield
+    from rpm_oracle import assert_rpmfile_agrees
+
+    for path in sorted(tmp.rglob("*.rpm")):
+        if path.is_file() and not path.is_symlink() and not path.name.endswith(".src.rpm"):
+            assert_rpmfile_agrees(path)

@@ -198,6 +198,7 @@ def test_verify_needs_something(tmp_path):
     no_traceback(proc)
 
 
+@pytest.mark.damaged_rpms
 def test_inspect_rejects_non_package(tmp_path):
     junk = tmp_path / "x.rpm"
     junk.write_bytes(b"hello world, not an rpm")

@@ -77,6 +77,7 @@ def test_build_generate_and_read_go_through_the_registered_format(toy, tmp_path)
         build(r, tmp_path / "b", backend="fast")
 
 
+@pytest.mark.damaged_rpms  # a .rpm that is not one, on purpose
 def test_unknown_magic_names_every_format(tmp_path):
     p = tmp_path / "x.rpm"
     p.write_bytes(b"PK\x03\x04 not a package")

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from lint_cases import SH, Case, write_project
 
+from pkgtool.kinds.node_plugin import FIREWALL_LINE, HOOK_POINTS
 from pkgtool.lint import lint_project
-from pkgtool.lint.node import FIREWALL_LINE, HOOK_POINTS
 from pkgtool.lint.registry import policy_for
 
 DISTROS = ["fedora", "el9", "opensuse-leap", "debian", "ubuntu"]

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from lint_cases import CASES, DATA, OTOPI_MODULE, SH, Case, marker_line, write_project
 
+from pkgtool.kinds.devstack_plugin import HYPERVISOR_FUNCTIONS
 from pkgtool.lint import lint, lint_project, lint_resolved
-from pkgtool.lint.devstack import HYPERVISOR_FUNCTIONS
 from pkgtool.profiles import load_profile
 from pkgtool.project import resolve_dir
 

@@ -132,7 +132,7 @@ def test_examples_are_clean(example: str) -> None:
 
 
 def test_vdsm_hook_points_are_the_documented_58() -> None:
-    from pkgtool.lint.vdsm import HOOK_POINTS
+    from pkgtool.kinds.vdsm_hook import HOOK_POINTS
 
     assert len(HOOK_POINTS) == 58
     for point in ("before_vm_start", "after_hostdev_list_by_caps", "after_nic_hotunplug_fail", "before_get_caps"):
@@ -153,3 +153,13 @@ def test_shebang_rule_not_doubled_by_kind_rule(tmp_path: Path) -> None:
     report = _lint(write_project(tmp_path / "p", case))
     assert "shebang-not-executable" not in {d.rule for d in report.findings}
     assert SH  # the case's hook has a shebang: the kind rule, not the core one, reports it
+
+
+def test_one_nearest_word_for_both_hints() -> None:
+    """Loader keys and rule ids are suggested by the same helper: close words only, the nearest first."""
+    from pkgtool.diagnostics import nearest
+
+    assert nearest("dts", ["dst", "src", "mode"]) == "dst"
+    assert nearest("world-writeable", ["world-writable", "setuid-file"]) == "world-writable"
+    assert nearest("zzz", ["dst", "src"]) is None
+    assert nearest("dst", []) is None

@@ -295,6 +295,7 @@ def _header(nindex: int, hsize: int, body: bytes = b"") -> bytes:
         (_lead() + _header(0, 0) + _header(1, 4, struct.pack(">iiii", 1000, 4, 2, 1) + b"abcd"), "runs past"),
     ],
 )
+@pytest.mark.damaged_rpms
 def test_reader_refuses_hostile_files(tmp_path, data, message):
     path = tmp_path / "bad.rpm"
     path.write_bytes(data)
@@ -302,6 +303,7 @@ def test_reader_refuses_hostile_files(tmp_path, data, message):
         read_rpm(path)
 
 
+@pytest.mark.damaged_rpms
 def test_reader_never_reads_the_payload(tmp_path):
     r = resolved_example("convirt")
     good = build_rpm(r, tmp_path).read_bytes()

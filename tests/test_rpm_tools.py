@@ -12,11 +12,13 @@ from pathlib import Path
 
 import pytest
 from conftest import EXAMPLE_NAMES, EXAMPLES
+from rpm_oracle import assert_rpmfile_agrees
 from tooling import require_root, require_tools
 
 from pkgtool.errors import ToolError
+from pkgtool.formats.rpm.header import SENSE_SCRIPTS
 from pkgtool.formats.rpm.native import build_rpm
-from pkgtool.formats.rpm.reader import SENSE_SCRIPTS, read_header, read_rpm
+from pkgtool.formats.rpm.reader import read_header, read_rpm
 from pkgtool.formats.rpm.spec import generate_rpm
 from pkgtool.formats.rpm.system import build_rpm_system, rpmbuild_defines
 from pkgtool.install.apply import install
@@ -159,6 +161,25 @@ def test_rpm_sees_the_same_package_from_both(built, example):
     # the payloads are the same cpio archive, byte for byte
     cpio = [subprocess.run(["rpm2cpio", str(p)], capture_output=True, check=True).stdout for p in (b.native, b.system)]
     assert cpio[0] == cpio[1]
+
+
+@pytest.mark.parametrize("backend", ["native", "system"])
+@pytest.mark.parametrize("example", EXAMPLE_NAMES)
+def test_rpmfile_reads_what_pkgtool_reads(built, example, backend):
+    """rpmfile, an independent reader, agrees with pkgtool's reader on both builds of every example."""
+    assert_rpmfile_agrees(getattr(built[example], backend))
+
+
+def test_rpmfile_cross_check_notices_a_difference(built, monkeypatch):
+    """The cross-check is not vacuous: a reader that got one owner wrong is caught."""
+    import rpm_oracle
+
+    path = built["convirt"].native
+    info = read_rpm(path)
+    wrong = dataclasses.replace(info.entries[0], owner="nobody")
+    monkeypatch.setattr(rpm_oracle, "read_rpm", lambda p: dataclasses.replace(info, entries=(wrong, *info.entries[1:])))
+    with pytest.raises(AssertionError):
+        assert_rpmfile_agrees(path)
 
 
 def test_system_build_is_reproducible(built, tmp_path):
@@ -329,6 +350,8 @@ def test_hostile_metadata_builds_and_runs_nothing(hostile):
         scripts = _run("rpm", "-qp", "--scripts", str(artifact)).stdout
         assert 'echo "100% done %{name} $1"' in scripts
     assert [o.path for o in read_rpm(hostile.native).entries] == [o.path for o in read_rpm(hostile.system).entries]
+    for artifact in (hostile.native, hostile.system):
+        assert_rpmfile_agrees(artifact)
 
 
 def test_hostile_rpm_installs_and_verifies(hostile, tmp_path):

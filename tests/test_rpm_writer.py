@@ -16,9 +16,9 @@ from pkgtool.errors import ArtifactError, UsageError
 from pkgtool.formats.build import build
 from pkgtool.formats.rpm import payload as rpm_payload
 from pkgtool.formats.rpm import writer as rpm_writer
-from pkgtool.formats.rpm.header import Header, Type
+from pkgtool.formats.rpm.header import FILESIZES, LONGFILESIZES, Header, Type
 from pkgtool.formats.rpm.native import build_rpm, rpm_file_name
-from pkgtool.formats.rpm.reader import LONGFILESIZES, read_header, read_rpm
+from pkgtool.formats.rpm.reader import read_header, read_rpm
 from pkgtool.formats.rpm.spec import generate_rpm
 from pkgtool.project import resolve_dir
 from pkgtool.verify.artifact import verify_artifact
@@ -344,7 +344,7 @@ def test_large_file_format(project, tmp_path, monkeypatch):
     r = resolve_dir(project, "t-zstd", source_date_epoch=EPOCH)
     pkg = build_rpm(r, tmp_path / "out")
     header = read_header(pkg)
-    assert LONGFILESIZES in header.tags and 1028 not in header.tags
+    assert LONGFILESIZES in header.tags and FILESIZES not in header.tags
     assert "rpmlib(LargeFiles) <= 4.12.0-1" in _q(pkg, "--requires")
     assert "digests OK" in _run("rpm", "-K", "--nosignature", str(pkg)).stdout
     _install_and_verify(pkg, "wtest", tmp_path / "root")

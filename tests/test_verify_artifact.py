@@ -200,6 +200,7 @@ def test_metadata(monkeypatch, rpm_side):
     assert "0.9.1, expected 0.9.0" in report.to_text()
 
 
+@pytest.mark.damaged_rpms
 def test_dispatch_on_magic_not_name(tmp_path, monkeypatch):
     bogus = tmp_path / "pkg.rpm"
     bogus.write_text("not a package\n")

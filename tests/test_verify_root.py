@@ -14,7 +14,8 @@ from pkgtool.install.apply import install
 from pkgtool.model import Entry, EntryKind, Resolved
 from pkgtool.profiles import load_profile
 from pkgtool.project import resolve_dir
-from pkgtool.rootfs.observe import read_root
+from pkgtool.rootfs.accounts import load_accounts
+from pkgtool.rootfs.walk import read_root
 from pkgtool.sources.staging import staged_sources
 from pkgtool.verify.root import verify_root
 
@@ -170,7 +171,7 @@ def test_read_root_does_not_follow_links_out_of_the_root(installed, tmp_path):
     outside.mkdir()
     (outside / "x").write_text("x")
     os.symlink(outside, at(root, DOC + "/escape"))
-    seen = {o.path: o for o in read_root(resolved, root)}
+    seen = read_root(resolved, root, load_accounts(root))
     assert seen[DOC + "/escape"].kind is EntryKind.SYMLINK
     assert DOC + "/escape/x" not in seen
 

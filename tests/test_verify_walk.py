@@ -1,10 +1,11 @@
-"""verify --root's fast reader (pkgtool.rootfs.walk): same report as the path-by-path reader, fewer syscalls."""
+"""verify --root's reader (pkgtool.rootfs.walk): what it finds is what os.lstat says, path by path, with few syscalls."""
 
 from __future__ import annotations
 
 import hashlib
 import os
 import shutil
+import stat
 from pathlib import Path
 
 import pytest
@@ -13,12 +14,11 @@ from tooling import demo_layout
 
 from pkgtool.errors import PkgtoolError
 from pkgtool.install.apply import install
-from pkgtool.model import Entry, EntryKind, Resolved
+from pkgtool.model import Entry, EntryKind, Observed, Resolved
 from pkgtool.profiles import load_profile
 from pkgtool.project import resolve_dir
 from pkgtool.rootfs import walk as verify_walk
 from pkgtool.rootfs.accounts import load_accounts
-from pkgtool.rootfs.observe import read_root as read_root_by_path
 from pkgtool.verify.compare import compare
 from pkgtool.verify.root import verify_root
 
@@ -67,12 +67,77 @@ MUTATIONS = {
 }
 
 
+def lstat_chain(root: Path, path: str) -> os.stat_result | None:
+    """os.lstat of root/path, or None when a component on the way is missing or is not a real directory."""
+    cur, st = root, os.lstat(root)
+    for part in path.strip("/").split("/") if path != "/" else ():
+        if not stat.S_ISDIR(st.st_mode):
+            return None
+        cur = cur / part
+        try:
+            st = os.lstat(cur)
+        except FileNotFoundError:
+            return None
+    return st
+
+
+def expected_observations(resolved: Resolved, root: Path) -> dict[str, Observed]:
+    """What verify must find, built here from os.lstat and os.listdir: every entry, and all below owned dirs."""
+    accounts = load_accounts(root)
+    kinds = {stat.S_IFREG: EntryKind.FILE, stat.S_IFDIR: EntryKind.DIR, stat.S_IFLNK: EntryKind.SYMLINK}
+
+    def observed(path: str) -> Observed | None:
+        st = lstat_chain(root, path)
+        if st is None:
+            return None
+        kind = kinds.get(stat.S_IFMT(st.st_mode))
+        real = at(root, path)
+        digest = hashlib.sha256(real.read_bytes()).hexdigest() if kind is EntryKind.FILE else ""
+        return Observed(
+            path=path,
+            kind=kind,
+            mode=0o777 if kind is EntryKind.SYMLINK else stat.S_IMODE(st.st_mode),
+            owner=accounts.user_name(st.st_uid),
+            group=accounts.group_name(st.st_gid),
+            size=st.st_size if kind is EntryKind.FILE else 0,
+            digest=digest,
+            digest_algo="sha256" if digest else "",
+            target=os.readlink(real) if kind is EntryKind.SYMLINK else None,
+        )
+
+    found = {e.path: o for e in resolved.entries if (o := observed(e.path)) is not None}
+    todo = [e.path for e in resolved.entries if e.kind is EntryKind.DIR and e.owned]
+    while todo:
+        d = todo.pop()
+        if d not in found or found[d].kind is not EntryKind.DIR:
+            continue
+        for name in os.listdir(at(root, d)):
+            child = d.rstrip("/") + "/" + name
+            if child not in found and (o := observed(child)) is not None:
+                found[child] = o
+                todo.append(child)
+    return found
+
+
+def _without_digest(o: Observed) -> Observed:
+    return Observed(o.path, o.kind, o.mode, o.owner, o.group, o.size, target=o.target)
+
+
 @pytest.mark.parametrize("how", sorted(MUTATIONS))
-def test_report_is_the_one_of_the_path_by_path_reader(installed, tmp_path, how):
-    """The reader verify used before (one full lstat chain and a digest per path) gives the same report."""
+def test_walk_finds_what_lstat_finds(installed, tmp_path, how):
+    """The walk's paths and attributes are those os.lstat gives; it reads no content (no digest)."""
     resolved, root = installed
     MUTATIONS[how](root, tmp_path)
-    slow = compare(resolved, read_root_by_path(resolved, root), subject=str(root))
+    want = {p: _without_digest(o) for p, o in expected_observations(resolved, root).items()}
+    assert verify_walk.read_root(resolved, root, load_accounts(root)) == want
+
+
+@pytest.mark.parametrize("how", sorted(MUTATIONS))
+def test_report_is_the_one_of_the_lstat_expectations(installed, tmp_path, how):
+    """verify_root, which compares bytes instead of digests, reports what the digests of the expectations give."""
+    resolved, root = installed
+    MUTATIONS[how](root, tmp_path)
+    slow = compare(resolved, expected_observations(resolved, root).values(), subject=str(root))
     fast = verify_root(resolved, root)
     assert fast.to_dict() == slow.to_dict()
     assert fast.to_text() == slow.to_text()

@@ -1,16 +1,16 @@
 """Reproducible source tarballs (RPM Source0, Debian orig.tar.gz): sorted, root-owned, one mtime.
 
-The tar stream comes from tarwriter.TarWriter, compressed as the profile's
-``source_compression`` says: zstd (level 3, in worker threads; on the 92 MB
-W2 tar 0.58 s against gzip's 0.92 s, and 22 MB against 29 MB) or gzip.
+The tar stream comes from archive.tar.TarWriter, compressed as the profile's
+``source_compression`` says: zstd (in worker threads) or gzip.
 
-gzip is the cost (zlib level 6
-takes about 5 s a core for 90 MB), so the stream is cut into independent gzip
-members of a fixed 1 MiB of input, compressed at level 1 by a few threads
-(zlib releases the GIL).  Concatenated members are one valid gzip file (RFC
-1952; gzip, tar, dpkg-source, rpmbuild and Python read them), and because the
-cut points depend only on the input, the bytes are the same whatever the
-number of cores or threads.
+For gzip, the stream is cut into independent gzip members of a fixed 1 MiB
+of input, compressed at a low level by a few threads (zlib releases the
+GIL), because one zlib stream at the default level is by far the slowest
+step.  Concatenated members are one valid gzip file (RFC 1952; gzip, tar,
+dpkg-source, rpmbuild and Python read them), and because the cut points
+depend only on the input, the bytes are the same whatever the number of
+cores or threads.  The measurements behind these choices are in
+bench/notes.md.
 """
 
 from __future__ import annotations
@@ -33,9 +33,9 @@ from .tree_copies import MAX_HANDED, TreeCopies, finish_copy, open_copy
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
-# 1 MiB members: 32 KiB deflate windows lose under 0.1% of ratio at the cuts.
+# 1 MiB members: each cut restarts deflate's 32 KiB window, which costs little ratio at this size.
 GZIP_MEMBER = 1 << 20
-# Level 1 against 6 on the 92 MB W2 tar: 1.2 s against 5.0 s of CPU, 29 MB against 23 MB.
+# Level 1: about a quarter of level 6's CPU for a somewhat larger tarball (bench/notes.md).
 GZIP_LEVEL = 1
 _MAX_THREADS = 4
 
@@ -50,7 +50,7 @@ def source_files(resolved: Resolved) -> list[str]:
 
 
 class SourceMember(NamedTuple):
-    """One member of a source tarball, relative to its top directory (a tuple: W2 makes 20,000)."""
+    """One member of a source tarball, relative to its top directory (a tuple: a tarball may hold 10^4 of them)."""
 
     rel: str
     path: str  # where to read a file; "" for a directory
@@ -87,7 +87,7 @@ def source_members(resolved: Resolved, files: Iterable[str] | None = None) -> li
 
 # source_compression -> the tarball's file name suffix
 SUFFIXES = {"gzip": ".tar.gz", "zstd": ".tar.zst"}
-ZSTD_LEVEL = 3  # zstd's own default: W2's tar in 0.45 CPU-s, smaller than gzip -6
+ZSTD_LEVEL = 3  # zstd's own default: faster than gzip and smaller than gzip -6 (bench/notes.md)
 
 
 def tarball_name(top: str, compression: str) -> str:
@@ -195,7 +195,7 @@ class GzipMembers:
     def __init__(self, out: BinaryIO, level: int = GZIP_LEVEL, threads: int | None = None):
         self._out = out
         self._level = level
-        # Imported here: every native build imports this module (through render.rpm) but never gzips.
+        # Imported here: every native build imports this module (through formats/rpm/spec.py) but never gzips.
         from concurrent.futures import ThreadPoolExecutor
 
         workers = threads or min(_MAX_THREADS, os.cpu_count() or 1)

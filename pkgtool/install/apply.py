@@ -28,7 +28,7 @@ from ..atomic import sigint_held
 from ..errors import InstallError, PkgtoolError
 from ..model import Entry, EntryKind, Resolved
 from ..rootfs.accounts import Accounts, load_accounts
-from ..rootfs.observe import CHUNK, file_digest, link_destination, path_parts
+from ..rootfs.paths import CHUNK, file_digest, link_destination, path_parts
 from .journal import Journal, Plan, Recovery, journal_name, pending, recover
 
 MANIFEST_DIR = "/var/lib/pkgtool"
@@ -608,7 +608,7 @@ def _rollback(root: Path, journal: list[tuple], fds: _DirFds | None) -> None:
 
 def read_manifest(root: Path | str, name: str) -> dict | None:
     """The install manifest of package ``name`` under root, or None when absent or unreadable."""
-    from ..rootfs.observe import lstat_in_root
+    from ..rootfs.paths import lstat_in_root
 
     parts = path_parts(manifest_path(name))
     st = lstat_in_root(Path(root), parts)

@@ -1,4 +1,9 @@
-"""What each plugin kind brings: the host software's package and the directories it owns.
+"""Plugin kinds: one module a kind holds everything that kind is, registered in ALL below.
+
+A kind's module gives its Kind (name, host package, host-owned directories,
+hooks directory and hook points, scaffold templates) and the data its lint
+rules judge by (lint/<kind>.py holds the rules' code).  The loader, model,
+resolve, lint, the scaffold and the CLI read kinds from here only.
 
 Host-owned directories are deployed-path globs with profile placeholders
 (``{libexecdir}``...).  A package of that kind needs them as parents but must
@@ -9,78 +14,29 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from types import MappingProxyType
 
-from ..model import PLUGIN_KINDS
+from . import app, devstack_plugin, libvirt_hook, node_plugin, otopi_plugin, vdsm_hook
+from .base import Kind
 
-
-@dataclass(frozen=True)
-class KindInfo:
-    name: str
-    host_package: str = ""  # logical relation name of the host software ('' = none)
-    host_dirs: tuple[str, ...] = ()  # deployed-path globs, with placeholders
-
-
-_VDSM_HOOKS = "{libexecdir}/vdsm/hooks"
-_NODE_HOOKS = "{libexecdir}/ovirt-node/hooks"
-
-KINDS: Mapping[str, KindInfo] = {
-    "app": KindInfo("app"),
-    "vdsm-hook": KindInfo(
-        "vdsm-hook",
-        host_package="vdsm",
-        host_dirs=("{libexecdir}/vdsm", _VDSM_HOOKS, _VDSM_HOOKS + "/*"),
-    ),
-    "libvirt-hook": KindInfo(
-        "libvirt-hook",
-        host_package="libvirt",
-        host_dirs=("{sysconfdir}/libvirt", "{sysconfdir}/libvirt/hooks", "{sysconfdir}/libvirt/hooks/*.d"),
-    ),
-    # DevStack lives in a git checkout, conventionally /opt/stack/devstack; its lib/ and extras.d/ are its own.
-    "devstack-plugin": KindInfo(
-        "devstack-plugin",
-        host_package="",
-        host_dirs=(
-            "/opt/stack",
-            "/opt/stack/devstack",
-            "/opt/stack/devstack/extras.d",
-            "/opt/stack/devstack/lib",
-            "/opt/stack/devstack/lib/nova_plugins",
-        ),
-    ),
-    # otopi and ovirt-host-deploy own their plugin roots and their own plugin groups.
-    "otopi-plugin": KindInfo(
-        "otopi-plugin",
-        host_package="otopi",
-        host_dirs=(
-            "{datadir}/otopi",
-            "{datadir}/otopi/plugins",
-            "{datadir}/otopi/plugins/otopi",
-            "{datadir}/ovirt-host-deploy",
-            "{datadir}/ovirt-host-deploy/plugins",
-            "{datadir}/ovirt-host-deploy/plugins/ovirt-host-deploy",
-        ),
-    ),
-    "node-plugin": KindInfo(
-        "node-plugin",
-        host_package="",
-        host_dirs=(
-            "{sysconfdir}/ovirt-plugins.d",
-            "{libexecdir}/ovirt-node",
-            _NODE_HOOKS,
-            _NODE_HOOKS + "/*",
-        ),
-    ),
-}
-
-assert set(KINDS) == set(PLUGIN_KINDS), "every plugin kind needs a KindInfo"
+# The kinds in the order help, errors and docs list them.
+ALL: tuple[Kind, ...] = (
+    app.KIND,
+    vdsm_hook.KIND,
+    libvirt_hook.KIND,
+    devstack_plugin.KIND,
+    otopi_plugin.KIND,
+    node_plugin.KIND,
+)
+KINDS: Mapping[str, Kind] = MappingProxyType({k.name: k for k in ALL})
+KIND_NAMES: tuple[str, ...] = tuple(KINDS)
 
 _PLACEHOLDER = re.compile(r"\{([a-z0-9_]+)\}")
 
 
-def kind_info(kind: str) -> KindInfo:
-    """The KindInfo of ``kind``; an unknown kind (refused by the loader) gets an empty one."""
-    return KINDS.get(kind, KindInfo(kind))
+def kind_info(kind: str) -> Kind:
+    """The Kind named ``kind``; an unknown kind (refused by the loader) gets an empty one."""
+    return KINDS.get(kind) or Kind(kind)
 
 
 def host_dirs(kind: str, dirs: Mapping[str, str]) -> tuple[str, ...]:

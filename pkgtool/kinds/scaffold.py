@@ -1,6 +1,6 @@
 """`pkgtool init`: a commented pkgtool.toml and tiny sample sources for one plugin kind.
 
-The scaffolds live in templates/init/<kind>/: ``pkgtool.toml.j2`` and sample
+The scaffolds live in templates/<Kind.scaffold>/: ``pkgtool.toml.j2`` and sample
 files, each rendered with Jinja2.  In a template's path ``__name__``,
 ``__ident__`` and ``__group__`` stand for the package name and its
 identifier form; a sample whose text starts with ``#!`` is written executable.
@@ -15,33 +15,21 @@ from ..atomic import write_bytes_atomic
 from ..data import data_dir
 from ..errors import UsageError
 from ..layout.load import MAP_NAME, NAME_RE
-from ..model import PLUGIN_KINDS
 from ..templating import environment
-
-# Names some kinds carry by convention (plugin-kinds.md).
-NAME_PREFIX = {"vdsm-hook": "vdsm-hook-"}
-
-SUMMARY = {
-    "app": "An application packaged with pkgtool",
-    "vdsm-hook": "VDSM hook packaged with pkgtool",
-    "libvirt-hook": "libvirt QEMU hook packaged with pkgtool",
-    "devstack-plugin": "DevStack plugin packaged with pkgtool",
-    "otopi-plugin": "otopi plugin packaged with pkgtool",
-    "node-plugin": "oVirt Node plugin packaged with pkgtool",
-}
+from . import KIND_NAMES, KINDS, kind_info
 
 
 def default_name(directory: Path, kind: str) -> str:
     """A valid package name from the directory's name, with the kind's conventional prefix."""
     raw = Path(directory).absolute().name.lower()
     name = re.sub(r"[^a-z0-9+.-]+", "-", raw).lstrip("+.-") or "example"
-    prefix = NAME_PREFIX.get(kind, "")
+    prefix = kind_info(kind).name_prefix
     return name if name.startswith(prefix) else prefix + name
 
 
 def _ident(name: str, kind: str) -> str:
     """The name as a Python/shell identifier, without the kind's prefix: vdsm-hook-acme -> acme."""
-    prefix = NAME_PREFIX.get(kind, "")
+    prefix = kind_info(kind).name_prefix
     short = name[len(prefix) :] if prefix and name.startswith(prefix) and name != prefix else name
     ident = re.sub(r"[^a-z0-9_]+", "_", short).strip("_") or "plugin"
     return ident if not ident[0].isdigit() else f"p{ident}"
@@ -59,8 +47,9 @@ def init_project(directory: Path, kind: str, name: str | None = None) -> list[Pa
 
     Refuses (UsageError) when pkgtool.toml exists; sample files that exist are left alone.
     """
-    if kind not in PLUGIN_KINDS:
-        raise UsageError(f"unknown kind {kind!r}", hint=f"one of: {', '.join(PLUGIN_KINDS)}")
+    if kind not in KINDS:
+        raise UsageError(f"unknown kind {kind!r}", hint=f"one of: {', '.join(KIND_NAMES)}")
+    info = KINDS[kind]
     directory = Path(directory)
     name = name if name is not None else default_name(directory, kind)
     if not NAME_RE.fullmatch(name):
@@ -76,11 +65,12 @@ def init_project(directory: Path, kind: str, name: str | None = None) -> list[Pa
         "kind": kind,
         "ident": ident,
         "group": ident,
-        "summary": SUMMARY[kind],
+        "summary": info.summary,
+        "hooks_dir": info.hooks_dir,
         "description": f"{name}: describe here what the package does and for whom.",
     }
     env = environment()
-    base = data_dir("templates") / "init" / kind
+    base = data_dir("templates") / info.scaffold
     written: list[Path] = []
     samples = sorted(p for p in base.rglob("*") if p.is_file() and p.name != f"{MAP_NAME}.j2")
     for template in samples:
@@ -88,9 +78,9 @@ def init_project(directory: Path, kind: str, name: str | None = None) -> list[Pa
         dest = directory / _render_path(rel, values)
         if dest.exists() or dest.is_symlink():
             continue
-        text = env.get_template(f"init/{kind}/{rel.as_posix()}").render(**values)
+        text = env.get_template(f"{info.scaffold}/{rel.as_posix()}").render(**values)
         write_bytes_atomic(dest, text.encode(), 0o755 if text.startswith("#!") else 0o644)
         written.append(dest)
-    text = env.get_template(f"init/{kind}/{MAP_NAME}.j2").render(**values)
+    text = env.get_template(f"{info.scaffold}/{MAP_NAME}.j2").render(**values)
     write_bytes_atomic(target, text.encode())
     return [target, *written]

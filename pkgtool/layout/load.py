@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..diagnostics import Diagnostic, Severity, sort_key
+from ..diagnostics import Diagnostic, Severity, nearest, sort_key
 from ..errors import LayoutError
 from ..model import (
     PLUGIN_KINDS,
@@ -125,10 +125,8 @@ def display_path(path: Path) -> str:
 
 
 def _did_you_mean(word: str, choices: Iterable[str]) -> str:
-    import difflib  # deferred: only a misspelt key needs it, and every command loads a map
-
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"did you mean {close[0]!r}?" if close else ""
+    close = nearest(word, choices)
+    return f"did you mean {close!r}?" if close else ""
 
 
 # ---------------------------------------------------------------- reading

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..kinds import kind_info
 from ..layout.tomlpos import Positions, scan
 from ..model import ConfigKind, Entry, EntryKind, Location, Resolved
 
@@ -109,6 +110,10 @@ class LintContext:
 
         out = _PLACEHOLDER.sub(one, template)
         return posixpath.normpath(out) if out else out
+
+    def hooks_dir(self) -> str:
+        """Where the host software of the package's kind runs its hooks from, expanded ('' for none)."""
+        return self.expand(kind_info(self.kind).hooks_dir)
 
     def sysconfdir(self) -> str:
         return self.profile.dirs.get("sysconfdir", "/etc")

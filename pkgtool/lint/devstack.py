@@ -7,23 +7,15 @@ import re
 from collections.abc import Iterator
 
 from ..diagnostics import Severity
+from ..kinds.devstack_plugin import EXTRAS_NAME, HYPERVISOR_FUNCTIONS, MODES, PHASES
+from ..kinds.devstack_plugin import KIND as DEVSTACK_PLUGIN
 from ..model import Entry
 from .context import KindPolicy, LintContext
 from .rule import Finding, Rule, check
 
-KIND = "devstack-plugin"
+KIND = DEVSTACK_PLUGIN.name
 _K = (KIND,)
 
-EXTRAS_NAME = re.compile(r"^([0-9]{2})-[a-z0-9_-]+\.sh$")
-HYPERVISOR_FUNCTIONS = (
-    "install_nova_hypervisor",
-    "configure_nova_hypervisor",
-    "start_nova_hypervisor",
-    "stop_nova_hypervisor",
-    "cleanup_nova_hypervisor",
-)
-MODES = frozenset({"stack", "unstack", "clean"})  # plugin.sh's $1
-PHASES = frozenset({"pre-install", "install", "post-config", "extra", "test-config"})  # $2 of 'stack'
 # "$1" == "stack", [[ $2 = 'post-config' ]], "${2}" == post-extra
 _COMPARE = re.compile(r"""["']?\$\{?([12])\}?["']?\s*==?\s*["']?([A-Za-z0-9_.-]+)["']?""")
 _EXIT = re.compile(r"^\s*exit\b", re.MULTILINE)

@@ -82,12 +82,9 @@ class LintReport:
 
 @contextlib.contextmanager
 def _content_root(resolved: Resolved, problems: list[Diagnostic]) -> Iterator[Path]:
-    """The patched sources when pkgtool.sources can stage them, else the layout root."""
-    try:
-        from ..sources.staging import staged_sources
-    except ImportError:  # a checkout without pkgtool.sources yet: content checks see unpatched files
-        yield resolved.root
-        return
+    """The patched sources, staged; the layout root when staging fails with diagnostics (added to problems)."""
+    from ..sources.staging import staged_sources
+
     try:
         cm = staged_sources(resolved)
         root = cm.__enter__()

@@ -6,12 +6,13 @@ import re
 from collections.abc import Iterator
 
 from ..diagnostics import Severity
+from ..kinds.libvirt_hook import DRIVERS
+from ..kinds.libvirt_hook import KIND as LIBVIRT_HOOK
 from ..model import Entry, EntryKind
 from .context import KindPolicy, LintContext, is_under, parts_below
 from .rule import Finding, Rule, check, not_executable
 
-KIND = "libvirt-hook"
-DRIVERS: frozenset[str] = frozenset({"daemon", "qemu", "lxc", "libxl", "bhyve", "network"})
+KIND = LIBVIRT_HOOK.name
 _K = (KIND,)
 
 # Calls back into libvirt from a hook: the shell client, the Python and Perl bindings.
@@ -81,13 +82,9 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-def hooks_dir(ctx: LintContext) -> str:
-    return ctx.expand("{sysconfdir}/libvirt/hooks")
-
-
 def _parts(ctx: LintContext, e: Entry) -> tuple[str, ...]:
     """Path components below the hooks directory, or () outside it."""
-    return parts_below(e.path, hooks_dir(ctx))
+    return parts_below(e.path, ctx.hooks_dir())
 
 
 def _is_hook(ctx: LintContext, e: Entry) -> bool:
@@ -116,7 +113,7 @@ def hook_name(ctx: LintContext) -> Iterator[Finding]:
             reported.add(top)
             yield Finding(
                 "libvirt-hook-name",
-                f"{top!r} in {hooks_dir(ctx)} is not a hook libvirt runs, so {e.path} never runs",
+                f"{top!r} in {ctx.hooks_dir()} is not a hook libvirt runs, so {e.path} never runs",
                 entry=e,
                 key="dst",
                 hint="use <driver> or <driver>.d/ with a driver among " + ", ".join(sorted(DRIVERS)),
@@ -140,7 +137,7 @@ def main_script(ctx: LintContext) -> Iterator[Finding]:
                 f"{e.path} is the {parts[0]} driver's main hook script, which other packages ship too",
                 entry=e,
                 key="dst",
-                hint=f"deploy it as {hooks_dir(ctx)}/{parts[0]}.d/50-{ctx.resolved.package.name}",
+                hint=f"deploy it as {ctx.hooks_dir()}/{parts[0]}.d/50-{ctx.resolved.package.name}",
             )
 
 
@@ -182,7 +179,7 @@ def reload(ctx: LintContext) -> Iterator[Finding]:
 
 POLICY = KindPolicy(
     exec_judged=_is_hook,
-    executable_config_ok=lambda ctx, e: is_under(e.path, hooks_dir(ctx)),
+    executable_config_ok=lambda ctx, e: is_under(e.path, ctx.hooks_dir()),
 )
 
 CHECKS = (hook_name, hook_not_executable, main_script, calls_libvirt, reload)

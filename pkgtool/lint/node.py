@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import posixpath
-import re
 from collections.abc import Iterator
 
 from ..diagnostics import Severity
+from ..kinds.node_plugin import FIREWALL_LINE, HOOK_NAME, HOOK_POINTS, PLUGINS_DIR
+from ..kinds.node_plugin import KIND as NODE_PLUGIN
 from ..model import Entry, EntryKind
 from .context import KindPolicy, LintContext, parts_below
 from .rule import Finding, Rule, check, not_executable
 
-KIND = "node-plugin"
+KIND = NODE_PLUGIN.name
 _K = (KIND,)
 
-# The events oVirt Node runs hooks for (plugin-kinds.md); any other directory is never looked at.
-HOOK_POINTS: tuple[str, ...] = ("pre-upgrade", "post-upgrade", "rollback", "on-boot", "on-changed-boot-image")
-HOOK_NAME = re.compile(r"^[0-9]{2}-[A-Za-z0-9][A-Za-z0-9_.-]*$")
-# One port and one protocol a line: the documented format, nothing more (no ranges, no comments).
-FIREWALL_LINE = re.compile(r"^([0-9]{1,5}),(tcp|udp)$")
 # Node's own files in ovirt-plugins.d next to the plugin file; they are judged by other rules.
 _SIDE_FILES = (".firewall", ".minimize")
 
@@ -94,17 +90,9 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-def hooks_dir(ctx: LintContext) -> str:
-    return ctx.expand("{libexecdir}/ovirt-node/hooks")
-
-
-def plugins_dir(ctx: LintContext) -> str:
-    return ctx.expand("{sysconfdir}/ovirt-plugins.d")
-
-
 def _split(ctx: LintContext, e: Entry) -> tuple[str, ...]:
     """Path components below the hooks directory, or () outside it."""
-    return parts_below(e.path, hooks_dir(ctx))
+    return parts_below(e.path, ctx.hooks_dir())
 
 
 def _in_point(ctx: LintContext, e: Entry) -> bool:
@@ -125,7 +113,7 @@ def hook_point(ctx: LintContext) -> Iterator[Finding]:
         if not parts or e.implicit:
             continue
         if len(parts) == 1 and e.kind is not EntryKind.DIR:
-            message = f"{e.path} is directly in {hooks_dir(ctx)}, not in an event directory"
+            message = f"{e.path} is directly in {ctx.hooks_dir()}, not in an event directory"
             bad = e.path
         elif parts[0] not in HOOK_POINTS:
             message = f"{parts[0]!r} is not an oVirt Node hook event, so Node never runs {e.path}"
@@ -195,7 +183,7 @@ def _plugin_file_problems(ctx: LintContext, e: Entry) -> list[str]:
 @check("node-plugin-file")
 def plugin_file(ctx: LintContext) -> Iterator[Finding]:
     package = ctx.resolved.package
-    root = plugins_dir(ctx)
+    root = ctx.expand(PLUGINS_DIR)
     expected = f"{root}/{package.name}"
     found = False
     for e in ctx.files:
@@ -232,7 +220,7 @@ def plugin_file(ctx: LintContext) -> Iterator[Finding]:
 
 @check("node-firewall-format")
 def firewall_format(ctx: LintContext) -> Iterator[Finding]:
-    root = plugins_dir(ctx)
+    root = ctx.expand(PLUGINS_DIR)
     for e in ctx.files:
         if posixpath.dirname(e.path) != root or not e.path.endswith(".firewall"):
             continue

@@ -7,33 +7,15 @@ import re
 from collections.abc import Iterator
 
 from ..diagnostics import Severity
+from ..kinds.otopi_plugin import KIND as OTOPI_PLUGIN
+from ..kinds.otopi_plugin import STAGES
 from ..model import Entry
 from .context import KindPolicy, LintContext
 from .rule import Finding, Rule, check
 
-KIND = "otopi-plugin"
+KIND = OTOPI_PLUGIN.name
 _K = (KIND,)
 
-STAGES = (
-    "BOOT",
-    "INIT",
-    "SETUP",
-    "INTERNAL_PACKAGES",
-    "PROGRAMS",
-    "LATE_SETUP",
-    "CUSTOMIZATION",
-    "VALIDATION",
-    "TRANSACTION_BEGIN",
-    "EARLY_MISC",
-    "PACKAGES",
-    "MISC",
-    "TRANSACTION_END",
-    "CLOSEUP",
-    "CLEANUP",
-    "PRE_TERMINATE",
-    "TERMINATE",
-    "REBOOT",
-)
 # What marks a module as part of an otopi plugin.
 _PLUGIN_CODE = re.compile(r"@plugin\.event\s*\(|\bplugin\.PluginBase\b|\bfrom\s+otopi\s+import\b")
 _CREATE = re.compile(r"^def\s+createPlugins\s*\(", re.MULTILINE)

@@ -6,10 +6,10 @@ in only the rule modules (stdlib and pkgtool.model), never load, resolve or jinj
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from ..diagnostics import nearest
 from ..errors import UsageError
 from . import config, devstack, libvirt, metadata, modes, node, otopi, paths, stages, symlinks, vdsm
 from .context import KindPolicy
@@ -49,8 +49,8 @@ def policy_for(kind: str) -> KindPolicy:
 
 def suggest(rule_id: str) -> str:
     """' (did you mean X?)' for the nearest known id, or ''."""
-    near = difflib.get_close_matches(rule_id, sorted(RULES), n=1, cutoff=0.6)
-    return f" (did you mean {near[0]}?)" if near else ""
+    near = nearest(rule_id, sorted(RULES))
+    return f" (did you mean {near}?)" if near else ""
 
 
 def get_rule(rule_id: str) -> Rule:

@@ -2,63 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from ..diagnostics import Severity
+from ..kinds.vdsm_hook import HOOK_NAME, HOOK_POINTS, SUDOERS_DIR
+from ..kinds.vdsm_hook import KIND as VDSM_HOOK
 from ..model import Entry, EntryKind
 from .context import KindPolicy, LintContext, parts_below
 from .rule import Finding, Rule, check
 
-KIND = "vdsm-hook"
-
-# Every hook point VDSM calls (vdsm/common/hooks.py); nothing else in hooks/ is ever run.
-HOOK_POINTS: frozenset[str] = frozenset(
-    [
-        f"{w}_{e}"
-        for w in ("before", "after")
-        for e in (
-            "device_create",
-            "device_destroy",
-            "device_migrate_source",
-            "device_migrate_destination",
-            "update_device",
-            "vm_start",
-            "vm_cont",
-            "vm_pause",
-            "vm_hibernate",
-            "vm_dehibernate",
-            "vm_migrate_source",
-            "vm_migrate_destination",
-            "vm_destroy",
-            "vm_set_ticket",
-            "nic_hotplug",
-            "nic_hotunplug",
-            "disk_hotplug",
-            "disk_hotunplug",
-            "memory_hotplug",
-            "set_num_of_cpus",
-            "network_setup",
-            "get_vm_stats",
-            "get_all_vm_stats",
-            "get_caps",
-            "get_stats",
-        )
-    ]
-    + [
-        "after_update_device_fail",
-        "after_nic_hotplug_fail",
-        "after_nic_hotunplug_fail",
-        "after_disk_prepare",
-        "before_vdsm_start",
-        "after_vdsm_stop",
-        "after_network_setup_fail",
-        "after_hostdev_list_by_caps",
-    ]
-)
-assert len(HOOK_POINTS) == 58  # the documented set; a typo above would change the count
-
-HOOK_NAME = re.compile(r"^[0-9]{2}_[a-z0-9_]+$")
+KIND = VDSM_HOOK.name
 _K = (KIND,)
 
 RULES: tuple[Rule, ...] = (
@@ -147,13 +100,9 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-def hooks_dir(ctx: LintContext) -> str:
-    return ctx.expand("{libexecdir}/vdsm/hooks")
-
-
 def _split(ctx: LintContext, e: Entry) -> tuple[str, ...]:
     """Path components below the hooks directory, or () outside it."""
-    return parts_below(e.path, hooks_dir(ctx))
+    return parts_below(e.path, ctx.hooks_dir())
 
 
 def _is_hook_file(ctx: LintContext, e: Entry) -> bool:
@@ -171,7 +120,7 @@ def hook_point(ctx: LintContext) -> Iterator[Finding]:
         if len(parts) == 1 and e.kind is not EntryKind.DIR:
             yield Finding(
                 "vdsm-hook-point",
-                f"{e.path} is directly in {hooks_dir(ctx)}, not in a hook-point directory",
+                f"{e.path} is directly in {ctx.hooks_dir()}, not in a hook-point directory",
                 entry=e,
                 key="dst",
                 hint="deploy it into hooks/<hook-point>/, such as hooks/before_vm_start/",
@@ -232,7 +181,7 @@ def hooks(ctx: LintContext) -> Iterator[Finding]:
 
 @check("vdsm-sudoers-mode")
 def sudoers_mode(ctx: LintContext) -> Iterator[Finding]:
-    sudoers = ctx.expand("{sysconfdir}/sudoers.d")
+    sudoers = ctx.expand(SUDOERS_DIR)
     for e in ctx.files:
         if e.path.startswith(sudoers + "/") and e.mode & 0o7777 != 0o440:
             yield Finding(
@@ -247,12 +196,12 @@ def sudoers_mode(ctx: LintContext) -> Iterator[Finding]:
 @check("vdsm-hook-package-name")
 def package_name(ctx: LintContext) -> Iterator[Finding]:
     name = ctx.resolved.package.name
-    if not name.startswith("vdsm-hook-"):
+    if not name.startswith(VDSM_HOOK.name_prefix):
         yield Finding(
             "vdsm-hook-package-name",
             f"package {name!r} is not named vdsm-hook-<name>",
             location=ctx.map_location("package.name"),
-            hint=f"rename it to vdsm-hook-{name}",
+            hint=f"rename it to {VDSM_HOOK.name_prefix}{name}",
         )
 
 

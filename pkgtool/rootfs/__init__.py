@@ -1,1 +1,1 @@
-"""Safe, lstat-based access to an installed root: the walk verify uses (walk), per-path reads (observe), accounts."""
+"""Safe, lstat-based access to an installed root: per-path helpers (paths), the walk verify uses (walk), accounts."""

@@ -1,6 +1,6 @@
 """Read an installed root for ``verify --root``: one lstat per path, each directory listed once.
 
-Same rules as pkgtool.readers.root, made cheap for 10^4..10^5 paths: nothing
+Same rules as rootfs.paths, made cheap for 10^4..10^5 paths: nothing
 follows a symlink, and a path whose way from the root crosses a link or a
 non-directory is absent.  Each directory on the way is checked once and the
 answer cached, paths are plain ``str``, and content is compared byte by byte
@@ -14,14 +14,12 @@ import stat
 
 from ..model import EntryKind, Observed, Resolved
 from .accounts import Accounts
+from .paths import CHUNK
 
-CHUNK = 1024 * 1024
 # O_NONBLOCK: a fifo swapped in after the lstat must not hang the read.
 _OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
 
-
-_FILE, _DIR, _LINK = EntryKind.FILE, EntryKind.DIR, EntryKind.SYMLINK  # enum attribute lookups cost in a hot loop
-_KINDS = {stat.S_IFREG: _FILE, stat.S_IFDIR: _DIR, stat.S_IFLNK: _LINK}
+_KINDS = {stat.S_IFREG: EntryKind.FILE, stat.S_IFDIR: EntryKind.DIR, stat.S_IFLNK: EntryKind.SYMLINK}
 
 
 def _unsafe(path: str) -> bool:
@@ -75,17 +73,17 @@ class RootView:
         mode = st.st_mode
         kind = _KINDS.get(stat.S_IFMT(mode))
         accounts = self.accounts
-        if kind is _FILE:
+        if kind is EntryKind.FILE:
             return Observed(
                 path, kind, mode & 0o7777, accounts.user_name(st.st_uid), accounts.group_name(st.st_gid), st.st_size
             )
         target = None
-        if kind is _LINK:
+        if kind is EntryKind.SYMLINK:
             target = os.readlink(self.root + path if path != "/" else self.real_root)
         return Observed(
             path=path,
             kind=kind,
-            mode=0o777 if kind is _LINK else mode & 0o7777,
+            mode=0o777 if kind is EntryKind.SYMLINK else mode & 0o7777,
             owner=accounts.user_name(st.st_uid),
             group=accounts.group_name(st.st_gid),
             target=target,
@@ -118,7 +116,7 @@ class RootView:
                         if obs is None:
                             continue
                         seen[child] = obs
-                    if obs.kind is _DIR:
+                    if obs.kind is EntryKind.DIR:
                         stack.append(child)
 
 
@@ -184,7 +182,7 @@ def same_content(installed: str, source: str, size: int = CHUNK) -> bool:
 def compare_contents(triples: list[tuple[str, str, int]]) -> list[bool | Exception]:
     """same_content of each (installed, source, size), or the exception it raised, in order.
 
-    One thread: measured with 2, the GIL ate the overlap (the reads are short, from the page cache).
+    One thread: with two, the GIL ate the overlap, the reads being short and from the page cache (bench/notes.md).
     """
     out: list[bool | Exception] = []
     for installed, source, size in triples:

@@ -17,7 +17,7 @@ from pathlib import Path
 from ..errors import PkgtoolError
 from ..formats import PackageFormat, format_for
 from ..model import Entry, EntryKind, Family, Observed, Resolved
-from ..rootfs.observe import file_digest, link_destination
+from ..rootfs.paths import file_digest, link_destination
 from .report import Mismatch, VerifyReport
 
 ROOT_DIGEST = "sha256"  # what a content difference in a root is reported with

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..errors import PkgtoolError, UsageError
 from ..model import Entry, EntryKind, Observed, Resolved
-from ..rootfs.observe import file_digest
+from ..rootfs.paths import file_digest
 from .compare import ROOT_DIGEST, compare
 from .report import Mismatch, VerifyReport
 

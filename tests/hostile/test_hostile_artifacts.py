@@ -19,7 +19,9 @@ import pytest
 import zstandard
 from hostile_harness import check_run, cli, markers, snapshot
 
-from pkgtool.formats.rpm import reader as rpm_reader
+from pkgtool.formats.rpm import header as rpm_header
+
+pytestmark = pytest.mark.damaged_rpms  # every test here damages a built package on purpose
 
 MAP = """schema = 1
 [package]
@@ -244,7 +246,7 @@ def test_deb_bomb_is_streamed_in_bounded_memory(tmp_path: Path):
 
 def _main_header_offset(data: bytes) -> int:
     """Offset of the main header's magic: after the lead, the signature header and its padding."""
-    off = rpm_reader.LEAD_SIZE
+    off = rpm_header.LEAD_SIZE
     nindex, hsize = struct.unpack(">II", data[off + 8 : off + 16])
     off += 16 + 16 * nindex + hsize
     return off + (8 - off % 8) % 8
@@ -271,10 +273,10 @@ def _damaged(good: Path, tmp_path: Path, how: str) -> Path:
     elif how == "header-runs-past-end":
         data[h + 12 : h + 16] = struct.pack(">I", 0x00FFFFFF)
     elif how == "tag-offset-outside":
-        pos, typ, _, count = _tag_entry(bytes(data), rpm_reader.NAME)
-        data[pos : pos + 16] = struct.pack(">iiii", rpm_reader.NAME, typ, 0x7FFFFFF0, count)
+        pos, typ, _, count = _tag_entry(bytes(data), rpm_header.NAME)
+        data[pos : pos + 16] = struct.pack(">iiii", rpm_header.NAME, typ, 0x7FFFFFF0, count)
     elif how == "tag-count-huge":
-        pos, typ, off, _ = _tag_entry(bytes(data), rpm_reader.FILEMODES)
+        pos, typ, off, _ = _tag_entry(bytes(data), rpm_header.FILEMODES)
         data[pos + 12 : pos + 16] = struct.pack(">i", 0x7FFFFFFF)
     elif how == "no-header-magic":
         data[h : h + 4] = b"\0\0\0\0"
@@ -324,7 +326,7 @@ def test_rpm_with_traversal_file_name_is_refused(name: str, good_rpm: Path, proj
 def test_rpm_device_entry_is_reported_not_created(good_rpm: Path, project: Path, tmp_path: Path):
     """A character device in the header: inspect lists it as 'other', verify reports the mismatch; nothing made."""
     data = bytearray(good_rpm.read_bytes())
-    pos, typ, off, count = _tag_entry(bytes(data), rpm_reader.FILEMODES)
+    pos, typ, off, count = _tag_entry(bytes(data), rpm_header.FILEMODES)
     modes = list(struct.unpack(f">{count}H", bytes(data[off : off + 2 * count])))
     i = next(i for i, m in enumerate(modes) if m & 0o170000 == 0o100000)
     modes[i] = 0o020666  # S_IFCHR | 0666

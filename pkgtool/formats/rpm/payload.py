@@ -63,9 +63,9 @@ class _Zstd:
     """zstandard's compressobj; threads=-1 (one worker per CPU) gives the same bytes whatever the CPU count.
 
     Jobs of one window (at least 2 MiB) instead of zstd's default of four:
-    its buffers grow with the job size and the number of jobs in flight, and
-    at level 3 that halves peak memory (86 -> 46 MB on W1) for a 0.3 %
-    larger payload.
+    its buffers grow with the job size and the number of jobs in flight, so
+    smaller jobs bound peak memory for a payload only slightly larger
+    (bench/notes.md).
     """
 
     def __init__(self, level: int) -> None:
@@ -119,7 +119,7 @@ class _Sink(threading.Thread):
             self.free.put(bytearray(PIECE))
         self.sha = hashlib.sha256()
         # The uncompressed payload's digest (PAYLOADDIGESTALT), taken here and not in the reading
-        # thread: that thread is the critical path (W2: 0.08 CPU-s less there, 2-3 % less wall).
+        # thread: that thread is the critical path.
         self.alt = hashlib.sha256()
         self.size = 0
         self.error: BaseException | None = None

@@ -8,7 +8,7 @@ payload are written into the atomic temporary file, the payload by
 copy_file_range.  Each source file is read once.
 
 The header holds what rpmbuild writes for the generated spec (see
-render/rpm.py) and what rpm needs to install and verify the package: the
+formats/rpm/spec.py) and what rpm needs to install and verify the package: the
 same paths, modes, owners, flags, relations, scriptlets and changelog.
 """
 
@@ -33,52 +33,7 @@ from .payload import MAX_NEWC_SIZE, CpioWriter, NeedsLargeFiles, PayloadDigests,
 from .scriptlets import pre_requires, rpm_scriptlets
 from .spec import changelog_items, changelog_timestamp, implied_provides, link_target
 
-# ---------------------------------------------------------------- tags (rpmtag.h)
-
-HEADERI18NTABLE = 100
-NAME, VERSION, RELEASE, EPOCH, SUMMARY, DESCRIPTION = 1000, 1001, 1002, 1003, 1004, 1005
-BUILDTIME, BUILDHOST, SIZE, VENDOR, LICENSE, PACKAGER, GROUP, URL, OS, ARCH = (
-    1006, 1007, 1009, 1011, 1014, 1015, 1016, 1020, 1021, 1022,
-)  # fmt: skip
-FILESIZES, FILEMODES, FILERDEVS, FILEMTIMES, FILEDIGESTS, FILELINKTOS, FILEFLAGS = (
-    1028, 1030, 1033, 1034, 1035, 1036, 1037,
-)  # fmt: skip
-FILEUSERNAME, FILEGROUPNAME, SOURCERPM, FILEVERIFYFLAGS = 1039, 1040, 1044, 1045
-PROVIDENAME, REQUIREFLAGS, REQUIRENAME, REQUIREVERSION = 1047, 1048, 1049, 1050
-CONFLICTFLAGS, CONFLICTNAME, CONFLICTVERSION = 1053, 1054, 1055
-RPMVERSION, CHANGELOGTIME, CHANGELOGNAME, CHANGELOGTEXT = 1064, 1080, 1081, 1082
-OBSOLETENAME, FILEDEVICES, FILEINODES, FILELANGS = 1090, 1095, 1096, 1097
-PROVIDEFLAGS, PROVIDEVERSION, OBSOLETEFLAGS, OBSOLETEVERSION = 1112, 1113, 1114, 1115
-DIRINDEXES, BASENAMES, DIRNAMES = 1116, 1117, 1118
-PAYLOADFORMAT, PAYLOADCOMPRESSOR, PAYLOADFLAGS, PLATFORM = 1124, 1125, 1126, 1132
-LONGFILESIZES, LONGSIZE, FILEDIGESTALGO, ENCODING = 5008, 5009, 5011, 5062
-RECOMMENDNAME, RECOMMENDVERSION, RECOMMENDFLAGS = 5046, 5047, 5048
-SUGGESTNAME, SUGGESTVERSION, SUGGESTFLAGS = 5049, 5050, 5051
-PAYLOADDIGEST, PAYLOADDIGESTALGO, PAYLOADDIGESTALT = 5092, 5093, 5097
-# scriptlet name -> (body tag, interpreter tag, RPMSENSE_SCRIPT_* bit of its /bin/sh requirement)
-SCRIPT_TAGS = {"pre": (1023, 1085, 0x200), "post": (1024, 1086, 0x400), "preun": (1025, 1087, 0x800), "postun": (1026, 1088, 0x1000)}  # fmt: skip
-# Signature header tags.
-SIG_SIZE, SIG_LONGSIZE, SIG_LONGARCHIVESIZE, SIG_SHA1, SIG_SHA256 = 1000, 270, 271, 269, 273
-SIG_MD5, SIG_PAYLOADSIZE, SIG_RESERVEDSPACE = 1004, 1007, 1008
 RESERVED_SPACE = 4128  # what rpmbuild leaves for signatures added later
-
-# map relation kind -> (name, flags, version) tags; 'replaces' is Obsoletes (and implied_provides)
-RELATION_TAGS = {
-    "requires": (REQUIRENAME, REQUIREFLAGS, REQUIREVERSION),
-    "recommends": (RECOMMENDNAME, RECOMMENDFLAGS, RECOMMENDVERSION),
-    "suggests": (SUGGESTNAME, SUGGESTFLAGS, SUGGESTVERSION),
-    "conflicts": (CONFLICTNAME, CONFLICTFLAGS, CONFLICTVERSION),
-    "provides": (PROVIDENAME, PROVIDEFLAGS, PROVIDEVERSION),
-    "replaces": (OBSOLETENAME, OBSOLETEFLAGS, OBSOLETEVERSION),
-}
-
-# RPMSENSE_* bits.
-LESS, GREATER, EQUAL = 0x02, 0x04, 0x08
-SCRIPT_PRE, INTERP, RPMLIB, CONFIG = 0x200, 0x100, 0x1000000, 0x10000000
-OPERATOR_FLAGS = {"": 0, "<": LESS, "<=": LESS | EQUAL, "=": EQUAL, ">=": GREATER | EQUAL, ">": GREATER}
-
-# RPMFILE_* bits.
-FILE_CONFIG, FILE_DOC, FILE_NOREPLACE, FILE_LICENSE = 0x01, 0x02, 0x10, 0x80
 
 # Payload compression -> (PAYLOADCOMPRESSOR, rpmlib feature it needs); 'none' writes neither tag
 # (rpm then reads the payload through gzdio, which passes uncompressed data through).
@@ -92,7 +47,6 @@ RPMLIB_ALWAYS = (("CompressedFileNames", "3.0.4-1"), ("FileDigests", "4.6.0-1"),
 LARGE_FILES = ("LargeFiles", "4.12.0-1")  # needed by LONGFILESIZES and the stripped cpio format
 # %{_isa} of rpm's platform macros: the arch-qualified self-provide "name(x86-64)".
 ISA = {"x86_64": "x86-64", "aarch64": "aarch-64", "i686": "x86-32", "ppc64le": "ppc-64", "s390x": "s390-64"}
-DIGEST_SHA256 = 8
 BUILD_HOST = "pkgtool"
 NO_VERIFY_FLAGS = 0xFFFFFFFF  # RPMVERIFY_ALL
 UINT32_MAX = 0xFFFFFFFF
@@ -124,13 +78,13 @@ def evr(resolved: Resolved, release: str) -> str:
 def _file_flags(e: Entry) -> int:
     flags = 0
     if e.config is not ConfigKind.NONE:
-        flags |= FILE_CONFIG
+        flags |= rh.FILE_CONFIG
     if e.config is ConfigKind.NOREPLACE:
-        flags |= FILE_NOREPLACE
+        flags |= rh.FILE_NOREPLACE
     if e.license:
-        flags |= FILE_LICENSE
+        flags |= rh.FILE_LICENSE
     elif e.doc:
-        flags |= FILE_DOC
+        flags |= rh.FILE_DOC
     return flags
 
 
@@ -201,24 +155,26 @@ def _relations(
     pkg = resolved.package
     full = evr(resolved, release)
     out: dict[str, list[tuple[str, int, str]]] = {}
-    for kind in RELATION_TAGS:
+    for kind in rh.RELATION_TAGS:
         out[kind] = [
-            (r.name, OPERATOR_FLAGS[r.op], r.version) if r.op and r.version else (r.name, 0, "")
+            (r.name, rh.OPERATOR_FLAGS[r.op], r.version) if r.op and r.version else (r.name, 0, "")
             for r in resolved.relations.get(kind, ())
         ]
     requires, provides = out["requires"], out["provides"]
     for name in scriptlets:
-        requires.append(("/bin/sh", INTERP | SCRIPT_TAGS[name][2], ""))
-    requires.extend((path, SCRIPT_PRE, "") for path in pre_requires(resolved))
-    requires.extend((f"rpmlib({feature})", RPMLIB | LESS | EQUAL, version) for feature, version in rpmlib)
-    provides.extend((r.name, EQUAL, r.version) for r in implied_provides(resolved, full))
-    provides.append((pkg.name, EQUAL, full))
+        requires.append(("/bin/sh", rh.SENSE_INTERP | rh.SCRIPT_TAGS[name][2], ""))
+    requires.extend((path, rh.SENSE_SCRIPT_PRE, "") for path in pre_requires(resolved))
+    requires.extend(
+        (f"rpmlib({feature})", rh.SENSE_RPMLIB | rh.SENSE_LESS | rh.SENSE_EQUAL, version) for feature, version in rpmlib
+    )
+    provides.extend((r.name, rh.SENSE_EQUAL, r.version) for r in implied_provides(resolved, full))
+    provides.append((pkg.name, rh.SENSE_EQUAL, full))
     isa = ISA.get(rpm_arch(resolved))
     if isa:
-        provides.append((f"{pkg.name}({isa})", EQUAL, full))
+        provides.append((f"{pkg.name}({isa})", rh.SENSE_EQUAL, full))
     if has_config:
-        requires.append((f"config({pkg.name})", CONFIG | EQUAL, full))
-        provides.append((f"config({pkg.name})", CONFIG | EQUAL, full))
+        requires.append((f"config({pkg.name})", rh.SENSE_CONFIG | rh.SENSE_EQUAL, full))
+        provides.append((f"config({pkg.name})", rh.SENSE_CONFIG | rh.SENSE_EQUAL, full))
     return {kind: sorted(set(rels)) for kind, rels in out.items()}
 
 
@@ -227,34 +183,34 @@ def main_header(resolved: Resolved, files: FileTable, payload: PayloadDigests) -
     release = rpm_release(resolved)
     epoch = resolved.source_date_epoch
     h = rh.Header()
-    h.strings(HEADERI18NTABLE, ["C"])
-    h.string(NAME, pkg.name)
-    h.string(VERSION, pkg.version)
-    h.string(RELEASE, release)
+    h.strings(rh.HEADERI18NTABLE, ["C"])
+    h.string(rh.NAME, pkg.name)
+    h.string(rh.VERSION, pkg.version)
+    h.string(rh.RELEASE, release)
     if pkg.epoch is not None:
-        h.int32(EPOCH, pkg.epoch)
-    h.i18n(SUMMARY, one_line(pkg.summary))
-    h.i18n(DESCRIPTION, pkg.description.strip("\n"))
-    h.int32(BUILDTIME, epoch)
-    h.string(BUILDHOST, BUILD_HOST)
+        h.int32(rh.EPOCH, pkg.epoch)
+    h.i18n(rh.SUMMARY, one_line(pkg.summary))
+    h.i18n(rh.DESCRIPTION, pkg.description.strip("\n"))
+    h.int32(rh.BUILDTIME, epoch)
+    h.string(rh.BUILDHOST, BUILD_HOST)
     total = sum(files.sizes)
     if total > UINT32_MAX:
-        h.ints(LONGSIZE, rh.Type.INT64, [total])
+        h.ints(rh.LONGSIZE, rh.Type.INT64, [total])
     else:
-        h.int32(SIZE, total)
+        h.int32(rh.SIZE, total)
     if pkg.vendor:
-        h.string(VENDOR, pkg.vendor)
-    h.string(LICENSE, pkg.license)
-    h.string(PACKAGER, pkg.maintainer)
-    h.i18n(GROUP, pkg.section or "Unspecified")
+        h.string(rh.VENDOR, pkg.vendor)
+    h.string(rh.LICENSE, pkg.license)
+    h.string(rh.PACKAGER, pkg.maintainer)
+    h.i18n(rh.GROUP, pkg.section or "Unspecified")
     if pkg.url:
-        h.string(URL, pkg.url)
-    h.string(OS, "linux")
+        h.string(rh.URL, pkg.url)
+    h.string(rh.OS, "linux")
     arch = rpm_arch(resolved)
-    h.string(ARCH, arch)
+    h.string(rh.ARCH, arch)
     scriptlets = rpm_scriptlets(resolved)
     for name, body in scriptlets.items():
-        body_tag, prog_tag, _ = SCRIPT_TAGS[name]
+        body_tag, prog_tag, _ = rh.SCRIPT_TAGS[name]
         # rpmbuild drops the trailing newline of a scriptlet body; so do we, to store the same text.
         h.string(body_tag, body.rstrip("\n"))
         h.string(prog_tag, "/bin/sh")
@@ -263,58 +219,58 @@ def main_header(resolved: Resolved, files: FileTable, payload: PayloadDigests) -
     large = any(size >= MAX_NEWC_SIZE for size in files.sizes)
     if n:
         if large:
-            h.ints(LONGFILESIZES, rh.Type.INT64, files.sizes)
+            h.ints(rh.LONGFILESIZES, rh.Type.INT64, files.sizes)
         else:
-            h.ints(FILESIZES, rh.Type.INT32, files.sizes)
-        h.ints(FILEMODES, rh.Type.INT16, files.modes)
-        h.ints(FILERDEVS, rh.Type.INT16, [0] * n)
-        h.ints(FILEMTIMES, rh.Type.INT32, [epoch] * n)
-        h.strings(FILEDIGESTS, files.digests)
-        h.strings(FILELINKTOS, files.links)
-        h.ints(FILEFLAGS, rh.Type.INT32, files.flags)
-        h.strings(FILEUSERNAME, files.users)
-        h.strings(FILEGROUPNAME, files.groups)
-        h.ints(FILEVERIFYFLAGS, rh.Type.INT32, [NO_VERIFY_FLAGS] * n)
-        h.ints(FILEDEVICES, rh.Type.INT32, [1] * n)
-        h.ints(FILEINODES, rh.Type.INT32, range(1, n + 1))
-        h.strings(FILELANGS, [""] * n)
+            h.ints(rh.FILESIZES, rh.Type.INT32, files.sizes)
+        h.ints(rh.FILEMODES, rh.Type.INT16, files.modes)
+        h.ints(rh.FILERDEVS, rh.Type.INT16, [0] * n)
+        h.ints(rh.FILEMTIMES, rh.Type.INT32, [epoch] * n)
+        h.strings(rh.FILEDIGESTS, files.digests)
+        h.strings(rh.FILELINKTOS, files.links)
+        h.ints(rh.FILEFLAGS, rh.Type.INT32, files.flags)
+        h.strings(rh.FILEUSERNAME, files.users)
+        h.strings(rh.FILEGROUPNAME, files.groups)
+        h.ints(rh.FILEVERIFYFLAGS, rh.Type.INT32, [NO_VERIFY_FLAGS] * n)
+        h.ints(rh.FILEDEVICES, rh.Type.INT32, [1] * n)
+        h.ints(rh.FILEINODES, rh.Type.INT32, range(1, n + 1))
+        h.strings(rh.FILELANGS, [""] * n)
         dirs: dict[str, int] = {}
         indexes, basenames = [], []
         for path in files.paths:
             cut = path.rindex("/") + 1
             indexes.append(dirs.setdefault(path[:cut], len(dirs)))
             basenames.append(path[cut:])
-        h.ints(DIRINDEXES, rh.Type.INT32, indexes)
-        h.strings(BASENAMES, basenames)
-        h.strings(DIRNAMES, list(dirs))
-        h.int32(FILEDIGESTALGO, DIGEST_SHA256)
-    h.string(SOURCERPM, f"{pkg.name}-{pkg.version}-{release}.src.rpm")
+        h.ints(rh.DIRINDEXES, rh.Type.INT32, indexes)
+        h.strings(rh.BASENAMES, basenames)
+        h.strings(rh.DIRNAMES, list(dirs))
+        h.int32(rh.FILEDIGESTALGO, rh.DIGEST_SHA256)
+    h.string(rh.SOURCERPM, f"{pkg.name}-{pkg.version}-{release}.src.rpm")
 
     compressor, feature = PAYLOAD_CODECS[profile.compression]
     rpmlib = list(RPMLIB_ALWAYS) + ([feature] if feature else []) + ([LARGE_FILES] if large else [])
-    has_config = any(flags & FILE_CONFIG for flags in files.flags)
+    has_config = any(flags & rh.FILE_CONFIG for flags in files.flags)
     relations = _relations(resolved, release, scriptlets, has_config, rpmlib)
-    for kind, (name_tag, flags_tag, version_tag) in RELATION_TAGS.items():
+    for kind, (name_tag, flags_tag, version_tag) in rh.RELATION_TAGS.items():
         rels = relations[kind]
         if rels:
             h.strings(name_tag, [r[0] for r in rels])
             h.ints(flags_tag, rh.Type.INT32, [r[1] for r in rels])
             h.strings(version_tag, [r[2] for r in rels])
-    h.string(RPMVERSION, f"pkgtool {__version__}")
+    h.string(rh.RPMVERSION, f"pkgtool {__version__}")
     changes = changelog_items(resolved)
     if changes:
-        h.ints(CHANGELOGTIME, rh.Type.INT32, [changelog_timestamp(date) for date, *_ in changes])
-        h.strings(CHANGELOGNAME, [one_line(f"{author} - {version}") for _, author, version, _ in changes])
-        h.strings(CHANGELOGTEXT, ["\n".join(f"- {one_line(x)}" for x in items) for *_, items in changes])
-    h.string(PAYLOADFORMAT, "cpio")
+        h.ints(rh.CHANGELOGTIME, rh.Type.INT32, [changelog_timestamp(date) for date, *_ in changes])
+        h.strings(rh.CHANGELOGNAME, [one_line(f"{author} - {version}") for _, author, version, _ in changes])
+        h.strings(rh.CHANGELOGTEXT, ["\n".join(f"- {one_line(x)}" for x in items) for *_, items in changes])
+    h.string(rh.PAYLOADFORMAT, "cpio")
     if compressor:
-        h.string(PAYLOADCOMPRESSOR, compressor)
-        h.string(PAYLOADFLAGS, str(profile.compression_level))
-    h.string(PLATFORM, f"{arch}-pkgtool-linux")
-    h.string(ENCODING, "utf-8")
-    h.strings(PAYLOADDIGEST, [payload.sha256])
-    h.int32(PAYLOADDIGESTALGO, DIGEST_SHA256)
-    h.strings(PAYLOADDIGESTALT, [payload.sha256_uncompressed])
+        h.string(rh.PAYLOADCOMPRESSOR, compressor)
+        h.string(rh.PAYLOADFLAGS, str(profile.compression_level))
+    h.string(rh.PLATFORM, f"{arch}-pkgtool-linux")
+    h.string(rh.ENCODING, "utf-8")
+    h.strings(rh.PAYLOADDIGEST, [payload.sha256])
+    h.int32(rh.PAYLOADDIGESTALGO, rh.DIGEST_SHA256)
+    h.strings(rh.PAYLOADDIGESTALT, [payload.sha256_uncompressed])
     try:
         return h.export(rh.IMMUTABLE_REGION)
     except ValueError as exc:
@@ -326,19 +282,19 @@ def main_header(resolved: Resolved, files: FileTable, payload: PayloadDigests) -
 
 def signature_header(header: bytes, payload: PayloadDigests, md5: bytes) -> bytes:
     s = rh.Header()
-    s.string(SIG_SHA1, hashlib.sha1(header).hexdigest())
-    s.string(SIG_SHA256, hashlib.sha256(header).hexdigest())
+    s.string(rh.SIG_SHA1, hashlib.sha1(header).hexdigest())
+    s.string(rh.SIG_SHA256, hashlib.sha256(header).hexdigest())
     size = len(header) + payload.compressed_size
     if size > UINT32_MAX:
-        s.ints(SIG_LONGSIZE, rh.Type.INT64, [size])
+        s.ints(rh.SIG_LONGSIZE, rh.Type.INT64, [size])
     else:
-        s.int32(SIG_SIZE, size)
-    s.binary(SIG_MD5, md5)
+        s.int32(rh.SIG_SIZE, size)
+    s.binary(rh.SIG_MD5, md5)
     if payload.archive_size > UINT32_MAX:
-        s.ints(SIG_LONGARCHIVESIZE, rh.Type.INT64, [payload.archive_size])
+        s.ints(rh.SIG_LONGARCHIVESIZE, rh.Type.INT64, [payload.archive_size])
     else:
-        s.int32(SIG_PAYLOADSIZE, payload.archive_size)
-    s.binary(SIG_RESERVEDSPACE, b"\0" * RESERVED_SPACE)
+        s.int32(rh.SIG_PAYLOADSIZE, payload.archive_size)
+    s.binary(rh.SIG_RESERVEDSPACE, b"\0" * RESERVED_SPACE)
     blob = s.export(rh.SIGNATURE_REGION)
     return blob + rh.pad8(len(blob))
 
