@@ -138,7 +138,7 @@ def init(
 ) -> None:
     """Write a commented pkgtool.toml (and a sample source) for a plugin kind."""
     try:
-        from .kinds.scaffold import init_project
+        from .scaffold import init_project
 
         written = init_project(directory, kind, name)
     except PkgtoolError as exc:

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from pkgtool.errors import UsageError
-from pkgtool.kinds.scaffold import default_name, init_project
 from pkgtool.layout.load import load_layout
 from pkgtool.model import PLUGIN_KINDS
+from pkgtool.scaffold import default_name, init_project
 
 
 @pytest.mark.parametrize("kind", PLUGIN_KINDS)

@@ -11,12 +11,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ..atomic import write_bytes_atomic
-from ..data import data_dir
-from ..errors import UsageError
-from ..layout.load import MAP_NAME, NAME_RE
-from ..templating import environment
-from . import KIND_NAMES, KINDS, kind_info
+from .atomic import write_bytes_atomic
+from .data import data_dir
+from .errors import UsageError
+from .kinds import KIND_NAMES, KINDS, kind_info
+from .layout.load import MAP_NAME, NAME_RE
+from .templating import environment
 
 
 def default_name(directory: Path, kind: str) -> str:
