@@ -1,0 +1,56 @@
+"""Code that reaches a spec, a profile or a control file: it arrives literally and runs nothing.
+
+Each test builds with the real tools where the injection would run
+(rpmbuild, rpmspec) and then checks the marker files and the literal text.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from hostile_harness import CASES, check_run, clear_markers, cli, markers
+from tooling import require_tools
+
+
+def _copy_case(name: str, tmp_path: Path) -> Path:
+    project = tmp_path / "project"
+    shutil.copytree(CASES / name, project, ignore=shutil.ignore_patterns("case.toml"))
+    return project
+
+
+def _rpm_scripts(rpm: Path) -> str:
+    proc = subprocess.run(["rpm", "-qp", "--scripts", str(rpm)], capture_output=True, text=True, check=True)
+    return proc.stdout
+
+
+def test_script_lines_that_name_spec_sections_reach_the_system_rpm_literally(tmp_path: Path, monkeypatch):
+    require_tools("rpmbuild", "rpm")
+    clear_markers()
+    monkeypatch.chdir(tmp_path)
+    project = _copy_case("53-script-spec-sections", tmp_path)
+    out = tmp_path / "out"
+    check_run(cli(["build", str(project), "-d", "fedora", "-o", str(out), "--backend", "system"]), exit_code=0)
+    assert markers() == [], f"rpmbuild ran a script line: {markers()}"
+    rpm = next(p for p in out.glob("*.rpm") if not p.name.endswith(".src.rpm"))
+    scripts = _rpm_scripts(rpm)
+    post = (project / "post.sh").read_text()
+    preun = (project / "preun.sh").read_text()
+    assert post in scripts, scripts
+    assert preun in scripts, scripts
+    # The native build carries the same scriptlets.
+    native = tmp_path / "native"
+    check_run(cli(["build", str(project), "-d", "fedora", "-o", str(native)]), exit_code=0)
+    assert _rpm_scripts(next(native.glob("*.rpm"))) == scripts
+    assert markers() == []
+
+
+def test_long_line_of_a_script_read_through_a_file_is_refused(tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    project = _copy_case("53-script-spec-sections", tmp_path)
+    # 8191-byte chunks: a '%%' cut in two would let '%(...)' expand.
+    (project / "post.sh").write_text("%check\n" + "a" * 8190 + "%(touch /tmp/pkgtool-pwned-53z)\n")
+    run = cli(["generate", str(project), "-d", "fedora", "-o", str(tmp_path / "gen")])
+    check_run(run, exit_code=2, contains=["[scripts]", "longer than 8190 bytes"])
+    assert markers() == []
