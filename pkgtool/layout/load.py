@@ -59,6 +59,9 @@ PACKAGE_KEYS = (
 PACKAGE_REQUIRED = ("name", "version", "summary", "description", "license", "maintainer")
 CONTENT_KEYS = ("tree", "file", "dir", "symlink", "attr")
 # Everything a [distro.<id>] table may override.
+# A patch file name as rpm, quilt and dpkg-source all take it literally.
+PATCH_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+~-]*")
+
 SECTION_KEYS = ("package", *RELATION_KINDS, *CONTENT_KEYS, "scripts", "patch", "changelog", "lint")
 TOP_KEYS = ("schema", *SECTION_KEYS, "distro")
 # Tables of scalars merged key by key in a [distro.<id>] override; the rest are replaced whole.
@@ -633,8 +636,24 @@ class _Validator:
             return None
         return AttrRule(path=where, loc=self.loc(path), **spec)
 
+    def patch_file(self, src: _Src) -> Any:
+        # The file name reaches `PatchN:` and %autosetup (which expand macros again after the
+        # spec's own escape) and debian/patches/series: only plain names are safe in all three.
+        value = self.path_text(src)
+        if value is BAD:
+            return BAD
+        name = value.rpartition("/")[2]
+        if not PATCH_NAME.fullmatch(name):
+            return self.err(
+                "unsafe-name",
+                src.path,
+                f"{format_path(src.path)}: patch file name {name!r} holds characters a spec or a quilt series would read",
+                "rename the patch with letters, digits and . _ + ~ - only",
+            )
+        return value
+
     def patch(self, f: dict[str, _Src], path: KeyPath) -> PatchSpec | None:
-        file = self.required(f, "file", path, self.path_text)
+        file = self.required(f, "file", path, self.patch_file)
         strip = self.optional(f, "strip", self.integer, 1)
         if file is BAD:
             return None

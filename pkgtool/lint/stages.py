@@ -105,6 +105,16 @@ LOADER_RULES: tuple[Rule, ...] = (
         "before the release it precedes: `1.0~rc1`).",
     ),
     Rule(
+        "unsafe-name",
+        _E,
+        "loader",
+        "A file name that reaches a spec or a Debian source package holds characters they would read.",
+        "A patch's file name is written into `PatchN:`, which rpm expands again in `%autosetup` "
+        "(so `%(...)` or `%{lua:...}` in a name would run at build time), and into "
+        "debian/patches/series, which quilt splits at spaces. Such names are refused, not escaped.\n\n"
+        "Fix: rename the file with letters, digits and `. _ + ~ -` only.",
+    ),
+    Rule(
         "unknown-rule",
         _E,
         "loader",
