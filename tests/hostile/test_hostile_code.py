@@ -10,6 +10,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
 from hostile_harness import CASES, check_run, clear_markers, cli, markers
 from tooling import require_tools
 
@@ -53,4 +54,53 @@ def test_long_line_of_a_script_read_through_a_file_is_refused(tmp_path: Path, mo
     (project / "post.sh").write_text("%check\n" + "a" * 8190 + "%(touch /tmp/pkgtool-pwned-53z)\n")
     run = cli(["generate", str(project), "-d", "fedora", "-o", str(tmp_path / "gen")])
     check_run(run, exit_code=2, contains=["[scripts]", "longer than 8190 bytes"])
+    assert markers() == []
+
+
+# A project's own distros/*.toml: one bad value each, the key path and line it is on.
+HOSTILE_PROFILES = {
+    "dist-tag-shell": ("fedora", 'dist_tag = ".fc40%(touch /tmp/pkgtool-pwned-55a)"\n', "dist_tag"),
+    "dist-tag-space": ("fedora", 'dist_tag = ".fc40 --define x"\n', "dist_tag"),
+    "macro-shell": ("fedora", '[rpm_macros]\nbindir = "%(touch /tmp/pkgtool-pwned-55b)"\n', "rpm_macros.bindir"),
+    "macro-lua": (
+        "fedora",
+        "[rpm_macros]\ndatadir = \"%{lua:os.execute('touch /tmp/pkgtool-pwned-55c')}\"\n",
+        "rpm_macros.datadir",
+    ),
+    "macro-args": (
+        "fedora",
+        '[rpm_macros]\ndatadir = "%{expand:%%(touch /tmp/pkgtool-pwned-55d)}"\n',
+        "rpm_macros.datadir",
+    ),
+    "dir-newline": (
+        "fedora",
+        '[dirs]\ndatadir = "/usr/share\\n%post\\ntouch /tmp/pkgtool-pwned-55e"\n',
+        "dirs.datadir",
+    ),
+    "dir-percent": ("fedora", '[dirs]\nbindir = "/usr/%(touch /tmp/pkgtool-pwned-55f)"\n', "dirs.bindir"),
+    "standards-newline": ("debian", 'standards_version = "4.6.2\\nPre-Depends: evil"\n', "standards_version"),
+    "name-comma": ("debian", '[names]\npython3 = "python3, evil"\n', "names.python3"),
+    "changelog-distribution": (
+        "debian",
+        '[extra]\nchangelog_distribution = "unstable; urgency=high\\n\\nevil"\n',
+        "extra.changelog_distribution",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_PROFILES))
+def test_project_profile_values_are_validated_by_type(case: str, tmp_path: Path, monkeypatch):
+    clear_markers()
+    monkeypatch.chdir(tmp_path)
+    distro, text, key = HOSTILE_PROFILES[case]
+    project = _copy_case("41-script-macros-and-heredoc", tmp_path)
+    (project / "distros").mkdir()
+    (project / "distros" / f"{distro}.toml").write_text("# a project's own layer\n" + text)
+    line = 2 + text.split("\n").index(next(x for x in text.split("\n") if x.startswith(key.split(".")[-1])))
+    where = f"distros/{distro}.toml:{line}: {key}"
+    out = tmp_path / "out"
+    for args in (["generate", "-o", str(out)], ["build", "-o", str(out)], ["lint"]):
+        run = cli([args[0], str(project), "-d", distro, *args[1:]])
+        check_run(run, exit_code=2, contains=[where])
+    assert not out.exists() or list(out.rglob("*")) == []
     assert markers() == []
