@@ -6,6 +6,9 @@ Each test builds with the real tools where the injection would run
 
 from __future__ import annotations
 
+import ast
+import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -104,3 +107,23 @@ def test_project_profile_values_are_validated_by_type(case: str, tmp_path: Path,
         check_run(run, exit_code=2, contains=[where])
     assert not out.exists() or list(out.rglob("*")) == []
     assert markers() == []
+
+
+def test_rpmlintrc_quotes_file_names_for_python_and_for_rpmlint_2(tmp_path: Path):
+    project = _copy_case("41-script-macros-and-heredoc", tmp_path)
+    name = "a\"b'c\\d"
+    (project / "q.txt").write_text("q\n")
+    with open(project / "pkgtool.toml", "a") as fh:
+        fh.write(f'\n[[file]]\nsrc = "q.txt"\ndst = {json.dumps("/usr/share/hostile/" + name)}\nmode = "0600"\n')
+    gen = tmp_path / "gen"
+    check_run(cli(["generate", str(project), "-d", "fedora", "-o", str(gen)]), exit_code=0)
+    text = (gen / "hostile.rpmlintrc").read_text()
+    compile(text, "hostile.rpmlintrc", "exec")  # rpmlint 1 executes the file
+    rpmlint2 = re.compile(r"^\s*addFilter\s*\(\s*r?[\"\'](.*)[\"\']\s*\)")  # how rpmlint 2 reads a line
+    lines = [x for x in text.splitlines() if x.startswith("addFilter")]
+    assert lines
+    for line in lines:
+        as_python = ast.literal_eval(line[len("addFilter(") : -1])
+        assert as_python == rpmlint2.match(line).group(1)
+    finding = f"hostile.noarch: E: non-readable /usr/share/hostile/{name} 600"
+    assert any(re.search(rpmlint2.match(x).group(1), finding) for x in lines), text

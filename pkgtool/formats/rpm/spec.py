@@ -485,11 +485,24 @@ def lint_filters(resolved: Resolved) -> list[LintFilter]:
     return out
 
 
+def _rc_escape(text: str) -> str:
+    """``re.escape`` for a line ``addFilter(r"...")`` that rpmlint 1 executes as Python and rpmlint 2
+    reads with a regex and takes literally: quotes, backslash-newline and control characters
+    become regex escapes (``\\x22``), so the raw string always closes where it should."""
+    out = []
+    for c in text:
+        if c in "\"'" or ord(c) < 0x20 or ord(c) == 0x7F:
+            out.append(f"\\x{ord(c):02x}")
+        else:
+            out.append(re.escape(c))
+    return "".join(out)
+
+
 def render_rpmlintrc(resolved: Resolved) -> str:
     filters = [
         (
             f.check,
-            "^" + re.escape(resolved.package.name) + r"\.\S+: \S+ " + f.check + " " + re.escape(f.path) + r"(\s|$)",
+            "^" + re.escape(resolved.package.name) + r"\.\S+: \S+ " + f.check + " " + _rc_escape(f.path) + r"(\s|$)",
         )
         for f in lint_filters(resolved)
     ]
