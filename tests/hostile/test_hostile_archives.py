@@ -9,13 +9,16 @@ name it prints to a terminal, and its JSON stays exact.
 from __future__ import annotations
 
 import json
+import struct
 import subprocess
 from pathlib import Path
 
 import pytest
 from hostile_harness import check_run, cli
-from test_hostile_artifacts import _ar, _file, _info, _tar
+from test_hostile_artifacts import MAP, _ar, _file, _info, _tag_entry, _tar
 from tooling import require_tools
+
+from pkgtool.formats.rpm import reader as rpm_reader
 
 CONTROL = (
     b"Package: victim\nVersion: 1.0\nArchitecture: all\nMaintainer: Jane <jane@example.org>\nDescription: victim\n ok\n"
@@ -99,3 +102,20 @@ def test_inspect_escapes_names_and_json_stays_exact(tmp_path: Path):
     assert len(lines) == 1 + 1 + len(names)  # header, ./usr/, one line per name
     info = json.loads(cli(["inspect", str(deb), "--json"]).output)
     assert {"/" + n[2:] for n in names} <= {e["path"] for e in info["entries"]}
+
+
+def test_rpm_header_with_a_tag_twice_is_refused(tmp_path: Path):
+    """rpm looks tags up by binary search: with two NAME entries, which one it sees is unknown."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pkgtool.toml").write_text(MAP)
+    (project / "payload.txt").write_text("payload\n")
+    check_run(cli(["build", str(project), "-d", "fedora", "-o", str(tmp_path / "rpm")]), exit_code=0)
+    good_rpm = next((tmp_path / "rpm").glob("*.rpm"))
+    data = bytearray(good_rpm.read_bytes())
+    pos, typ, _, count = _tag_entry(bytes(data), rpm_reader.SUMMARY)
+    data[pos : pos + 4] = struct.pack(">i", rpm_reader.NAME)
+    bad = tmp_path / "twice.rpm"
+    bad.write_bytes(bytes(data))
+    check_run(cli(["inspect", str(bad)]), exit_code=2, contains=["tag 1000 appears twice"])
+    check_run(cli(["verify", str(project), str(bad), "-d", "fedora"]), exit_code=2, contains=["appears twice"])
