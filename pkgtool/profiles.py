@@ -36,6 +36,9 @@ _COMPRESSIONS = ("zstd", "xz", "gzip", "none")
 # The source tarball (Source0 / orig.tar): what the family's source tools unpack.  rpmbuild's
 # %setup reads zstd (rpm >= 4.14); dpkg-source 1.21 offers only gzip, bzip2, lzma and xz.
 _SOURCE_COMPRESSIONS = {Family.RPM: ("gzip", "zstd"), Family.DEB: ("gzip",)}
+# A shipped profile is 5 KiB.  The cap bounds what tomllib spends on a hostile one (nested
+# tables cost it quadratic time: 256 KiB of them parse in 0.2 s).
+MAX_PROFILE_BYTES = 256 << 10
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9._+-]*$")
 
 # Every profile value that reaches an output, by type: what it may hold there.  A project's
@@ -91,7 +94,11 @@ class _File:
     def __init__(self, path: Path):
         self.path = path
         try:
-            text = path.read_bytes().decode("utf-8")
+            with open(path, "rb") as fh:
+                data = fh.read(MAX_PROFILE_BYTES + 1)
+            if len(data) > MAX_PROFILE_BYTES:
+                raise _err(Location(str(path)), f"larger than {MAX_PROFILE_BYTES >> 10} KiB")
+            text = data.decode("utf-8")
         except OSError as exc:
             raise _err(Location(str(path)), f"cannot read: {exc.strerror}") from None
         except UnicodeDecodeError as exc:
@@ -100,6 +107,8 @@ class _File:
             self.raw: dict = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise _err(Location(str(path)), f"not valid TOML: {exc}") from None
+        except RecursionError:
+            raise _err(Location(str(path)), "values nested too deeply") from None
         self._text = text
         self._positions: Positions | None = None
         _check_types(self)

@@ -37,7 +37,7 @@ from ..model import (
     SymlinkSpec,
     TreeSpec,
 )
-from .tomlpos import KeyPath, Positions, format_path, scan
+from .tomlpos import KeyPath, LimitExceeded, Limits, Positions, check_limits, format_path
 
 MAP_NAME = "pkgtool.toml"
 
@@ -154,9 +154,27 @@ def _syntax_error(display: str, message: str, line: int | None, hint: str = "") 
 _TOMLLIB_POS = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
 
 
-def _parse(path: Path, display: str) -> tuple[dict[str, Any], str]:
+# The largest map read; with ``Limits`` (nesting, array length, keys) checked before the TOML
+# parser runs, no map costs more than seconds.  See README "Security".
+MAX_MAP_BYTES = 4 << 20
+MAP_LIMITS = Limits()
+
+
+def _too_large(display: str, message: str, line: int | None) -> LayoutError:
+    diag = Diagnostic(
+        "limit-exceeded",
+        Severity.ERROR,
+        message,
+        Location(display, "", line),
+        "pkgtool's limits are in README's Security section; split the map or use [[tree]] for many files",
+    )
+    return LayoutError(f"{display}: {message}", diagnostics=[diag])
+
+
+def _parse(path: Path, display: str) -> tuple[dict[str, Any], Positions]:
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_MAP_BYTES + 1)
     except FileNotFoundError:
         raise LayoutError(
             f"{display}: no such file",
@@ -164,13 +182,20 @@ def _parse(path: Path, display: str) -> tuple[dict[str, Any], str]:
         ) from None
     except OSError as exc:
         raise LayoutError(f"{display}: cannot read: {exc.strerror or exc}") from None
+    if len(raw) > MAX_MAP_BYTES:
+        raise _too_large(display, f"the map is larger than {MAX_MAP_BYTES >> 20} MiB", None)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise _syntax_error(display, f"not UTF-8 text (byte {exc.start})", line) from None
     try:
-        return tomllib.loads(text), text
+        # Before tomllib, which takes seconds on deep nesting: the scan is linear and stops at a limit.
+        positions = check_limits(text, MAP_LIMITS)
+    except LimitExceeded as exc:
+        raise _too_large(display, f"the map has {exc.message}", exc.line) from None
+    try:
+        return tomllib.loads(text), positions
     except tomllib.TOMLDecodeError as exc:
         msg = str(exc)
         m = _TOMLLIB_POS.search(msg)
@@ -868,8 +893,8 @@ def load_layout(project_dir: str | Path) -> Layout:
     """
     source = _map_file(project_dir).absolute()
     display = display_path(source)
-    doc, text = _parse(source, display)
-    validator = _Validator(display, scan(text))
+    doc, positions = _parse(source, display)
+    validator = _Validator(display, positions)
     layout = validator.layout(doc, source.parent, source)
     diags = _unique(validator.diags)
     if diags or layout is None:
