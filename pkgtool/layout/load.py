@@ -82,6 +82,9 @@ NAME_RE = re.compile(r"[a-z0-9][a-z0-9+.-]*")
 VERSION_RE = re.compile(r"[0-9][A-Za-z0-9.+~]*")
 RELEASE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+~]*")
 ARCH_RE = re.compile(r"[a-z0-9_]+")
+# A Debian section ([area/]section) or an RPM group: dpkg-genchanges writes it as one word
+# of the .changes Files line, so no space, no '$' and nothing a substvar could open.
+SECTION_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9+._-]*(/[A-Za-z0-9][A-Za-z0-9+._-]*)?")
 MAINTAINER_RE = re.compile(r"[^<>@\s][^<>@]*? <[^<>@\s]+@[^<>@\s]+>")
 OWNER_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?")
 RELATION_NAME_RE = re.compile(r"[A-Za-z0-9_/][A-Za-z0-9_+.:/()-]*")
@@ -458,7 +461,13 @@ class _Validator:
             "noarch",
         )
         kind = opt("kind", self.kind, "app")
-        section = opt("section", self.text, "")
+        section = opt(
+            "section",
+            lambda s: self.matching(
+                s, SECTION_RE, "bad-value", "a section", "a Debian section such as admin or contrib/net: one word"
+            ),
+            "",
+        )
         if BAD in (name, version, summary, description, license_, maintainer):
             return None
         return Package(

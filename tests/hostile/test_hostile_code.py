@@ -127,3 +127,34 @@ def test_rpmlintrc_quotes_file_names_for_python_and_for_rpmlint_2(tmp_path: Path
         assert as_python == rpmlint2.match(line).group(1)
     finding = f"hostile.noarch: E: non-readable /usr/share/hostile/{name} 600"
     assert any(re.search(rpmlint2.match(x).group(1), finding) for x in lines), text
+
+
+@pytest.mark.parametrize(
+    "section", ["admin${IFS}x", "admin utils", "net\nPre-Depends: evil", "${misc:Depends}", "a/b/c"]
+)
+def test_section_must_be_one_debian_word(section: str, tmp_path: Path, monkeypatch):
+    """dpkg-genchanges writes the section as one word of the .changes Files line."""
+    monkeypatch.chdir(tmp_path)
+    project = _copy_case("41-script-macros-and-heredoc", tmp_path)
+    text = (project / "pkgtool.toml").read_text()
+    (project / "pkgtool.toml").write_text(
+        text.replace('license = "MIT"\n', f'license = "MIT"\nsection = {json.dumps(section)}\n')
+    )
+    out = tmp_path / "out"
+    run = cli(["build", str(project), "-d", "debian", "-o", str(out), "--backend", "system"])
+    check_run(run, exit_code=2, contains=["pkgtool.toml:9: package.section", "[bad-value]"])
+    assert not out.exists() or list(out.rglob("*")) == []
+
+
+def test_debian_and_rpm_sections_still_load(tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    project = _copy_case("41-script-macros-and-heredoc", tmp_path)
+    text = (project / "pkgtool.toml").read_text()
+    for section in ("admin", "contrib/net", "Applications/System"):
+        (project / "pkgtool.toml").write_text(
+            text.replace('license = "MIT"\n', f'license = "MIT"\nsection = "{section}"\n')
+        )
+        check_run(
+            cli(["generate", str(project), "-d", "debian", "-o", str(tmp_path / section.replace("/", "_"))]),
+            exit_code=0,
+        )
