@@ -520,9 +520,20 @@ def generate_rpm(resolved: Resolved, out_dir: Path) -> list[Path]:
     """Write NAME.spec, NAME-VERSION.tar.{gz,zst}, each patch, NAME.rpmlintrc and NAME-rpmlint.toml into out_dir."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    try:
+        return _write_rpm_sources(resolved, out_dir, written)
+    except BaseException:
+        # Each file is atomic; the set is too: a spec without its tarball (a full disk,
+        # Ctrl-C) would build something else, so what this call wrote goes.
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+
+
+def _write_rpm_sources(resolved: Resolved, out_dir: Path, written: list[Path]) -> list[Path]:
     pkg = resolved.package
     spec = render_spec(resolved)
-    written = []
     spec_path = out_dir / f"{pkg.name}.spec"
     write_bytes_atomic(spec_path, spec.encode("utf-8"))
     written.append(spec_path)
@@ -544,4 +555,4 @@ def generate_rpm(resolved: Resolved, out_dir: Path) -> list[Path]:
     toml = out_dir / f"{pkg.name}-rpmlint.toml"
     write_bytes_atomic(toml, render_rpmlint_toml(resolved).encode("utf-8"))
     written.append(toml)
-    return written
+    return list(written)
