@@ -177,12 +177,34 @@ def lint(
     raise typer.Exit(EXIT_FINDINGS if failed else EXIT_OK)
 
 
+def _check_out(out: Path) -> None:
+    """Refuse an --out that cannot be written before any work (and without creating it yet).
+
+    The nearest existing ancestor must be a directory this process may write: a regular
+    file on the way or a read-only file system is an input error, not a traceback later.
+    """
+    p = out.absolute()
+    while not os.path.lexists(p) and p != p.parent:
+        p = p.parent
+    if not p.is_dir():
+        what = "is" if p == out.absolute() else "is under"
+        raise UsageError(f"--out {out} {what} {p}, which is not a directory", hint="give a directory for --out")
+    if not os.access(p, os.W_OK | os.X_OK):
+        try:
+            read_only = bool(os.statvfs(p).f_flag & os.ST_RDONLY)
+        except OSError:
+            read_only = False
+        why = "is on a read-only file system" if read_only else "is not writable"
+        raise UsageError(f"--out {out}: {p} {why}", hint="give a directory this user can write")
+
+
 def _run_per_distro(action: str, directory: Path, distro: str | None, out: Path, backend: str, timeout, as_json, jobs):
     from .parallel import Job, run_all
 
     try:
         from .layout.load import load_layout
 
+        _check_out(out)
         load_layout(directory)  # a malformed map is reported once, not once per distro
         ids = _distros(distro, directory)
         job = Job(action, str(directory), str(out), backend, _epoch(), timeout, per_distro_dirs=len(ids) > 1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 import time
@@ -50,6 +51,15 @@ class Job:
     per_distro_dirs: bool = True
 
 
+# A full, read-only or failing disk under --out: the build failed, the input was fine (exit 1).
+_DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS})
+
+
+def _write_failure(exc: BaseException) -> bool:
+    cause = exc.__cause__ or exc.__context__
+    return isinstance(cause, OSError) and cause.errno in _DISK_ERRNOS
+
+
 def run_one(job: Job, distro: str) -> DistroResult:
     from .project import resolve_dir
 
@@ -66,6 +76,11 @@ def run_one(job: Job, distro: str) -> DistroResult:
 
         paths = generate(resolved, out)
         return DistroResult(distro, True, time.perf_counter() - start, paths=tuple(str(p) for p in paths))
+    except OSError as exc:
+        # Writing the output failed (a full or read-only file system): a failed build, one line.
+        where = exc.filename or out  # a write() that fails names no file
+        error = f"cannot write {where}: {exc.strerror or exc}"
+        return DistroResult(distro, False, time.perf_counter() - start, error=error)
     except PkgtoolError as exc:
         details = [d.to_text() for d in exc.diagnostics]
         output = getattr(exc, "output", "")
@@ -80,7 +95,7 @@ def run_one(job: Job, distro: str) -> DistroResult:
             time.perf_counter() - start,
             error=str(exc),
             details=tuple(details),
-            input_error=not isinstance(exc, ToolError),
+            input_error=not isinstance(exc, ToolError) and not _write_failure(exc),
         )
 
 

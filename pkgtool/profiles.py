@@ -36,7 +36,26 @@ _COMPRESSIONS = ("zstd", "xz", "gzip", "none")
 # The source tarball (Source0 / orig.tar): what the family's source tools unpack.  rpmbuild's
 # %setup reads zstd (rpm >= 4.14); dpkg-source 1.21 offers only gzip, bzip2, lzma and xz.
 _SOURCE_COMPRESSIONS = {Family.RPM: ("gzip", "zstd"), Family.DEB: ("gzip",)}
+# A shipped profile is 5 KiB.  The cap bounds what tomllib spends on a hostile one (nested
+# tables cost it quadratic time: 256 KiB of them parse in 0.2 s).
+MAX_PROFILE_BYTES = 256 << 10
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9._+-]*$")
+
+# Every profile value that reaches an output, by type: what it may hold there.  A project's
+# own distros/*.toml is input like its map, and these values land in the spec, in
+# `rpmbuild --define`, in debian/control and debian/changelog without a further escape.
+_DIST_TAG = re.compile(r"(\.[A-Za-z0-9_.+~]+)?")
+# A macro reference by name only: no arguments, no %(...) shell, no %{lua:...}.
+_MACRO_REF = re.compile(r"%\{[A-Za-z_][A-Za-z0-9_]*\}")
+# Debian policy 5.6.11: major.minor.patch[.minor-patch].
+_STANDARDS_VERSION = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+(\.[0-9]+)?")
+# A package name in an rpm or a Debian relation (rpm's file and `name(...)` provides included).
+_DEP_NAME = re.compile(r"[A-Za-z0-9_/][A-Za-z0-9_.+~:()/-]*")
+# Directories reach spec lines, shell words and %global: a plain absolute path.
+_DIR = re.compile(r"/|(/[A-Za-z0-9_.+~@-]+)+")
+# debian/changelog's distribution field: dist names separated by single spaces.
+_DISTRIBUTION = re.compile(r"[a-z0-9][a-z0-9.+-]*( [a-z0-9][a-z0-9.+-]*)*")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _shipped_dir() -> Path:
@@ -75,7 +94,11 @@ class _File:
     def __init__(self, path: Path):
         self.path = path
         try:
-            text = path.read_bytes().decode("utf-8")
+            with open(path, "rb") as fh:
+                data = fh.read(MAX_PROFILE_BYTES + 1)
+            if len(data) > MAX_PROFILE_BYTES:
+                raise _err(Location(str(path)), f"larger than {MAX_PROFILE_BYTES >> 10} KiB")
+            text = data.decode("utf-8")
         except OSError as exc:
             raise _err(Location(str(path)), f"cannot read: {exc.strerror}") from None
         except UnicodeDecodeError as exc:
@@ -84,6 +107,8 @@ class _File:
             self.raw: dict = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise _err(Location(str(path)), f"not valid TOML: {exc}") from None
+        except RecursionError:
+            raise _err(Location(str(path)), "values nested too deeply") from None
         self._text = text
         self._positions: Positions | None = None
         _check_types(self)
@@ -216,6 +241,7 @@ class _Loader:
                 raise _err(at("dirs", name), "missing (and not inherited)")
             if not value.startswith("/") or value != "/" and value.endswith("/"):
                 raise _err(at("dirs", name), f"must be an absolute path without a trailing '/': {value!r}")
+        _check_values(d, at)
         # An empty string in [rpm_macros] / [names] removes an inherited entry.
         macros = {k: v for k, v in d.get("rpm_macros", {}).items() if v}
         names = {k: v for k, v in d.get("names", {}).items() if v}
@@ -238,6 +264,50 @@ class _Loader:
             origin=origin,
             extra=MappingProxyType(dict(d.get("extra", {}))),
         )
+
+
+def _check_values(d: dict, at) -> None:
+    """Refuse a value that would not reach its output as the data it is (see the patterns above)."""
+
+    def need(ok: bool, parts: tuple[str, ...], value: object, what: str) -> None:
+        if not ok:
+            raise _err(at(*parts), f"{value!r} is not {what}")
+
+    for key in ("release", "description"):
+        value = d.get(key, "")
+        need(not _CONTROL.search(value), (key,), value, "one line of text")
+    dist_tag = d.get("dist_tag", "")
+    need(bool(_DIST_TAG.fullmatch(dist_tag)), ("dist_tag",), dist_tag, "a dist tag ('.' then letters, digits, _ . + ~)")
+    sv = d.get("standards_version", "")
+    need(
+        not sv or bool(_STANDARDS_VERSION.fullmatch(sv)),
+        ("standards_version",),
+        sv,
+        "a Debian Standards-Version (like 4.6.2)",
+    )
+    for name, value in d.get("dirs", {}).items():
+        segments = value.split("/")
+        ok = bool(_DIR.fullmatch(value)) and "." not in segments and ".." not in segments
+        need(ok, ("dirs", name), value, "a plain absolute path (letters, digits, _ . + ~ @ -)")
+    for name, value in d.get("rpm_macros", {}).items():
+        # '' removes an inherited macro.
+        need(
+            not value or bool(_MACRO_REF.fullmatch(value)),
+            ("rpm_macros", name),
+            value,
+            "a macro reference like %{_bindir}",
+        )
+    for name, value in d.get("names", {}).items():
+        need(not value or bool(_DEP_NAME.fullmatch(value)), ("names", name), value, "a package name")
+    for pattern in (*d.get("system_dirs", []), *d.get("auto_config_dirs", [])):
+        if _CONTROL.search(pattern):
+            key = "system_dirs" if pattern in d.get("system_dirs", []) else "auto_config_dirs"
+            raise _err(at(key), f"{pattern!r} holds a control character")
+    extra = d.get("extra", {})
+    if "changelog_distribution" in extra:
+        value = extra["changelog_distribution"]
+        ok = isinstance(value, str) and bool(_DISTRIBUTION.fullmatch(value))
+        need(ok, ("extra", "changelog_distribution"), value, "a Debian distribution name")
 
 
 def load_profile(distro_id: str, project_dir: Path | str | None = None) -> Profile:

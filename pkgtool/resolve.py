@@ -99,6 +99,11 @@ def _glob(pattern: str, root_dir: str | Path) -> list[str]:
     return glob.glob(pattern, root_dir=root_dir)
 
 
+# Linux's limits for a path (with its terminating NUL) and for one name in it.
+PATH_MAX = 4096
+NAME_MAX = 255
+
+
 def unsafe_reason(path: str) -> str | None:
     """Why a deployed path is unsafe, or None: absolute, normalised, no control characters, not '/'."""
     if _CONTROL.search(path):
@@ -636,6 +641,49 @@ class _Resolver:
                 self.diag("bad-value", f"script {src!r} is not UTF-8 text", None, key)
         return out
 
+    # ------------------------------------------------------------ names the tools can carry
+
+    def name_limits(self) -> None:
+        """Refuse names some output cannot carry, here where the map item is known, not in dpkg later.
+
+        Every deployed path, source path and link target must be UTF-8 (specs, control
+        files and JSON are text); a deployed path fits in PATH_MAX with its NUL, and each
+        of its names in NAME_MAX bytes (what dpkg and the kernel enforce at install).
+        """
+        for path, e in self.entries.items():
+            loc = self.meta[path][1]
+            key = self.key(loc, e.origin.split(" ", 1)[0], "")
+            for what, text in (("deployed path", path), ("source path", e.source), ("link target", e.target)):
+                if text is None:
+                    continue
+                try:
+                    data = text.encode("utf-8")
+                except UnicodeEncodeError:
+                    shown = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+                    self.diag(
+                        "unsafe-path",
+                        f"{what} '{shown}' is not UTF-8",
+                        loc,
+                        key,
+                        path=shown if what == "deployed path" else "",
+                        hint="rename the file: specs, control files and package databases hold names as UTF-8 text",
+                    )
+                    break
+                if len(data) > PATH_MAX - 1:
+                    self.diag("unsafe-path", f"{what} is {len(data)} bytes; at most {PATH_MAX - 1} install", loc, key)
+                    break
+                if what == "deployed path":
+                    long = next((n for n in path.split("/") if len(n.encode()) > NAME_MAX), None)
+                    if long is not None:
+                        self.diag(
+                            "unsafe-path",
+                            f"deployed name {long[:40]!r}... is {len(long.encode())} bytes; at most {NAME_MAX} install",
+                            loc,
+                            key,
+                            path=path,
+                        )
+                        break
+
     def run(self, source_date_epoch: int | None) -> Resolved:
         self.trees()
         self.files()
@@ -643,6 +691,7 @@ class _Resolver:
         self.symlinks()
         self.parents()
         self.attrs()
+        self.name_limits()
         paths = sorted(self.entries)
         self.auto_config(paths)
         entries = tuple(map(self.entries.__getitem__, paths))

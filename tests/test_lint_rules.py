@@ -44,6 +44,8 @@ STAGE_CASES.update(
         "missing-source": _OK_HEAD + '[[file]]\nsrc = "nope"\ndst = "/usr/share/t/nope"\n',
         "glob-no-match": _OK_HEAD + '[[file]]\nsrc = "*.nope"\ndst = "/usr/share/t/"\n',
         "glob-needs-dir": _OK_HEAD + '[[file]]\nsrc = "*.txt"\ndst = "/usr/share/t/one"\n',
+        "limit-exceeded": _OK_HEAD + "[lint]\nallow = [" + "[" * 20 + "]" * 20 + "]\n",
+        "unsafe-name": _OK_HEAD + '[[patch]]\nfile = "p/%(id).patch"\n',
         "attr-no-match": _OK_HEAD + '[[attr]]\npath = "/usr/share/nothing/*"\nmode = "0600"\n',
         "unsafe-path": _OK_HEAD + '[[file]]\nsrc = "../outside"\ndst = "/usr/share/t/x"\n',
         "conflict": _OK_HEAD + '[[file]]\nsrc = "a.txt"\ndst = "/usr/share/t/x"\n'

@@ -197,16 +197,39 @@ post-install = "post.sh"
     assert layout.scripts == {} and [f.src for f in layout.files] == ["top.conf"]
 
 
-def test_unknown_rule_check_uses_the_registry(tmp_path: Path, monkeypatch):
-    from pkgtool.layout import load as load_mod
+def test_unknown_rule_ids_are_lints_to_report(tmp_path: Path):
+    """The loader checks an id's shape and does not import lint; lint reports an id it does not know."""
+    from pkgtool.lint import lint_project
 
-    monkeypatch.setattr(load_mod._Validator, "rule_ids", lambda self: frozenset({"usr-local"}))
     text = MINIMAL + '\n[[dir]]\npath = "/var/lib/demo"\nallow = ["usr-local", "usr-locale"]\n'
-    with pytest.raises(LayoutError) as info:
-        load_layout(_write(tmp_path, text))
-    (diag,) = info.value.diagnostics
+    layout = load_layout(_write(tmp_path, text))
+    assert layout.dirs[0].allow == ("usr-local", "usr-locale")
+    report = lint_project(tmp_path, ["fedora"])
+    (diag,) = report.findings
     assert (diag.rule, diag.location.key, diag.location.line) == ("unknown-rule", "dir[0].allow[1]", 13)
     assert "usr-local" in diag.hint
+
+
+def test_unknown_rule_id_in_a_variant_and_in_lint_allow(tmp_path: Path):
+    from pkgtool.lint import lint_project
+
+    text = (
+        MINIMAL
+        + '\n[lint]\nallow = ["world-writeable"]\n\n[[distro.fedora.file]]\nsrc = "a"\ndst = "/etc/a"\nallow = ["nope"]\n'
+    )
+    _write(tmp_path, text)
+    report = lint_project(tmp_path, ["fedora"])
+    got = {(d.rule, d.location.key, d.location.line) for d in report.findings}
+    assert got == {("unknown-rule", "lint.allow[0]", 12), ("unknown-rule", "distro.fedora.file[0].allow[0]", 17)}
+
+
+def test_load_does_not_import_lint():
+    import subprocess
+    import sys
+
+    code = "import sys, pkgtool.layout.load as m; m.load_layout; print([k for k in sys.modules if 'pkgtool.lint' in k])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
 
 
 def test_schema_too_new_stops_validation(tmp_path: Path):

@@ -8,7 +8,6 @@ diagnostic's hint must contain.
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import json
 import random
 import shutil
@@ -20,13 +19,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pkgtool.errors import LayoutError
-from pkgtool.layout import load as load_mod
 from pkgtool.layout.load import load_layout
 
 CORPUS = Path(__file__).parent / "load_corpus"
 CASES = sorted(CORPUS.glob("*.toml"))
-# Stands in for the lint registry while it is not written yet, so the unknown-rule check runs.
-FALLBACK_RULES = frozenset({"world-writable", "setuid-unacknowledged", "usr-local", "owns-system-dir"})
 
 
 def _expectations(path: Path) -> tuple[set[tuple[str, str, int | None]], list[str]]:
@@ -41,12 +37,6 @@ def _expectations(path: Path) -> tuple[set[tuple[str, str, int | None]], list[st
         else:
             break
     return expects, hints
-
-
-@pytest.fixture(autouse=True)
-def _known_rules(monkeypatch):
-    if importlib.util.find_spec("pkgtool.lint.registry") is None:
-        monkeypatch.setattr(load_mod._Validator, "rule_ids", lambda self: FALLBACK_RULES)
 
 
 def test_corpus_is_large_enough():

@@ -8,6 +8,11 @@ arrays and all four string forms, so a multi-line string never shifts a line.
 
 Positions are a convenience: if the scanner meets something it does not
 understand it keeps what it found so far rather than failing the load.
+
+The scanner also enforces ``Limits`` (nesting depth, array length, number of
+keys), and stops at the first excess with a ``LimitExceeded`` that says
+where: run before tomllib, it keeps a hostile map from costing minutes.
+Within the limits every step is bounded, so a scan is linear in the text.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import json
 import re
 import tomllib
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 Part = str | int
 KeyPath = tuple[Part, ...]
@@ -53,12 +59,28 @@ class Positions:
         return self.lines.get(tuple(parts))
 
 
+@dataclass(frozen=True)
+class Limits:
+    """What a TOML input may hold; each is far above what a real map or profile needs."""
+
+    depth: int = 16  # parts of one key path, array indexes included (tree[0].exclude[2] is 4)
+    array: int = 10_000  # elements of one array, or tables of one [[array]]
+    keys: int = 200_000  # key paths in the whole file
+
+
+class LimitExceeded(Exception):
+    def __init__(self, message: str, line: int):
+        super().__init__(message)
+        self.message, self.line = message, line
+
+
 class _Stop(Exception):
     """The scanner met text it does not understand; keep the positions found so far."""
 
 
 class _Scanner:
-    def __init__(self, text: str):
+    def __init__(self, text: str, limits: Limits | None = None):
+        self.limits = limits or Limits()
         self.s = text
         self.i = 0
         self.line = 1
@@ -77,6 +99,12 @@ class _Scanner:
 
     def record(self, path: KeyPath, line: int) -> None:
         self.lines.setdefault(path, line)
+        if len(self.lines) > self.limits.keys:
+            raise LimitExceeded(f"more than {self.limits.keys} keys", line)
+
+    def deep(self, length: int) -> None:
+        if length > self.limits.depth:
+            raise LimitExceeded(f"keys nested more than {self.limits.depth} deep", self.line)
 
     def skip_space(self, newlines: bool = False) -> None:
         while self.i < len(self.s):
@@ -138,6 +166,7 @@ class _Scanner:
                     raise _Stop
                 parts.append(m.group())
                 self.advance(m.end() - self.i)
+            self.deep(len(parts))
             self.skip_space()
             if self.peek() != ".":
                 return parts
@@ -146,6 +175,7 @@ class _Scanner:
     # -- values
 
     def value(self, path: KeyPath) -> None:
+        self.deep(len(path))
         self.skip_space()
         c = self.peek()
         if c in ('"', "'"):
@@ -171,6 +201,8 @@ class _Scanner:
                 return
             if not self.peek():
                 raise _Stop
+            if index >= self.limits.array:
+                raise LimitExceeded(f"an array of more than {self.limits.array} elements", self.line)
             self.record((*path, index), self.line)
             self.value((*path, index))
             index += 1
@@ -197,6 +229,7 @@ class _Scanner:
     def key_value(self, table: KeyPath) -> None:
         line = self.line
         parts = self.key()
+        self.deep(len(table) + len(parts))
         path = table
         for part in parts:
             path = (*path, part)
@@ -222,8 +255,11 @@ class _Scanner:
         for n, part in enumerate(parts):
             path = (*path, part)
             last = n == len(parts) - 1
+            self.deep(len(path))
             if last and array:
                 self.aot[path] = self.aot.get(path, -1) + 1
+                if self.aot[path] >= self.limits.array:
+                    raise LimitExceeded(f"more than {self.limits.array} [[{format_path(path)}]] tables", line)
                 self.record(path, line)
                 path = (*path, self.aot[path])
             elif path in self.aot:
@@ -249,4 +285,13 @@ class _Scanner:
 
 def scan(text: str) -> Positions:
     """Map every key path of ``text`` (valid TOML) to the line where it is written."""
-    return Positions(_Scanner(text).run())
+    scanner = _Scanner(text)
+    try:
+        return Positions(scanner.run())
+    except LimitExceeded:
+        return Positions(scanner.lines)  # the positions found up to the limit still serve
+
+
+def check_limits(text: str, limits: Limits | None = None) -> Positions:
+    """Scan ``text`` (before it is parsed) and raise LimitExceeded at the first limit it passes."""
+    return Positions(_Scanner(text, limits).run())

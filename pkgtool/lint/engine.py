@@ -186,12 +186,61 @@ def lint_project(project_dir: str | Path, distro_ids: Sequence[str] = ()) -> Lin
         if not exc.diagnostics:
             raise
         return LintReport(findings=_unique(exc.diagnostics), distros=tuple(ids))
+    unknown = unknown_allow_ids(Path(layout.source_file))
+    if unknown:  # as a loader error: the map is reported, nothing else is checked
+        return LintReport(findings=_unique(unknown), distros=tuple(ids))
     reports = []
     for distro in ids:
         profile = load_profile(distro, project_dir)
         resolved, diags = resolve_collect(layout, profile)
         reports.append(lint_resolved(resolved, diags))
     return merge(reports)
+
+
+_ALLOW_TABLES = ("tree", "file", "dir", "symlink", "attr")
+
+
+def unknown_allow_ids(source: Path) -> list[Diagnostic]:
+    """`unknown-rule` for each `allow` entry that names no rule, at its key path and line.
+
+    The loader checks only the shape of an id (it does not import lint); the map
+    has loaded, so every `allow` here is a list of strings.
+    """
+    import tomllib
+
+    from ..layout.grammar import _did_you_mean
+    from ..layout.load import display_path
+    from ..layout.tomlpos import format_path, scan
+    from ..model import Location
+
+    text = source.read_text(encoding="utf-8")
+    doc = tomllib.loads(text)
+    known = sorted(RULES)
+    found: list[tuple[tuple, str]] = []
+
+    def walk(table: Mapping, base: tuple) -> None:
+        lint = table.get("lint")
+        if isinstance(lint, dict):
+            found.extend(((*base, "lint", "allow", i), v) for i, v in enumerate(lint.get("allow", [])))
+        for name in _ALLOW_TABLES:
+            for j, item in enumerate(table.get(name, []) if isinstance(table.get(name), list) else []):
+                if isinstance(item, dict):
+                    found.extend(((*base, name, j, "allow", i), v) for i, v in enumerate(item.get("allow", [])))
+
+    walk(doc, ())
+    for distro_id, table in (doc.get("distro") or {}).items():
+        if isinstance(table, dict):
+            walk(table, ("distro", distro_id))
+    bad = [(path, value) for path, value in found if value not in RULES]
+    if not bad:
+        return []
+    positions, display = scan(text), display_path(source)
+    out = []
+    for path, value in bad:
+        hint = _did_you_mean(value, known) or "`pkgtool explain` lists the rule ids"
+        location = Location(display, format_path(path), positions.line(path))
+        out.append(Diagnostic("unknown-rule", Severity.ERROR, f"unknown rule id {value!r}", location, hint))
+    return out
 
 
 def stage_rule_ids() -> frozenset[str]:

@@ -105,6 +105,27 @@ LOADER_RULES: tuple[Rule, ...] = (
         "before the release it precedes: `1.0~rc1`).",
     ),
     Rule(
+        "limit-exceeded",
+        _E,
+        "loader",
+        "The map is larger or deeper than pkgtool reads.",
+        "A map may be at most 4 MiB, nest keys at most 16 deep (array indexes included), hold at "
+        "most 10,000 elements in one array (or tables in one [[array]]) and 200,000 keys in all. "
+        "Far above what a package needs, these limits keep a hostile map from tying up a CI runner: "
+        "they are checked before the TOML parser runs.\n\n"
+        "Fix: deploy many files with [[tree]] and globs rather than one [[file]] each.",
+    ),
+    Rule(
+        "unsafe-name",
+        _E,
+        "loader",
+        "A file name that reaches a spec or a Debian source package holds characters they would read.",
+        "A patch's file name is written into `PatchN:`, which rpm expands again in `%autosetup` "
+        "(so `%(...)` or `%{lua:...}` in a name would run at build time), and into "
+        "debian/patches/series, which quilt splits at spaces. Such names are refused, not escaped.\n\n"
+        "Fix: rename the file with letters, digits and `. _ + ~ -` only.",
+    ),
+    Rule(
         "unknown-rule",
         _E,
         "loader",

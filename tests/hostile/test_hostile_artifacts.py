@@ -122,7 +122,7 @@ HOSTILE_DEBS = {
     ),
     "control-first-missing": (
         lambda: _ar([("debian-binary", b"2.0\n"), ("data.tar", _tar([_file("./x")]))]),
-        "data.tar comes before control.tar",
+        "'data.tar' where dpkg expects control.tar",
     ),
     "wrong-format-version": (
         lambda: _ar([("debian-binary", b"9.9\n")]),
@@ -160,7 +160,7 @@ HOSTILE_DEBS = {
     ),
     "unknown-compression": (
         lambda: _ar([("debian-binary", b"2.0\n"), ("control.tar.lz4", b"x" * 10)]),
-        "unknown compression",
+        "'control.tar.lz4' where dpkg expects control.tar",
     ),
 }
 

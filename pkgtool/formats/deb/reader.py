@@ -34,6 +34,9 @@ _AR_HEADER = 60
 _MAX_CONTROL_MEMBER = 16 << 20  # one file inside control.tar
 _MAX_TAR_METADATA = 1 << 20  # a GNU long name or a pax header
 _CHUNK = 1 << 16
+# The member names dpkg-deb accepts (and pkgtool can decompress).
+_CONTROL_MEMBERS = frozenset({"control.tar", "control.tar.gz", "control.tar.xz", "control.tar.zst"})
+_DATA_MEMBERS = frozenset({"data.tar", "data.tar.gz", "data.tar.xz", "data.tar.zst", "data.tar.bz2"})
 SCRIPT_NAMES = ("preinst", "postinst", "prerm", "postrm", "config", "triggers")
 
 # Debian relation field -> the map's relation kind; 'breaks' is render.deb.implied_breaks's, kept apart so
@@ -191,15 +194,26 @@ def _read(path: Path, fh: BinaryIO) -> ArtifactInfo:
     version = first[1].read(16)
     if not version.startswith(b"2."):
         raise ArtifactError(f"{path}: unsupported .deb format {version!r}")
+    # dpkg-deb's order, and nothing it would read differently: after debian-binary, members
+    # whose name starts with '_' are skipped; the next one must be control.tar.*, the next
+    # data.tar.*, and dpkg stops there.  A second control or data member, a member it does
+    # not know, or anything after data.tar is refused: dpkg would install one thing and
+    # verify would check another.
     control: dict[str, bytes] | None = None
     entries: list[Observed] | None = None
     for name, member in members:
-        if name.startswith("control.tar"):
+        if name.startswith("_"):
+            continue
+        if entries is not None:
+            raise ArtifactError(f"{path}: ar member {name!r} after data.tar, which dpkg would not read")
+        if control is None:
+            if name not in _CONTROL_MEMBERS:
+                raise ArtifactError(f"{path}: ar member {name!r} where dpkg expects control.tar")
             with _decompressed(name, member) as stream:
                 control = _read_control(stream)
-        elif name.startswith("data.tar"):
-            if control is None:
-                raise ArtifactError(f"{path}: data.tar comes before control.tar")
+        elif name not in _DATA_MEMBERS:
+            raise ArtifactError(f"{path}: ar member {name!r} where dpkg expects data.tar")
+        else:
             with _decompressed(name, member) as stream:
                 entries = _read_data(stream)
     if control is None or "control" not in control:

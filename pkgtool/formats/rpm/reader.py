@@ -208,6 +208,9 @@ def _read_header_struct(fh, path: Path, file_size: int, what: str) -> dict[int, 
         tag, typ, offset, count = rh.INDEX_ENTRY.unpack_from(index, entry * i)
         if offset < 0 or offset > hsize or count < 0 or count > hsize:
             raise ArtifactError(f"{path}: corrupt RPM package (tag {tag} of the {what} points outside it)")
+        if tag in tags:
+            # rpm finds a tag by binary search: which of two copies it sees is not ours to guess.
+            raise ArtifactError(f"{path}: corrupt RPM package (tag {tag} appears twice in the {what})")
         tags[tag] = _decode(store, typ, offset, count, path, tag)
     return tags
 

@@ -331,14 +331,63 @@ def changelog_timestamp(date: _dt.date) -> int:
 def patch_names(resolved: Resolved) -> list[tuple[str, int, str]]:
     """(file name in SOURCES, strip, relative source) per [[patch]]; names must be distinct."""
     seen: dict[str, str] = {}
+    reserved = {script_file_name(resolved, s) for s in SCRIPTLETS}
     out = []
     for p in resolved.layout.patches:
         name = posixpath.basename(p.file)
+        if name in reserved:
+            raise ResolveError(f"patch {p.file}: its file name is one pkgtool writes beside the spec; rename it")
         if name in seen:
             raise ResolveError(f"patches {seen[name]} and {p.file} have the same file name; rename one")
         seen[name] = p.file
         out.append((name, p.strip, p.file))
     return out
+
+
+# rpm reads a scriptlet read from a -f file with fgets(BUFSIZ) and expands each chunk on
+# its own: a chunk boundary between the two '%' of a '%%' would let the rest expand.
+_SCRIPT_FILE_LINE_MAX = 8190
+
+
+def script_file_name(resolved: Resolved, scriptlet: str) -> str:
+    """The SOURCES file that carries a scriptlet body rpm must not parse as spec text."""
+    return f"{resolved.package.name}-{scriptlet}.scriptlet"
+
+
+def spec_scripts(resolved: Resolved) -> list[tuple[str, str, str]]:
+    """(scriptlet, escaped inline body, file name or '') in spec order.
+
+    rpm looks for a section name (`%check`, `%files`, ...) at the start of every
+    expanded line of a scriptlet, so a body line starting with `%` would open a
+    section, whatever escape it gets.  Such a body goes into its own file, read
+    with `%post -f FILE`: rpm expands that file's text (every `%` doubled) but
+    never parses it for sections, so it reaches the package byte for byte.
+    """
+    out = []
+    bodies = rpm_scriptlets(resolved)
+    for name in SCRIPTLETS:
+        body = bodies.get(name)
+        if body is None:
+            continue
+        if not any(line.startswith("%") for line in body.split("\n")):
+            out.append((name, rpm_escape(body), ""))
+            continue
+        escaped = rpm_escape(body)
+        for n, line in enumerate(escaped.split("\n"), 1):
+            if len(line.encode("utf-8", "surrogateescape")) > _SCRIPT_FILE_LINE_MAX:
+                raise ResolveError(
+                    f"[scripts]: line {n} of the %{name} scriptlet is longer than {_SCRIPT_FILE_LINE_MAX} bytes",
+                    hint="rpm reads a scriptlet that starts a line with '%' in chunks of that size; split the line",
+                )
+        out.append((name, "", script_file_name(resolved, name)))
+    return out
+
+
+def script_files(resolved: Resolved) -> dict[str, str]:
+    """File name -> escaped body, for the scriptlets ``spec_scripts`` sends through -f."""
+    bodies = rpm_scriptlets(resolved)
+    # rpm keeps a file's last newline but drops an inline body's: the two must store the same text.
+    return {f: rpm_escape(bodies[name].removesuffix("\n")) for name, _, f in spec_scripts(resolved) if f}
 
 
 def macro_fallbacks(resolved: Resolved, used: Sequence[str]) -> list[str]:
@@ -370,7 +419,7 @@ def spec_context(resolved: Resolved) -> dict[str, object]:
     install = install_lines(resolved)
     patches = patch_names(resolved)
     strips = {s for _, s, _ in patches}
-    scripts = {name: rpm_escape(body) for name, body in rpm_scriptlets(resolved).items()}
+    scripts = spec_scripts(resolved)
     return {
         "pkg": pkg,
         "name": rpm_escape(pkg.name),
@@ -391,7 +440,9 @@ def spec_context(resolved: Resolved) -> dict[str, object]:
         "autosetup_strip": next(iter(strips)) if len(strips) == 1 else None,
         "description": description_lines(pkg.description),
         "install": install,
-        "scripts": [(name, scripts[name]) for name in SCRIPTLETS if name in scripts],
+        "scripts": scripts,
+        # Sources after Source0; each copied next to the build directory in %prep for -f.
+        "script_sources": [(i, f) for i, f in enumerate((f for _, _, f in scripts if f), start=1)],
         "files": files,
         "changelog": changelog_entries(resolved),
         "fallbacks": macro_fallbacks(resolved, files + install),
@@ -434,11 +485,24 @@ def lint_filters(resolved: Resolved) -> list[LintFilter]:
     return out
 
 
+def _rc_escape(text: str) -> str:
+    """``re.escape`` for a line ``addFilter(r"...")`` that rpmlint 1 executes as Python and rpmlint 2
+    reads with a regex and takes literally: quotes, backslash-newline and control characters
+    become regex escapes (``\\x22``), so the raw string always closes where it should."""
+    out = []
+    for c in text:
+        if c in "\"'" or ord(c) < 0x20 or ord(c) == 0x7F:
+            out.append(f"\\x{ord(c):02x}")
+        else:
+            out.append(re.escape(c))
+    return "".join(out)
+
+
 def render_rpmlintrc(resolved: Resolved) -> str:
     filters = [
         (
             f.check,
-            "^" + re.escape(resolved.package.name) + r"\.\S+: \S+ " + f.check + " " + re.escape(f.path) + r"(\s|$)",
+            "^" + re.escape(resolved.package.name) + r"\.\S+: \S+ " + f.check + " " + _rc_escape(f.path) + r"(\s|$)",
         )
         for f in lint_filters(resolved)
     ]
@@ -456,9 +520,20 @@ def generate_rpm(resolved: Resolved, out_dir: Path) -> list[Path]:
     """Write NAME.spec, NAME-VERSION.tar.{gz,zst}, each patch, NAME.rpmlintrc and NAME-rpmlint.toml into out_dir."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    try:
+        return _write_rpm_sources(resolved, out_dir, written)
+    except BaseException:
+        # Each file is atomic; the set is too: a spec without its tarball (a full disk,
+        # Ctrl-C) would build something else, so what this call wrote goes.
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+
+
+def _write_rpm_sources(resolved: Resolved, out_dir: Path, written: list[Path]) -> list[Path]:
     pkg = resolved.package
     spec = render_spec(resolved)
-    written = []
     spec_path = out_dir / f"{pkg.name}.spec"
     write_bytes_atomic(spec_path, spec.encode("utf-8"))
     written.append(spec_path)
@@ -470,10 +545,14 @@ def generate_rpm(resolved: Resolved, out_dir: Path) -> list[Path]:
         dest = out_dir / name
         write_bytes_atomic(dest, (resolved.root / rel).read_bytes())
         written.append(dest)
+    for name, body in script_files(resolved).items():
+        dest = out_dir / name
+        write_bytes_atomic(dest, body.encode("utf-8", "surrogateescape"))
+        written.append(dest)
     rc = out_dir / f"{pkg.name}.rpmlintrc"
     write_bytes_atomic(rc, render_rpmlintrc(resolved).encode("utf-8"))
     written.append(rc)
     toml = out_dir / f"{pkg.name}-rpmlint.toml"
     write_bytes_atomic(toml, render_rpmlint_toml(resolved).encode("utf-8"))
     written.append(toml)
-    return written
+    return list(written)

@@ -1,0 +1,96 @@
+"""The layout map's vocabulary: its keys, the grammar of its values, and TOML type names."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+
+from ..diagnostics import nearest
+from ..model import RELATION_KINDS
+
+PACKAGE_KEYS = (
+    "name",
+    "version",
+    "release",
+    "epoch",
+    "summary",
+    "description",
+    "license",
+    "url",
+    "vendor",
+    "maintainer",
+    "arch",
+    "kind",
+    "section",
+)
+PACKAGE_REQUIRED = ("name", "version", "summary", "description", "license", "maintainer")
+CONTENT_KEYS = ("tree", "file", "dir", "symlink", "attr")
+# A patch file name as rpm, quilt and dpkg-source all take it literally.
+PATCH_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+~-]*")
+
+# Everything a [distro.<id>] table may override.
+SECTION_KEYS = ("package", *RELATION_KINDS, *CONTENT_KEYS, "scripts", "patch", "changelog", "lint")
+TOP_KEYS = ("schema", *SECTION_KEYS, "distro")
+# Tables of scalars merged key by key in a [distro.<id>] override; the rest are replaced whole.
+MERGED_SECTIONS = ("package", *RELATION_KINDS)
+
+TREE_KEYS = ("src", "dst", "mode", "dir-mode", "owner", "group", "exclude", "doc", "license", "allow")
+FILE_KEYS = ("src", "dst", "mode", "owner", "group", "config", "doc", "license", "allow")
+DIR_KEYS = ("path", "mode", "owner", "group", "allow")
+SYMLINK_KEYS = ("path", "target", "allow")
+ATTR_KEYS = ("path", "mode", "owner", "group", "allow")
+PATCH_KEYS = ("file", "strip")
+CHANGELOG_KEYS = ("version", "date", "author", "changes")
+LINT_KEYS = ("allow",)
+
+MAX_SUMMARY = 79
+
+# A rule id as the lint registry writes them (which ids exist is lint's to say).
+RULE_ID_RE = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+NAME_RE = re.compile(r"[a-z0-9][a-z0-9+.-]*")
+VERSION_RE = re.compile(r"[0-9][A-Za-z0-9.+~]*")
+RELEASE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+~]*")
+ARCH_RE = re.compile(r"[a-z0-9_]+")
+# A Debian section ([area/]section) or an RPM group: dpkg-genchanges writes it as one word
+# of the .changes Files line, so no space, no '$' and nothing a substvar could open.
+SECTION_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9+._-]*(/[A-Za-z0-9][A-Za-z0-9+._-]*)?")
+MAINTAINER_RE = re.compile(r"[^<>@\s][^<>@]*? <[^<>@\s]+@[^<>@\s]+>")
+OWNER_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?")
+RELATION_NAME_RE = re.compile(r"[A-Za-z0-9_/][A-Za-z0-9_+.:/()-]*")
+CONSTRAINT_RE = re.compile(r"(?P<op>[<>=!~^]+)\s*(?P<version>.*)")
+CONSTRAINT_VERSION_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+~:_-]*")
+CHANGELOG_VERSION_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+~:_-]*")
+DISTRO_ID_RE = re.compile(r"[a-z0-9][a-z0-9._-]*")
+DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+MODE_RE = re.compile(r"[0-7]{3,4}")
+
+# Operators as written -> the map's operator.  Debian's '<<' and '>>' are accepted
+# because packagers type them; '<' and '>' in Debian mean '<=' and '>=' (deprecated),
+# but here they always mean strictly less / greater, as in RPM.
+OPERATORS = {"<": "<", "<=": "<=", "=": "=", ">=": ">=", ">": ">", "<<": "<", ">>": ">"}
+OPERATOR_HINTS = {"==": "=", "=>": ">=", "=<": "<="}
+
+_TOML_TYPES: tuple[tuple[type, str], ...] = (
+    (bool, "a boolean"),
+    (int, "an integer"),
+    (float, "a float"),
+    (str, "a string"),
+    (dict, "a table"),
+    (list, "an array"),
+    (dt.datetime, "a date-time"),
+    (dt.date, "a date"),
+    (dt.time, "a time"),
+)
+
+
+def toml_type(value: object) -> str:
+    for typ, name in _TOML_TYPES:
+        if isinstance(value, typ):
+            return name
+    return type(value).__name__
+
+
+def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    close = nearest(word, choices)
+    return f"did you mean {close!r}?" if close else ""

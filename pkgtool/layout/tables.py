@@ -1,0 +1,398 @@
+"""Readers of the map's tables and arrays of tables, and of the whole map with its [distro.<id>] variants."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..model import (
+    RELATION_KINDS,
+    SCHEMA_VERSION,
+    SCRIPT_EVENTS,
+    AttrRule,
+    ChangelogEntry,
+    ConfigKind,
+    DirSpec,
+    FileSpec,
+    Layout,
+    PatchSpec,
+    Relation,
+    SymlinkSpec,
+    TreeSpec,
+)
+from .fields import BAD, FieldReader, _Src
+from .grammar import (
+    ATTR_KEYS,
+    CHANGELOG_KEYS,
+    CHANGELOG_VERSION_RE,
+    CONSTRAINT_RE,
+    CONSTRAINT_VERSION_RE,
+    DIR_KEYS,
+    DISTRO_ID_RE,
+    FILE_KEYS,
+    LINT_KEYS,
+    MERGED_SECTIONS,
+    OPERATOR_HINTS,
+    OPERATORS,
+    PACKAGE_KEYS,
+    PATCH_KEYS,
+    PATCH_NAME,
+    RELATION_NAME_RE,
+    SECTION_KEYS,
+    SYMLINK_KEYS,
+    TOP_KEYS,
+    TREE_KEYS,
+    _did_you_mean,
+)
+from .tomlpos import KeyPath, format_path
+
+
+class Validator(FieldReader):
+    """The whole map: arrays of tables, sections, variants; ``diags`` collects every problem."""
+
+    def relation(self, src: _Src) -> Any:
+        name = src.path[-1]
+        assert isinstance(name, str)
+        key = format_path(src.path)
+        ok = True
+        if "\x00" in name or not RELATION_NAME_RE.fullmatch(name):
+            self.err(
+                "bad-value",
+                src.path,
+                f"relation name {name!r} is not a package name",
+                "letters, digits and + . _ - : / ( )",
+            )
+            ok = False
+        value = src.value
+        if not isinstance(value, str):
+            hint = 'write "" for any version, or a constraint such as ">= 1.2"'
+            return self.bad_type(value, src.path, 'a constraint string such as ">= 1.2"', hint)
+        if "\x00" in value or "\n" in value or "\r" in value:
+            return self.err("bad-value", src.path, f"{key} must be one line without NUL")
+        text = value.strip()
+        if not text:
+            return Relation(name, "", "", self.loc(src.path)) if ok else BAD
+        m = CONSTRAINT_RE.fullmatch(text)
+        if not m:
+            return self.err(
+                "bad-value", src.path, f"{key} {value!r} has no operator", f'write ">= {text}" or "= {text}"'
+            )
+        op, version = m.group("op"), m.group("version").strip()
+        if op not in OPERATORS:
+            better = OPERATOR_HINTS.get(op)
+            hint = f"write {better!r}" if better else "operators: < <= = >= > (and Debian's << >>)"
+            return self.err("bad-value", src.path, f"{key} {value!r}: unknown operator {op!r}", hint)
+        if not CONSTRAINT_VERSION_RE.fullmatch(version):
+            return self.err("bad-value", src.path, f"{key} {value!r}: {version!r} is not a version")
+        return Relation(name, OPERATORS[op], version, self.loc(src.path)) if ok else BAD
+
+    def relations(self, fields: Mapping[str, _Src]) -> tuple[Relation, ...]:
+        out = [self.relation(src) for src in fields.values()]
+        return tuple(r for r in out if r is not BAD)
+
+    # -- contents
+
+    def table_items(self, src: _Src, build: Callable[[dict[str, _Src], KeyPath], Any], keys: tuple[str, ...]) -> list:
+        """(path, built) for each valid element of an array of tables."""
+        if not isinstance(src.value, list):
+            name = src.path[-1]
+            hint = f"write [[{name}]] (an array of tables), not [{name}]" if isinstance(src.value, dict) else ""
+            self.bad_type(src.value, src.path, "an array of tables", hint)
+            return []
+        out = []
+        for i, item in enumerate(src.value):
+            path = (*src.path, i)
+            fields = self.fields(_Src(item, path), keys, f"[[{src.path[-1]}]]")
+            if fields is None:
+                continue
+            built = build(fields, path)
+            if built is not None and built is not BAD:
+                out.append((path, built))
+        return out
+
+    def table_array(self, src: _Src, build: Callable[[dict[str, _Src], KeyPath], Any], keys: tuple[str, ...]) -> tuple:
+        return tuple(built for _, built in self.table_items(src, build, keys))
+
+    def tree(self, f: dict[str, _Src], path: KeyPath) -> TreeSpec | None:
+        src = self.required(f, "src", path, self.path_text)
+        dst = self.required(f, "dst", path, self.path_text)
+        spec = dict(
+            mode=self.optional(f, "mode", self.mode, None),
+            dir_mode=self.optional(f, "dir-mode", self.mode, None),
+            owner=self.optional(f, "owner", self.owner, "root"),
+            group=self.optional(f, "group", self.owner, "root"),
+            exclude=self.optional(f, "exclude", lambda s: self.string_list(s, self.text), ()),
+            doc=self.optional(f, "doc", self.boolean, False),
+            license=self.optional(f, "license", self.boolean, False),
+            allow=self.optional(f, "allow", self.allow, ()),
+        )
+        if BAD in (src, dst):
+            return None
+        return TreeSpec(src=src, dst=dst, loc=self.loc(path), **spec)
+
+    def file(self, f: dict[str, _Src], path: KeyPath) -> FileSpec | None:
+        src = self.required(f, "src", path, self.path_text)
+        dst = self.required(f, "dst", path, self.path_text)
+        spec = dict(
+            mode=self.optional(f, "mode", self.mode, None),
+            owner=self.optional(f, "owner", self.owner, "root"),
+            group=self.optional(f, "group", self.owner, "root"),
+            config=self.optional(f, "config", self.config, ConfigKind.NONE),
+            doc=self.optional(f, "doc", self.boolean, False),
+            license=self.optional(f, "license", self.boolean, False),
+            allow=self.optional(f, "allow", self.allow, ()),
+        )
+        if BAD in (src, dst):
+            return None
+        return FileSpec(src=src, dst=dst, loc=self.loc(path), **spec)
+
+    def dir(self, f: dict[str, _Src], path: KeyPath) -> DirSpec | None:
+        where = self.required(f, "path", path, self.path_text)
+        spec = dict(
+            mode=self.optional(f, "mode", self.mode, None),
+            owner=self.optional(f, "owner", self.owner, "root"),
+            group=self.optional(f, "group", self.owner, "root"),
+            allow=self.optional(f, "allow", self.allow, ()),
+        )
+        if where is BAD:
+            return None
+        return DirSpec(path=where, loc=self.loc(path), **spec)
+
+    def symlink(self, f: dict[str, _Src], path: KeyPath) -> SymlinkSpec | None:
+        where = self.required(f, "path", path, self.path_text)
+        target = self.required(f, "target", path, self.path_text)
+        allow = self.optional(f, "allow", self.allow, ())
+        if BAD in (where, target):
+            return None
+        return SymlinkSpec(path=where, target=target, allow=allow, loc=self.loc(path))
+
+    def attr(self, f: dict[str, _Src], path: KeyPath) -> AttrRule | None:
+        where = self.required(f, "path", path, self.path_text)
+        if not any(k in f for k in ("mode", "owner", "group", "allow")):
+            self.err("missing-key", path, f"{format_path(path)} sets nothing", "give it a mode, owner, group or allow")
+        spec = dict(
+            mode=self.optional(f, "mode", self.mode, None),
+            owner=self.optional(f, "owner", self.owner, None),
+            group=self.optional(f, "group", self.owner, None),
+            allow=self.optional(f, "allow", self.allow, ()),
+        )
+        if where is BAD:
+            return None
+        return AttrRule(path=where, loc=self.loc(path), **spec)
+
+    def patch_file(self, src: _Src) -> Any:
+        # The file name reaches `PatchN:` and %autosetup (which expand macros again after the
+        # spec's own escape) and debian/patches/series: only plain names are safe in all three.
+        value = self.path_text(src)
+        if value is BAD:
+            return BAD
+        name = value.rpartition("/")[2]
+        if not PATCH_NAME.fullmatch(name):
+            return self.err(
+                "unsafe-name",
+                src.path,
+                f"{format_path(src.path)}: patch file name {name!r} holds characters a spec or a quilt series would read",
+                "rename the patch with letters, digits and . _ + ~ - only",
+            )
+        return value
+
+    def patch(self, f: dict[str, _Src], path: KeyPath) -> PatchSpec | None:
+        file = self.required(f, "file", path, self.patch_file)
+        strip = self.optional(f, "strip", self.integer, 1)
+        if file is BAD:
+            return None
+        return PatchSpec(file=file, strip=strip, loc=self.loc(path))
+
+    def changelog_entry(self, f: dict[str, _Src], path: KeyPath) -> ChangelogEntry | None:
+        version = self.required(
+            f,
+            "version",
+            path,
+            lambda s: self.matching(s, CHANGELOG_VERSION_RE, "bad-value", "a VERSION-RELEASE", 'such as "1.0-1"'),
+        )
+        date = self.required(f, "date", path, self.date)
+        author = self.required(f, "author", path, self.maintainer)
+        changes = self.required(f, "changes", path, lambda s: self.string_list(s, self.text, nonempty=True))
+        if BAD in (version, date, author, changes):
+            return None
+        return ChangelogEntry(version=version, date=date, author=author, changes=changes, loc=self.loc(path))
+
+    def changelog(self, src: _Src) -> tuple[ChangelogEntry, ...]:
+        items = self.table_items(src, self.changelog_entry, CHANGELOG_KEYS)
+        for (_, newer), (path, older) in zip(items, items[1:], strict=False):
+            if older.date > newer.date:
+                self.err(
+                    "bad-value",
+                    (*path, "date"),
+                    f"changelog is not newest first: {older.version} ({older.date}) comes after"
+                    f" {newer.version} ({newer.date})",
+                    "put the newest entry first",
+                )
+        return tuple(entry for _, entry in items)
+
+    # -- the other sections
+
+    def scripts(self, src: _Src) -> dict[str, str]:
+        fields = self.fields(src, SCRIPT_EVENTS, "[scripts]")
+        if fields is None:
+            return {}
+        out = {event: self.path_text(s) for event, s in fields.items()}
+        return {k: v for k, v in out.items() if v is not BAD}
+
+    def lint(self, src: _Src) -> tuple[str, ...]:
+        fields = self.fields(src, LINT_KEYS, "[lint]")
+        if fields is None:
+            return ()
+        return self.optional(fields, "allow", self.allow, ())
+
+    # -- the whole map
+
+    def sections(self, doc: dict[str, Any], base: KeyPath, allowed: tuple[str, ...], what: str) -> dict[str, Any]:
+        """Section name -> _Src, or for merged sections key -> _Src."""
+        out: dict[str, Any] = {}
+        for key, value in doc.items():
+            path = (*base, key)
+            if key not in allowed:
+                hint = _did_you_mean(key, allowed) or f"{what} takes: {', '.join(allowed)}"
+                self.err("unknown-key", path, f"unknown key {key!r} in {what}", hint)
+                continue
+            if key in ("schema", "distro"):
+                continue
+            src = _Src(value, path)
+            if key in MERGED_SECTIONS:
+                what_table = f"[{key}]"
+                fields = self.fields(src, PACKAGE_KEYS, what_table) if key == "package" else self.relation_fields(src)
+                # A section that is not a table was reported; it then counts as absent.
+                out[key] = None if fields is None else _Merged(path, fields)
+            else:
+                out[key] = src
+        return out
+
+    def relation_fields(self, src: _Src) -> dict[str, _Src] | None:
+        if not isinstance(src.value, dict):
+            self.bad_type(src.value, src.path, "a table of name = constraint")
+            return None
+        return {k: _Src(v, (*src.path, k)) for k, v in src.value.items()}
+
+    def build(self, sections: Mapping[str, Any], root: Path, source: Path, schema: int) -> Layout | None:
+        pkg = sections.get("package")
+        package = None
+        if "package" not in sections:
+            self.err("missing-key", ("package",), "missing required table [package]")
+        elif pkg is not None:
+            package = self.package(pkg.fields, pkg.path)
+        relations = {
+            kind: self.relations(sections[kind].fields) for kind in RELATION_KINDS if sections.get(kind) is not None
+        }
+
+        def arr(key: str, build: Callable[[dict[str, _Src], KeyPath], Any], keys: tuple[str, ...]) -> tuple:
+            return self.table_array(sections[key], build, keys) if key in sections else ()
+
+        trees = arr("tree", self.tree, TREE_KEYS)
+        files = arr("file", self.file, FILE_KEYS)
+        dirs = arr("dir", self.dir, DIR_KEYS)
+        symlinks = arr("symlink", self.symlink, SYMLINK_KEYS)
+        attrs = arr("attr", self.attr, ATTR_KEYS)
+        patches = arr("patch", self.patch, PATCH_KEYS)
+        changelog = self.changelog(sections["changelog"]) if "changelog" in sections else ()
+        scripts = self.scripts(sections["scripts"]) if "scripts" in sections else {}
+        lint_allow = self.lint(sections["lint"]) if "lint" in sections else ()
+        if package is None:
+            return None
+        return Layout(
+            root=root,
+            source_file=source,
+            schema=schema,
+            package=package,
+            relations=relations,
+            trees=trees,
+            files=files,
+            dirs=dirs,
+            symlinks=symlinks,
+            attrs=attrs,
+            scripts=scripts,
+            patches=patches,
+            changelog=changelog,
+            lint_allow=lint_allow,
+        )
+
+    def schema(self, doc: dict[str, Any]) -> int | None:
+        """The schema number; None stops validation (a newer format than this tool knows)."""
+        if "schema" not in doc:
+            self.err(
+                "missing-key",
+                ("schema",),
+                "missing required key schema",
+                f"write schema = {SCHEMA_VERSION} on the first line",
+            )
+            return SCHEMA_VERSION
+        src = _Src(doc["schema"], ("schema",))
+        value = self.integer(src, minimum=1)
+        if value is BAD:
+            return SCHEMA_VERSION
+        if value > SCHEMA_VERSION:
+            self.err(
+                "schema-too-new",
+                ("schema",),
+                f"schema {value} is newer than this pkgtool understands (schema {SCHEMA_VERSION})",
+                "upgrade pkgtool",
+            )
+            return None
+        return value
+
+    def layout(self, doc: dict[str, Any], root: Path, source: Path) -> Layout | None:
+        schema = self.schema(doc)
+        if schema is None:
+            return None
+        top = self.sections(doc, (), TOP_KEYS, "the top level")
+        layout = self.build(top, root, source, schema)
+        variants: dict[str, Layout] = {}
+        for distro_id, table in self.distros(doc):
+            override = self.sections(table, ("distro", distro_id), SECTION_KEYS, f"[distro.{distro_id}]")
+            variant = self.build(_merge(top, override), root, source, schema)
+            if variant is not None:
+                variants[distro_id] = variant
+        if layout is None:
+            return None
+        return dataclasses.replace(layout, variants=variants)
+
+    def distros(self, doc: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+        if "distro" not in doc:
+            return []
+        value = doc["distro"]
+        if not isinstance(value, dict):
+            self.bad_type(value, ("distro",), "a table of [distro.<id>] tables")
+            return []
+        out = []
+        for distro_id, table in value.items():
+            path: KeyPath = ("distro", distro_id)
+            if not DISTRO_ID_RE.fullmatch(distro_id):
+                self.err("bad-value", path, f"{distro_id!r} is not a distro id", "lower case letters, digits and . _ -")
+                continue
+            if not isinstance(table, dict):
+                self.bad_type(table, path, "a table")
+                continue
+            out.append((distro_id, table))
+        return out
+
+
+@dataclass(frozen=True)
+class _Merged:
+    """A table merged key by key: its own path, and each key with the path it was written at."""
+
+    path: KeyPath
+    fields: dict[str, _Src]
+
+
+def _merge(top: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(top)
+    for key, value in override.items():
+        if isinstance(value, _Merged) and isinstance(out.get(key), _Merged):
+            base = out[key]
+            out[key] = _Merged(base.path, {**base.fields, **value.fields})
+        else:
+            out[key] = value
+    return out

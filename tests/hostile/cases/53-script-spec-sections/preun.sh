@@ -1,0 +1,3 @@
+echo removing
+%PrE
+touch /tmp/pkgtool-pwned-53f
