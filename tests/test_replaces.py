@@ -19,9 +19,10 @@ from pkgtool.formats.deb import debian_dir as D
 from pkgtool.formats.deb import facts as F
 from pkgtool.formats.deb.native import build_deb
 from pkgtool.formats.deb.reader import read_deb
+from pkgtool.formats.rpm.facts import implied_provides, package_evr, spec_evr
 from pkgtool.formats.rpm.native import build_rpm
 from pkgtool.formats.rpm.reader import read_rpm
-from pkgtool.formats.rpm.spec import generate_rpm, implied_provides, package_evr, relation_lines, spec_evr
+from pkgtool.formats.rpm.spec import generate_rpm, relation_lines
 from pkgtool.model import Family
 from pkgtool.model import ResolvedRelation as RR
 from pkgtool.project import resolve_dir

@@ -18,18 +18,10 @@ from hypothesis import strategies as st
 from pkgtool.errors import ArtifactError, ResolveError
 from pkgtool.formats.rpm.native import build_rpm, rpm_file_name
 from pkgtool.formats.rpm.reader import read_header, read_rpm
+from pkgtool.formats.rpm.rpmlint import lint_filters, render_rpmlintrc
 from pkgtool.formats.rpm.scriptlets import heredoc_marker, interpreter, rpm_scriptlets
-from pkgtool.formats.rpm.spec import (
-    description_lines,
-    files_path,
-    generate_rpm,
-    install_lines,
-    install_word,
-    lint_filters,
-    render_rpmlintrc,
-    render_spec,
-    split_macro,
-)
+from pkgtool.formats.rpm.spec import description_lines, generate_rpm, render_spec
+from pkgtool.formats.rpm.spec_paths import files_path, install_lines, install_word, split_macro
 from pkgtool.model import ConfigKind, Entry, EntryKind
 from pkgtool.project import resolve_dir
 from pkgtool.templating import make_escape, make_shell_quote, rpm_escape, rpm_shell_quote

@@ -53,7 +53,7 @@ class RpmFormat(PackageFormat):
 
     def implied_relations(self, resolved: Resolved) -> dict[str, dict[str, Choices]]:
         """The Provides that [replaces] implies, with or without the dist tag (releases() accepts either)."""
-        from .spec import implied_provides, package_evr
+        from .facts import implied_provides, package_evr
 
         bare = implied_provides(resolved, package_evr(resolved, dist=False))
         return {

@@ -28,10 +28,11 @@ from ...errors import ArtifactError
 from ...model import ConfigKind, Entry, EntryKind, Resolved
 from ...templating import one_line
 from . import header as rh
+from .facts import changelog_items, changelog_timestamp, implied_provides
 from .names import rpm_arch, rpm_release
 from .payload import MAX_NEWC_SIZE, CpioWriter, NeedsLargeFiles, PayloadDigests, codec
 from .scriptlets import pre_requires, rpm_scriptlets
-from .spec import changelog_items, changelog_timestamp, implied_provides, link_target
+from .spec_paths import link_target
 
 RESERVED_SPACE = 4128  # what rpmbuild leaves for signatures added later
 
