@@ -27,6 +27,7 @@ from ...archive.source_tarball import tarball_name, write_source_tarball
 from ...atomic import write_bytes_atomic
 from ...errors import ResolveError
 from ...model import ConfigKind, Entry, EntryKind, Profile, Resolved, ResolvedRelation
+from ...sources.regular import read_input
 from ...templating import command_lines, environment, one_line, rpm_escape, rpm_shell_quote
 from ..install_steps import StepKind, install_steps
 from .names import rpm_release
@@ -468,7 +469,7 @@ def generate_rpm(resolved: Resolved, out_dir: Path) -> list[Path]:
     written.append(write_source_tarball(resolved, tarball, top, compression=compression))
     for name, _, rel in patch_names(resolved):
         dest = out_dir / name
-        write_bytes_atomic(dest, (resolved.root / rel).read_bytes())
+        write_bytes_atomic(dest, read_input(resolved.root, rel, "patch"))
         written.append(dest)
     rc = out_dir / f"{pkg.name}.rpmlintrc"
     write_bytes_atomic(rc, render_rpmlintrc(resolved).encode("utf-8"))
