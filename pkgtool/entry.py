@@ -26,7 +26,13 @@ def main() -> None:
 
         sys.stdout.write(f"pkgtool {__version__}\n")
         return
-    from .cli import main as cli_main
+    try:
+        from .cli import main as cli_main
+    except RuntimeError as exc:
+        # A stop that lands while a class body is being built reaches us wrapped (__set_name__).
+        if isinstance(exc.__cause__, SystemExit):
+            raise exc.__cause__ from None
+        raise
 
     try:
         cli_main()

@@ -21,3 +21,14 @@ def examples_dir() -> Path:
 def _fixed_epoch(monkeypatch):
     # Tests never depend on the clock or the caller's environment.
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1736121600")  # 2025-01-06
+
+
+@pytest.fixture(scope="session")
+def _state_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("pkgtool-state")
+
+
+@pytest.fixture(autouse=True)
+def _private_state(monkeypatch, _state_dir):
+    # install's journal witnesses go to a directory of the test run, not the caller's home.
+    monkeypatch.setenv("PKGTOOL_STATE_DIR", str(_state_dir))

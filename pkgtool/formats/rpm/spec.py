@@ -26,6 +26,7 @@ from pathlib import Path
 from ...archive.source_tarball import tarball_name, write_source_tarball
 from ...atomic import write_bytes_atomic
 from ...errors import ResolveError
+from ...links import link_text as link_target  # the relative target in %install and the native RPM
 from ...model import ConfigKind, Entry, EntryKind, Profile, Resolved, ResolvedRelation
 from ...sources.regular import read_input
 from ...templating import command_lines, environment, one_line, rpm_escape, rpm_shell_quote
@@ -208,14 +209,6 @@ def files_lines(resolved: Resolved) -> list[str]:
             words += [a, name]
             append(" ".join(words))
     return lines
-
-
-def link_target(entry: Entry) -> str:
-    """The relative target a link gets in %install (and in the native RPM)."""
-    target = entry.target or ""
-    if not target.startswith("/"):
-        return target
-    return posixpath.relpath(target, posixpath.dirname(entry.path))
 
 
 def install_lines(resolved: Resolved) -> list[str]:
