@@ -142,3 +142,35 @@ def test_a_commit_holds_sigterm_and_sighup_like_sigint(sig):
         assert got == [sig]  # delivered once, at its end, to the handler it would have met
     finally:
         signal.signal(sig, previous)
+
+
+def test_a_stop_while_the_tool_starts_still_kills_it(tmp_path: Path, monkeypatch):
+    """SIGTERM landing between the fork and run_tool knowing the child: the child is not left running."""
+    from pkgtool.formats import tools
+
+    real_popen = subprocess.Popen
+    started: list[subprocess.Popen] = []
+
+    def popen_then_signal(*args, **kwargs):
+        proc = real_popen(*args, **kwargs)
+        started.append(proc)
+        os.kill(os.getpid(), signal.SIGTERM)  # before Popen has returned to run_tool
+        time.sleep(0.05)
+        return proc
+
+    def on_term(signum, _frame):
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    monkeypatch.setattr(tools.subprocess, "Popen", popen_then_signal)
+    try:
+        with pytest.raises(SystemExit):
+            tools.run_tool(["sleep", "60"], cwd=tmp_path)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        left = [p for p in started if p.poll() is None]
+        for p in left:  # a failing run must not leave its sleep behind
+            p.kill()
+            p.wait()
+    assert len(started) == 1
+    assert left == [], "the tool was left running"
