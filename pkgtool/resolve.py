@@ -23,7 +23,7 @@ from pathlib import Path
 from .diagnostics import Diagnostic, Severity
 from .errors import ResolveError
 from .globs import PathSet, compile_any, compile_glob
-from .install.names import bookkeeping_reason
+from .install.names import bookkeeping_reason, might_be_bookkeeping
 from .kinds import host_dirs, kind_info
 from .model import (
     RELATION_KINDS,
@@ -573,6 +573,8 @@ class _Resolver:
 
     def bookkeeping(self) -> None:
         """Refuse every path pkgtool keeps for itself in a root (journal, temp siblings, records)."""
+        if not might_be_bookkeeping("\n".join(self.entries)):  # one search over all paths: 100k cost 0.26 s one by one
+            return
         for path in [p for p in self.entries if bookkeeping_reason(p)]:
             e = self.entries.pop(path)
             loc = self.meta.pop(path)[1]

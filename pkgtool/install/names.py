@@ -50,6 +50,11 @@ def _short(name: str) -> str:
     return os.fsencode(name)[:100].decode("utf-8", "ignore") + "~" + digest
 
 
+def might_be_bookkeeping(text: str) -> bool:
+    """False when no path in ``text`` (many paths, joined) can be one of pkgtool's names: a fast pre-check."""
+    return _MARK in text or RECORDS_DIR in text
+
+
 def tmp_name(name: str, tag: str) -> str:
     """A temp sibling of ``name`` for one install ('new' content, 'old' backup); unique in this process."""
     tail = f".pkgtool-{tag}-{os.getpid()}-{next(_counter)}"
