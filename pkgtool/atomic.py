@@ -68,37 +68,44 @@ def _exchange(a: Path, b: Path) -> bool:
     return rc == 0
 
 
+# What a user or a CI runner sends to stop a command: Ctrl-C, a cancel (SIGTERM), a closed terminal (SIGHUP).
+STOP_SIGNALS: tuple[signal.Signals, ...] = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
 @contextlib.contextmanager
 def sigint_held() -> Iterator[None]:
-    """Hold SIGINT back (it is delivered on exit) while a commit or its cleanup must not be cut short.
+    """Hold SIGINT, SIGTERM and SIGHUP back (each is delivered on exit) while a commit or its cleanup
+    must not be cut short.
 
-    The Python-level handler is swapped for one that only takes note: masking the signal in
-    this thread would not do, since the kernel then hands it to any other thread (a compressor,
+    The Python-level handlers are swapped for one that only takes note: masking the signals in
+    this thread would not do, since the kernel then hands them to any other thread (a compressor,
     a test runner's) and Python runs its handler in the main thread all the same.
     """
     if threading.current_thread() is not threading.main_thread():
         yield  # only the main thread sees Python signal handlers
         return
-    held: list[FrameType | None] = []
+    held: list[tuple[int, FrameType | None]] = []
 
-    def note(_signum: int, frame: FrameType | None) -> None:
-        held.append(frame)
+    def note(signum: int, frame: FrameType | None) -> None:
+        held.append((signum, frame))
 
-    previous = signal.signal(signal.SIGINT, note)
+    previous = {sig: signal.signal(sig, note) for sig in STOP_SIGNALS}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         if held:
-            _deliver(previous, held[0])
+            signum, frame = held[0]  # the first one decides; the command ends with it
+            _deliver(signum, previous[signum], frame)
 
 
-def _deliver(handler: signal.Handlers | Callable | int | None, frame: FrameType | None) -> None:
-    """Run the handler a held SIGINT would have met."""
+def _deliver(signum: int, handler: signal.Handlers | Callable | int | None, frame: FrameType | None) -> None:
+    """Run the handler a held signal would have met."""
     if callable(handler):
-        handler(signal.SIGINT, frame)
+        handler(signum, frame)
     elif handler == signal.SIG_DFL:
-        os.kill(os.getpid(), signal.SIGINT)  # the default action: the process ends by the signal
+        os.kill(os.getpid(), signum)  # the default action: the process ends by the signal
     # SIG_IGN (or a handler not set from Python): nothing to do
 
 

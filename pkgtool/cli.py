@@ -15,6 +15,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from . import __version__
+from .atomic import STOP_SIGNALS
 from .errors import PkgtoolError, ToolError, UsageError
 from .kinds import KIND_NAMES
 
@@ -454,14 +455,18 @@ def explain(
 # ---------------------------------------------------------------- entry point
 
 
-def _on_sigint(_signum, _frame) -> NoReturn:
-    # SystemExit unwinds through every atomic_* context manager, so temporary output is removed.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    sys.stderr.write("pkgtool: interrupted\n")
-    raise SystemExit(EXIT_INTERRUPTED)
+def _on_sigint(signum, _frame) -> NoReturn:
+    # SystemExit unwinds through every atomic_* context manager and run_tool (which kills the tool's
+    # process group), so temporary output and children are gone.  SIGTERM and SIGHUP alike.
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, signal.SIG_IGN)
+    name = "" if signum == signal.SIGINT else f" ({signal.Signals(signum).name})"
+    sys.stderr.write(f"pkgtool: interrupted{name}\n")
+    raise SystemExit(EXIT_INTERRUPTED if signum == signal.SIGINT else 128 + signum)
 
 
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
-    signal.signal(signal.SIGINT, _on_sigint)
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, _on_sigint)
     app(args=args, prog_name="pkgtool", standalone_mode=True)

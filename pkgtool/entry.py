@@ -5,26 +5,39 @@ from __future__ import annotations
 import signal
 import sys
 
+# Ctrl-C, a CI cancel, a closed terminal: what cli.py handles once it is imported (atomic.STOP_SIGNALS).
+_STOP = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
-def _interrupted_early(_signum, _frame):
-    # Ctrl-C while typer and friends are still importing: the same one line and exit 130 as later on.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    sys.stderr.write("pkgtool: interrupted\n")
-    raise SystemExit(130)
+
+def _interrupted_early(signum, _frame):
+    # A stop while typer and friends are still importing: the same one line and exit code as later on.
+    for sig in _STOP:
+        signal.signal(sig, signal.SIG_IGN)
+    name = "" if signum == signal.SIGINT else f" ({signal.Signals(signum).name})"
+    sys.stderr.write(f"pkgtool: interrupted{name}\n")
+    raise SystemExit(128 + signum)
 
 
 def main() -> None:
-    signal.signal(signal.SIGINT, _interrupted_early)
+    for sig in _STOP:
+        signal.signal(sig, _interrupted_early)
     if sys.argv[1:] == ["--version"]:
         from . import __version__
 
         sys.stdout.write(f"pkgtool {__version__}\n")
         return
-    from .cli import main as cli_main
+    try:
+        from .cli import main as cli_main
+    except RuntimeError as exc:
+        # A stop that lands while a class body is being built reaches us wrapped (__set_name__).
+        if isinstance(exc.__cause__, SystemExit):
+            raise exc.__cause__ from None
+        raise
 
     try:
         cli_main()
     finally:
         # The result is written and reported: a late Ctrl-C must not turn it into a death by signal
         # (at exit Python puts SIG_DFL back for its own handlers, but leaves SIG_IGN alone).
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        for sig in _STOP:
+            signal.signal(sig, signal.SIG_IGN)

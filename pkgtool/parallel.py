@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import sys
@@ -123,13 +124,23 @@ def run_all(
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
         futures = {pool.submit(run_one, job, d): d for d in distros}
         say(f"{job.action}: {len(distros)} distros on {workers} processes")
-        for fut in as_completed(futures):
-            d = futures[fut]
-            try:
-                results[d] = fut.result()
-            except Exception as exc:  # a crashed worker must not hide the other distros
-                results[d] = DistroResult(d, False, 0.0, error=f"worker failed: {exc}")
-            say(_line(results[d], len(results), len(distros)))
+        try:
+            for fut in as_completed(futures):
+                d = futures[fut]
+                try:
+                    results[d] = fut.result()
+                except Exception as exc:  # a crashed worker must not hide the other distros
+                    results[d] = DistroResult(d, False, 0.0, error=f"worker failed: {exc}")
+                say(_line(results[d], len(results), len(distros)))
+        except BaseException:
+            # Stopped (Ctrl-C, SIGTERM, SIGHUP to this process alone): each worker is told too, so it
+            # removes its temporary files and kills its tool's process group instead of building on.
+            procs = list((getattr(pool, "_processes", None) or {}).values())
+            pool.shutdown(wait=False, cancel_futures=True)
+            for proc in procs:
+                with contextlib.suppress(OSError):
+                    proc.terminate()
+            raise
     return [results[d] for d in distros]
 
 

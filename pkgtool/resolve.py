@@ -20,6 +20,7 @@ from dataclasses import MISSING, fields
 from operator import attrgetter
 from pathlib import Path
 
+from .bookkeeping import bookkeeping_reason, might_be_bookkeeping
 from .diagnostics import Diagnostic, Severity
 from .errors import ResolveError
 from .globs import PathSet, compile_any, compile_glob
@@ -38,6 +39,7 @@ from .model import (
     ResolvedRelation,
     TreeSpec,
 )
+from .sources.regular import not_regular, read_input
 
 # 2000-01-01T00:00:00Z: the epoch of a layout without changelog when none is given.
 DEFAULT_EPOCH = 946684800
@@ -497,8 +499,23 @@ class _Resolver:
             if not os.path.exists(os.path.join(self.root, m)):
                 self.diag("missing-source", f"source {m!r} is a dangling symlink", f.loc, src_key)
                 continue
+            if not self.regular_source(m, f.loc, src_key):
+                continue
             out.append(m)
         return out
+
+    def regular_source(self, rel: str, loc: Location | None, key: str) -> bool:
+        """False (reported) for a FIFO, socket or device: reading one hangs or is not a file's content."""
+        try:
+            mode = os.stat(os.path.join(self.root, rel)).st_mode
+        except OSError as exc:
+            self.diag("missing-source", f"source {rel!r} cannot be read: {exc.strerror}", loc, key)
+            return False
+        why = not_regular(mode)
+        if why is None:
+            return True
+        self.diag("missing-source", f"source {rel!r} {why}", loc, key)
+        return False
 
     def dirs(self) -> None:
         for i, d in enumerate(self.layout.dirs):
@@ -510,7 +527,32 @@ class _Resolver:
             entry = _entry(
                 _DIR, path=path, mode=mode, owner=d.owner, group=d.group, allow=_with_allow(d.allow), origin=base
             )
+            if path in self.unowned:
+                entry = self.system_dir(entry, d.allow, d.loc, self.key(d.loc, base, "path"))
+                if entry is None:
+                    continue
             self.add(entry, _ROLE_DIR, d.loc)
+
+    def system_dir(self, entry: Entry, allow: Sequence[str], loc: Location | None, key: str) -> Entry | None:
+        """A [[dir]] naming a system or host directory: an error, or (waived) a directory left as it is.
+
+        The map does not own such a directory, so it can never set its mode or owner: install
+        would otherwise chmod the root's /etc.  With the rule waived the item is kept as a parent
+        the package needs, unowned, with the system's mode.
+        """
+        rule = "owns-system-dir"
+        if rule in allow or rule in self.layout.lint_allow:
+            return _entry(_IMPLICIT_DIR, path=entry.path, owned=False, allow=entry.allow, origin=entry.origin)
+        whose = "the system" if entry.path in PathSet(self.profile.system_dirs) else "the host software"
+        self.diag(
+            rule,
+            f"{entry.origin} claims {entry.path}, which belongs to {whose}; a package cannot own it or change its mode",
+            loc,
+            key,
+            path=entry.path,
+            hint="remove this [[dir]] item; parents of files are created without being owned",
+        )
+        return None
 
     def symlinks(self) -> None:
         for i, s in enumerate(self.layout.symlinks):
@@ -533,6 +575,22 @@ class _Resolver:
             self.add(link, "symlink", s.loc)
 
     # ------------------------------------------------------------ after contents
+
+    def bookkeeping(self) -> None:
+        """Refuse every path pkgtool keeps for itself in a root (journal, temp siblings, records)."""
+        if not might_be_bookkeeping("\n".join(self.entries)):  # one search over all paths: 100k cost 0.26 s one by one
+            return
+        for path in [p for p in self.entries if bookkeeping_reason(p)]:
+            e = self.entries.pop(path)
+            loc = self.meta.pop(path)[1]
+            self.diag(
+                "unsafe-path",
+                f"deployed path {path!r} {bookkeeping_reason(path)}",
+                loc,
+                self.key(loc, e.origin.split(" ")[0], ""),
+                path=path,
+                hint="pkgtool would take such a file for its own; rename it",
+            )
 
     def parents(self) -> None:
         entries, meta = self.entries, self.meta
@@ -629,14 +687,15 @@ class _Resolver:
             if norm is None:
                 continue
             full = os.path.join(self.root, norm)
-            if not os.path.isfile(full):
+            if not os.path.lexists(full):
                 self.diag("missing-source", f"script {src!r} for {event} not found", None, key)
                 continue
-            if not self.inside_root(norm, None, key):
+            if not self.inside_root(norm, None, key) or not self.regular_source(norm, None, key):
                 continue
             try:
-                with open(full, encoding="utf-8") as fh:
-                    out[event] = fh.read()
+                out[event] = read_input(self.root, norm, "script").decode("utf-8")
+            except ResolveError as exc:
+                self.diags.extend(exc.diagnostics)
             except UnicodeDecodeError:
                 self.diag("bad-value", f"script {src!r} is not UTF-8 text", None, key)
         return out
@@ -690,6 +749,7 @@ class _Resolver:
         self.dirs()
         self.symlinks()
         self.parents()
+        self.bookkeeping()
         self.attrs()
         self.name_limits()
         paths = sorted(self.entries)

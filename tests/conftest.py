@@ -39,3 +39,14 @@ def _built_rpms_agree_with_rpmfile(request):
     for path in sorted(tmp.rglob("*.rpm")):
         if path.is_file() and not path.is_symlink() and not path.name.endswith(".src.rpm"):
             assert_rpmfile_agrees(path)
+
+
+@pytest.fixture(scope="session")
+def _state_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("pkgtool-state")
+
+
+@pytest.fixture(autouse=True)
+def _private_state(monkeypatch, _state_dir):
+    # install's journal witnesses go to a directory of the test run, not the caller's home.
+    monkeypatch.setenv("PKGTOOL_STATE_DIR", str(_state_dir))

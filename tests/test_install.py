@@ -345,6 +345,9 @@ def test_really_not_root(tmp_path):
             os.chmod(p, 0o755 if p.is_dir() else 0o666)
         (work / "R").mkdir()
         os.chown(work / "R", 65534, 65534)
+        (work / "state").mkdir()  # the journal's witness: in the unprivileged user's own state directory
+        os.chown(work / "state", 65534, 65534)
+        os.environ["PKGTOOL_STATE_DIR"] = str(work / "state")  # the autouse fixture restores it
         read_fd, write_fd = os.pipe()
         pid = os.fork()
         if pid == 0:  # child: never return into pytest

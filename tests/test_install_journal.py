@@ -24,7 +24,7 @@ from tooling import snapshot
 
 from pkgtool.errors import InstallError
 from pkgtool.install.apply import install
-from pkgtool.install.journal import PREFIX, pending, recover
+from pkgtool.install.journal import PREFIX, pending, recover, write_witness
 from pkgtool.project import resolve_dir
 
 EPOCH = 1736121600
@@ -290,6 +290,7 @@ def test_a_journal_cannot_remove_directories_outside_the_roots_own_path(tmp_path
     }
     body = json.dumps(plan).encode()
     (root / f"{PREFIX}demo").write_bytes(b"pkgtool-install-journal 1 state=commit  \n" + body)
+    write_witness(root, f"{PREFIX}demo", body)  # as if this host's pkgtool had written it
     assert [r.outcome for r in recover(root)] == ["rolled back"]
     assert elsewhere.is_dir(), "an empty directory named by the journal but outside the root's path was removed"
     assert not root.exists()  # the root itself was named as made by the install, and is empty: removed

@@ -27,6 +27,7 @@ from ..atomic import atomic_file
 from ..errors import PkgtoolError
 from ..model import Resolved
 from ..sources.regular import open_regular
+from ..sources.staging import check_patches
 from .tar import DIRTYPE, MODE_OF_SOURCE, REGTYPE, TarFormat, TarWriter, normalised_mode, raise_changed
 from .tree_copies import MAX_HANDED, TreeCopies, finish_copy, open_copy
 
@@ -44,6 +45,8 @@ def source_files(resolved: Resolved) -> list[str]:
     """Every file of the layout root that a source package needs, relative and sorted."""
     rels = {e.source for e in resolved.files if e.source}
     rels.update(resolved.layout.scripts.values())
+    # Patches are not checked by resolve: prove here that each, and what it patches, stays in the tree.
+    check_patches(resolved)
     rels.update(p.file for p in resolved.layout.patches)
     rels.add(resolved.layout.source_file.name)
     return sorted(rels)

@@ -9,6 +9,7 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from ..atomic import sigint_held
 from ..errors import ToolError
 
 DEFAULT_TIMEOUT = 600.0
@@ -33,25 +34,32 @@ def run_tool(
         full_env.update(env)
     # The tool runs in its own process group, so that a timeout or Ctrl-C stops its children too
     # (rpmbuild's %build shell, dpkg-buildpackage's debian/rules), not only the tool itself.
-    proc = subprocess.Popen(
-        list(cmd),
-        cwd=cwd,
-        env=full_env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    # A stop signal (SIGINT, SIGTERM, SIGHUP) is held while the child starts: arriving between the
+    # fork and ``proc`` being known, it would leave the tool running; it is delivered right after,
+    # inside the try, so the tool's group is killed.
+    proc: subprocess.Popen | None = None
     try:
+        with sigint_held():
+            proc = subprocess.Popen(
+                list(cmd),
+                cwd=cwd,
+                env=full_env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         raw, _ = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
+        assert proc is not None
         _kill_group(proc)
         raw = _rest_of_output(proc)
         out = raw.decode("utf-8", "replace")
         raise ToolError(f"{cmd[0]} timed out after {timeout:g} s", command=cmd, output=out) from None
     except BaseException:
-        _kill_group(proc)
-        proc.wait()
+        if proc is not None:
+            _kill_group(proc)
+            proc.wait()
         raise
     out = raw.decode("utf-8", "replace")
     if proc.returncode != 0:

@@ -21,28 +21,58 @@ did not.  The journal is also the lock: an install holds ``flock`` on it,
 so a second install into the same root waits for nothing and is refused.
 Guarantees are against the process being killed, not against power loss:
 staged files are not fsynced (that would cost more than the install).
+
+A file in the root is no proof that pkgtool wrote it: a package could carry
+one named like a journal (resolve refuses that name, but another tool may
+have put it there).  So before the journal is created, a witness of it (the
+SHA-256 of the root, the journal's name and its plan) is written outside the
+root, in pkgtool's state directory, and recovery acts only on a journal
+whose witness is there and matches (see recovery.py).  Every name a plan
+gives is checked too: temp siblings must be the ones install makes.
 """
 
 from __future__ import annotations
 
 import contextlib
-import errno
 import fcntl
+import hashlib
 import json
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from ..bookkeeping import JOURNAL_PREFIX, is_tmp_of, journal_name
 from ..errors import InstallError
 
-PREFIX = ".pkgtool-journal."
+PREFIX = JOURNAL_PREFIX
 MAGIC = b"pkgtool-install-journal 1 state="
 STATES = ("writing", "staging", "commit", "done")
 _WIDTH = 8  # the state field, padded with spaces
-_HEAD = len(MAGIC) + _WIDTH + 1  # + newline
+HEAD = len(MAGIC) + _WIDTH + 1  # + newline
 _FLAGS = os.O_RDWR | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 
 Parts = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DirState:
+    """A directory's mode and owner before the install changed them (restored on rollback)."""
+
+    parts: Parts
+    mode: int
+    uid: int
+    gid: int
+
+
+@dataclass(frozen=True)
+class Move:
+    """One file or link placed: staged as ``tmp`` beside ``name``; a replaced original kept as ``old``."""
+
+    parts: Parts  # the directory
+    name: str
+    tmp: str
+    old: str | None
 
 
 @dataclass
@@ -52,31 +82,34 @@ class Plan:
     package: str
     mkroot: list[str] = field(default_factory=list)  # absolute paths created for the root itself, outermost first
     dirs: list[Parts] = field(default_factory=list)  # new directories, parents first
-    unlock: list[tuple[Parts, int, int, int]] = field(default_factory=list)  # dir, mode, uid, gid before
-    attrs: list[tuple[Parts, int, int, int]] = field(default_factory=list)  # existing dirs whose mode/owner change
-    moves: list[tuple[Parts, str, str, str | None]] = field(default_factory=list)  # dir, name, tmp, backup
+    unlock: list[DirState] = field(default_factory=list)  # existing dirs made writable for the install
+    attrs: list[DirState] = field(default_factory=list)  # existing dirs whose mode/owner change
+    moves: list[Move] = field(default_factory=list)
 
     def to_json(self) -> bytes:
         doc = {
             "package": self.package,
             "mkroot": self.mkroot,
             "dirs": [list(p) for p in self.dirs],
-            "unlock": [[list(p), m, u, g] for p, m, u, g in self.unlock],
-            "attrs": [[list(p), m, u, g] for p, m, u, g in self.attrs],
-            "moves": [[list(p), n, t, o] for p, n, t, o in self.moves],
+            "unlock": [[list(d.parts), d.mode, d.uid, d.gid] for d in self.unlock],
+            "attrs": [[list(d.parts), d.mode, d.uid, d.gid] for d in self.attrs],
+            "moves": [[list(m.parts), m.name, m.tmp, m.old] for m in self.moves],
         }
         return json.dumps(doc, separators=(",", ":")).encode()
 
     @classmethod
     def from_json(cls, data: bytes) -> Plan:
+        """The plan of a journal; ValueError for anything install would not have written."""
         doc = json.loads(data)
         return cls(
             package=str(doc["package"]),
             mkroot=[str(p) for p in doc["mkroot"]],
             dirs=[_parts(p) for p in doc["dirs"]],
-            unlock=[(_parts(p), int(m), int(u), int(g)) for p, m, u, g in doc["unlock"]],
-            attrs=[(_parts(p), int(m), int(u), int(g)) for p, m, u, g in doc["attrs"]],
-            moves=[(_parts(p), _name(n), _name(t), None if o is None else _name(o)) for p, n, t, o in doc["moves"]],
+            unlock=[DirState(_parts(p), int(m), int(u), int(g)) for p, m, u, g in doc["unlock"]],
+            attrs=[DirState(_parts(p), int(m), int(u), int(g)) for p, m, u, g in doc["attrs"]],
+            moves=[
+                _move(_parts(p), _name(n), _name(t), None if o is None else _name(o)) for p, n, t, o in doc["moves"]
+            ],
         )
 
 
@@ -94,20 +127,85 @@ def _parts(value: object) -> Parts:
     return tuple(_name(x) for x in value)
 
 
-def journal_name(package: str) -> str:
-    return PREFIX + package
+def _move(parts: Parts, name: str, tmp: str, old: str | None) -> Move:
+    # Recovery removes temp siblings and renames backups over names: only install's own are accepted.
+    if not is_tmp_of(tmp, name, "new") or (old is not None and not is_tmp_of(old, name, "old")):
+        raise ValueError(f"{'/'.join((*parts, name))}: temp names not made by install ({tmp!r}, {old!r})")
+    return Move(parts, name, tmp, old)
+
+
+# ---------------------------------------------------------------- the witness, outside the root
+
+
+def state_dir() -> Path:
+    """Where install keeps the witnesses of its journals: never inside a root it installs into."""
+    explicit = os.environ.get("PKGTOOL_STATE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+    return Path(base) / "pkgtool"
+
+
+def _witness_path(root: str | os.PathLike, name: str) -> Path:
+    key = hashlib.sha256(os.fsencode(os.path.realpath(root)) + b"\0" + os.fsencode(name)).hexdigest()
+    return state_dir() / "journals" / key
+
+
+def _witness_of(root: str | os.PathLike, name: str, plan: bytes) -> bytes:
+    digest = hashlib.sha256(os.fsencode(os.path.realpath(root)) + b"\0" + os.fsencode(name) + b"\0" + plan)
+    return digest.hexdigest().encode() + b"\n"
+
+
+def write_witness(root: str | os.PathLike, name: str, plan: bytes) -> Path:
+    """Record, outside the root, that this host's pkgtool is about to write this journal."""
+    path = _witness_path(root, name)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        try:
+            os.write(fd, _witness_of(root, name, plan))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise InstallError(
+            f"cannot record the install journal in {path.parent}: {exc.strerror}",
+            hint="set PKGTOOL_STATE_DIR to a writable directory outside the root",
+        ) from None
+    return path
+
+
+def witnessed(root: str | os.PathLike, name: str, plan: bytes) -> bool:
+    """True when this host's pkgtool recorded this very journal (same root, name and plan)."""
+    try:
+        return _witness_path(root, name).read_bytes() == _witness_of(root, name, plan)
+    except OSError:
+        return False
+
+
+def drop_witness(root: str | os.PathLike, name: str) -> None:
+    with contextlib.suppress(OSError):
+        _witness_path(root, name).unlink()
+
+
+# ---------------------------------------------------------------- the journal of a running install
 
 
 class Journal:
     """An open, locked journal of one running install."""
 
-    def __init__(self, root_fd: int, name: str, fd: int):
-        self.root_fd, self.name, self.fd = root_fd, name, fd
+    def __init__(self, root_fd: int, name: str, fd: int, root: str):
+        self.root_fd, self.name, self.fd, self.root = root_fd, name, fd, root
 
     @classmethod
-    def begin(cls, root_fd: int, plan: Plan) -> Journal:
-        """Write the plan (state 'writing', then 'staging'); refuse if another install holds the root."""
+    def begin(cls, root_fd: int, plan: Plan, root: str | os.PathLike | None = None) -> Journal:
+        """Write the witness, then the plan (state 'writing', then 'staging'); refuse if another install
+        holds the root.  ``root`` is the root's path (by default, the one ``root_fd`` was opened on)."""
+        where = os.fspath(root) if root is not None else os.readlink(f"/proc/self/fd/{root_fd}")
         name = journal_name(plan.package)
+        data = plan.to_json()
         try:
             fd = os.open(name, _FLAGS | os.O_CREAT | os.O_EXCL, 0o600, dir_fd=root_fd)
         except FileExistsError:
@@ -130,9 +228,11 @@ class Journal:
             # before we held the lock.  The name may already be that install's journal: leave it alone.
             os.close(fd)
             raise busy
-        journal = cls(root_fd, name, fd)
+        journal = cls(root_fd, name, fd, where)
         try:
-            _write_all(fd, _head("writing") + plan.to_json())
+            # The witness before the plan: a journal past 'writing' always has its witness.
+            write_witness(where, name, data)
+            _write_all(fd, _head("writing") + data)
             os.fsync(fd)
             journal.mark("staging")
         except BaseException:
@@ -146,9 +246,10 @@ class Journal:
         os.fsync(self.fd)
 
     def finish(self) -> None:
-        """The install is complete or rolled back: remove the journal, then release the lock."""
+        """The install is complete or rolled back: remove the journal and its witness, then release the lock."""
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.name, dir_fd=self.root_fd)
+        drop_witness(self.root, self.name)
         os.close(self.fd)
 
 
@@ -169,19 +270,16 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
-@dataclass(frozen=True)
-class Recovery:
-    """What recover() did for one interrupted install."""
-
-    package: str
-    state: str  # the state the journal was left in
-    outcome: str  # 'rolled back' or 'completed'
-
-    def to_text(self) -> str:
-        return f"recovered an interrupted install of {self.package} (it had reached '{self.state}'): {self.outcome}"
-
-    def to_dict(self) -> dict:
-        return {"package": self.package, "state": self.state, "outcome": self.outcome}
+def read_state(data: bytes) -> str | None:
+    """The state of a journal's bytes; None when they are not a journal's."""
+    if _head("writing").startswith(data):
+        # Killed between creating the journal and writing its head whole (SIGKILL right after the
+        # create, or a short write): the plan was not even written, so nothing had been touched.
+        return "writing"
+    if len(data) < HEAD or not data.startswith(MAGIC):
+        return None
+    state = data[len(MAGIC) : len(MAGIC) + _WIDTH].decode("ascii", "replace").strip()
+    return state if state in STATES else None
 
 
 def pending(root: str | os.PathLike) -> list[str]:
@@ -193,169 +291,8 @@ def pending(root: str | os.PathLike) -> list[str]:
     return sorted(n[len(PREFIX) :] for n in names if n.startswith(PREFIX))
 
 
-def recover(root: str | os.PathLike) -> list[Recovery]:
-    """Undo (or finish) every interrupted install into ``root``; see the module docstring."""
-    done: list[Recovery] = []
-    if not pending(root):
-        return done
-    root_fd = os.open(root, _DIR_FLAGS & ~os.O_NOFOLLOW)
-    try:
-        for package in pending(root):
-            done.append(_recover_one(root, root_fd, journal_name(package)))
-    finally:
-        os.close(root_fd)
-    return done
+def recover(root: str | os.PathLike) -> list:
+    """Undo (or finish) every interrupted install into ``root`` (recovery.recover)."""
+    from .recovery import recover as _recover  # recovery imports this module
 
-
-def _recover_one(root: str | os.PathLike, root_fd: int, name: str) -> Recovery:
-    where = os.path.join(os.fspath(root), name)
-    try:
-        fd = os.open(name, _FLAGS, dir_fd=root_fd)
-    except OSError as exc:
-        raise InstallError(f"{where}: cannot open the journal of an interrupted install: {exc.strerror}") from None
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
-                raise InstallError(f"{where}: another pkgtool install into this root is running") from None
-            raise
-        data = b""
-        while chunk := os.read(fd, 1 << 20):
-            data += chunk
-        state = _state(data)
-        if state is None:
-            raise InstallError(
-                f"{where}: not a pkgtool install journal (or damaged)",
-                hint="look at the file; remove it by hand only if no install is running",
-            )
-        package = name[len(PREFIX) :]
-        if state == "writing":
-            # Killed while writing the plan: nothing in the root had been touched yet.
-            outcome = "nothing to undo"
-        else:
-            try:
-                plan = Plan.from_json(data[_HEAD:])
-            except (ValueError, KeyError, TypeError) as exc:
-                raise InstallError(f"{where}: damaged journal ({exc})", hint="remove it by hand") from None
-            if plan.package != package:
-                raise InstallError(f"{where}: the journal names another package ({plan.package!r})")
-            if state == "done":
-                _drop_backups(root_fd, plan)
-                outcome = "completed"
-            else:
-                _roll_back(root_fd, plan, committing=state == "commit")
-                outcome = "rolled back"
-        os.unlink(name, dir_fd=root_fd)
-        if state not in ("writing", "done"):
-            _remove_made_root(plan, os.path.abspath(root))
-        return Recovery(package, state, outcome)
-    finally:
-        os.close(fd)
-
-
-def _state(data: bytes) -> str | None:
-    if _head("writing").startswith(data):
-        # Killed between creating the journal and writing its head whole (SIGKILL right after the
-        # create, or a short write): the plan was not even written, so nothing had been touched.
-        return "writing"
-    if len(data) < _HEAD or not data.startswith(MAGIC):
-        return None
-    state = data[len(MAGIC) : len(MAGIC) + _WIDTH].decode("ascii", "replace").strip()
-    return state if state in STATES else None
-
-
-class _Dirs:
-    """Directory fds under the root, opened with O_NOFOLLOW; None when a directory is gone."""
-
-    def __init__(self, root_fd: int):
-        self.root_fd = root_fd
-        self.cache: dict[Parts, int | None] = {}
-
-    def get(self, parts: Parts) -> int | None:
-        if not parts:
-            return self.root_fd
-        if parts not in self.cache:
-            parent = self.get(parts[:-1])
-            fd = None
-            if parent is not None:
-                with contextlib.suppress(OSError):
-                    fd = os.open(parts[-1], _DIR_FLAGS, dir_fd=parent)
-            self.cache[parts] = fd
-        return self.cache[parts]
-
-    def forget(self, parts: Parts) -> None:
-        fd = self.cache.pop(parts, None)
-        if fd is not None:
-            os.close(fd)
-
-    def close(self) -> None:
-        for fd in self.cache.values():
-            if fd is not None:
-                os.close(fd)
-        self.cache.clear()
-
-
-def _exists(name: str, dfd: int) -> bool:
-    try:
-        os.lstat(name, dir_fd=dfd)
-    except FileNotFoundError:
-        return False
-    return True
-
-
-def _roll_back(root_fd: int, plan: Plan, committing: bool) -> None:
-    dirs = _Dirs(root_fd)
-    try:
-        for parts, name, tmp, old in reversed(plan.moves):
-            dfd = dirs.get(parts)
-            if dfd is None:
-                continue
-            if committing:
-                if old is not None and _exists(old, dfd):
-                    # The original was moved aside: put it back (over the new file, if that was placed).
-                    os.rename(old, name, src_dir_fd=dfd, dst_dir_fd=dfd)
-                elif old is None and not _exists(tmp, dfd) and _exists(name, dfd):
-                    os.unlink(name, dir_fd=dfd)  # a new path that was already placed
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp, dir_fd=dfd)
-        for parts, mode, uid, gid in [*reversed(plan.attrs), *reversed(plan.unlock)]:
-            dfd = dirs.get(parts)
-            if dfd is not None:
-                with contextlib.suppress(PermissionError):
-                    os.fchown(dfd, uid, gid)
-                os.fchmod(dfd, mode)
-        for parts in reversed(plan.dirs):
-            dirs.forget(parts)
-            parent = dirs.get(parts[:-1])
-            if parent is not None:
-                with contextlib.suppress(FileNotFoundError, OSError):
-                    os.rmdir(parts[-1], dir_fd=parent)
-    finally:
-        dirs.close()
-
-
-def _drop_backups(root_fd: int, plan: Plan) -> None:
-    dirs = _Dirs(root_fd)
-    try:
-        for parts, _name, _tmp, old in plan.moves:
-            dfd = dirs.get(parts)
-            if old is not None and dfd is not None:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(old, dir_fd=dfd)
-    finally:
-        dirs.close()
-
-
-def _remove_made_root(plan: Plan, root: str) -> None:
-    # The root (and its missing parents) were created for the install: remove them again if empty.
-    # Only the root and its own ancestors: a journal never names another directory.
-    ancestors = {root}
-    parent = os.path.dirname(root)
-    while parent not in ancestors:
-        ancestors.add(parent)
-        parent = os.path.dirname(parent)
-    for path in reversed(plan.mkroot):
-        if path in ancestors:
-            with contextlib.suppress(OSError):
-                os.rmdir(path)
+    return _recover(root)

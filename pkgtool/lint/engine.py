@@ -135,9 +135,13 @@ def lint_resolved(resolved: Resolved, diagnostics_from_resolve: Iterable[Diagnos
     findings: list[Diagnostic] = list(diagnostics_from_resolve)
     waived: list[Diagnostic] = []
     with _content_root(resolved, findings) as content_root:
+        n_resolve = len(findings)
         ctx = LintContext(resolved, content_root, policy_for(resolved.package.kind))
         for f in _run_checks(ctx):
             (waived if _waived(ctx, f) else findings).append(_to_diagnostic(ctx, f))
+    # A rule both resolve and a check enforce (owns-system-dir) is reported once, by the check, whose line is exact.
+    checked = {(d.rule, d.path) for d in findings[n_resolve:] if d.path}
+    findings = [d for d in findings[:n_resolve] if (d.rule, d.path) not in checked] + findings[n_resolve:]
     distros = (resolved.profile.id,)
     return LintReport(_unique(findings), _unique(waived), distros)
 

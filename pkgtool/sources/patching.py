@@ -211,11 +211,3 @@ def apply_patch(data: bytes, tree: Path, strip: int = 1, patch_name: str = "patc
         if mode is not None:
             os.chmod(path, mode & 0o7777)
     return [n for n, _ in results]
-
-
-def patch_targets(data: bytes, strip: int) -> list[str]:
-    """The relative paths a patch touches (for copying just those), best effort."""
-    try:
-        return [posixpath.normpath(fp.target(strip)) for fp in parse_patch(data)]
-    except (PatchFormatError, ValueError):
-        return []

@@ -18,21 +18,14 @@ from pathlib import Path
 
 from ..diagnostics import Diagnostic, Severity
 from ..errors import ResolveError
-from ..model import EntryKind, Location, Resolved
-from .patching import apply_patch, patch_targets
+from ..model import EntryKind, Location, PatchSpec, Resolved
+from .patching import PatchFormatError, apply_patch, parse_patch
+from .regular import input_path, read_input
 
 
-def _read_patch(resolved: Resolved, rel: str, loc: Location | None) -> bytes:
-    norm = posixpath.normpath(rel)
-    full = resolved.root / norm
-    real = os.path.realpath(full)
-    root_real = os.path.realpath(resolved.root)
-    if rel.startswith("/") or norm.startswith("../") or not real.startswith(root_real + os.sep):
-        raise _error("unsafe-path", f"patch {rel!r} is outside the layout directory", loc)
-    try:
-        return full.read_bytes()
-    except OSError as exc:
-        raise _error("missing-source", f"patch {rel!r} cannot be read: {exc.strerror}", loc) from None
+def read_patch(resolved: Resolved, patch: PatchSpec) -> bytes:
+    """A [[patch]] file's bytes, read through the checked path every command uses (inside the tree, regular)."""
+    return read_input(resolved.root, patch.file, "patch", patch.loc)
 
 
 def _error(rule: str, message: str, loc: Location | None) -> ResolveError:
@@ -46,11 +39,56 @@ def needed_sources(resolved: Resolved) -> set[str]:
     return needed
 
 
+def checked_targets(resolved: Resolved, texts: list[tuple[PatchSpec, bytes]]) -> set[str]:
+    """Every file the patches touch, each proven to stay inside the tree; ResolveError before any write.
+
+    A target is refused when its name climbs out (``../``, absolute) or when a symlink in the
+    layout on its way leads out: the staged copy of it would be read from, or written to, outside.
+    """
+    out: set[str] = set()
+    for p, data in texts:
+        try:
+            sections = parse_patch(data)
+        except PatchFormatError:
+            continue  # apply_patch reports it, with its line, before it writes anything
+        for fp in sections:
+            try:
+                rel = fp.target(p.strip)
+            except ValueError:
+                continue  # reported the same way by apply_patch
+            norm = posixpath.normpath(rel)
+            message = f"patch names a file outside the tree: {rel!r}"
+            if rel.startswith("/") or norm == ".." or norm.startswith("../"):
+                raise _target_error(p, fp.line, message, rel)
+            try:
+                input_path(resolved.root, norm, "patch target")
+            except ResolveError:
+                raise _target_error(p, fp.line, message + " (through a symlink)", rel) from None
+            out.add(norm)
+    return out
+
+
+def check_patches(resolved: Resolved) -> None:
+    """Every [[patch]] read through the checked path and every target proven inside the tree.
+
+    For the commands that ship patches unapplied (generate): a source package must not carry a
+    patch that rpmbuild or dpkg-source would apply outside its build directory.
+    """
+    checked_targets(resolved, [(p, read_patch(resolved, p)) for p in resolved.layout.patches])
+
+
+def _target_error(p: PatchSpec, line: int, message: str, target: str) -> ResolveError:
+    diag = Diagnostic("patch-failed", Severity.ERROR, message, Location(p.file, "", line), path=target)
+    return ResolveError(f"{p.file}:{line}: {message}", [diag])
+
+
 def _copy(root: Path, rel: str, dest: Path) -> None:
     src = root / rel
     if not src.is_file():
         return  # a patch creating a file, or a source resolve has already reported
     out = dest / rel
+    if not os.path.realpath(out).startswith(os.path.realpath(dest) + os.sep):
+        raise ResolveError(f"{rel!r} would be staged outside the staging directory")  # checked above; never
     out.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy2(src, out)  # follows a symlink inside the tree, keeps mode and mtime
 
@@ -62,10 +100,8 @@ def staged_sources(resolved: Resolved) -> Iterator[Path]:
     if not patches:
         yield resolved.root
         return
-    texts = [(p, _read_patch(resolved, p.file, p.loc)) for p in patches]
-    needed = needed_sources(resolved)
-    for p, data in texts:
-        needed.update(patch_targets(data, p.strip))
+    texts = [(p, read_patch(resolved, p)) for p in patches]
+    needed = needed_sources(resolved) | checked_targets(resolved, texts)
     with tempfile.TemporaryDirectory(prefix="pkgtool-src-") as tmp:
         dest = Path(tmp)
         for rel in sorted(needed):

@@ -18,7 +18,7 @@ from hostile_harness import check_run, cli
 from test_hostile_artifacts import MAP, _ar, _file, _info, _tag_entry, _tar
 from tooling import require_tools
 
-from pkgtool.formats.rpm import reader as rpm_reader
+from pkgtool.formats.rpm import header as rpm_header
 
 CONTROL = (
     b"Package: victim\nVersion: 1.0\nArchitecture: all\nMaintainer: Jane <jane@example.org>\nDescription: victim\n ok\n"
@@ -104,6 +104,7 @@ def test_inspect_escapes_names_and_json_stays_exact(tmp_path: Path):
     assert {"/" + n[2:] for n in names} <= {e["path"] for e in info["entries"]}
 
 
+@pytest.mark.damaged_rpms  # a header altered on purpose
 def test_rpm_header_with_a_tag_twice_is_refused(tmp_path: Path):
     """rpm looks tags up by binary search: with two NAME entries, which one it sees is unknown."""
     project = tmp_path / "project"
@@ -113,8 +114,8 @@ def test_rpm_header_with_a_tag_twice_is_refused(tmp_path: Path):
     check_run(cli(["build", str(project), "-d", "fedora", "-o", str(tmp_path / "rpm")]), exit_code=0)
     good_rpm = next((tmp_path / "rpm").glob("*.rpm"))
     data = bytearray(good_rpm.read_bytes())
-    pos, typ, _, count = _tag_entry(bytes(data), rpm_reader.SUMMARY)
-    data[pos : pos + 4] = struct.pack(">i", rpm_reader.NAME)
+    pos, typ, _, count = _tag_entry(bytes(data), rpm_header.SUMMARY)
+    data[pos : pos + 4] = struct.pack(">i", rpm_header.NAME)
     bad = tmp_path / "twice.rpm"
     bad.write_bytes(bytes(data))
     check_run(cli(["inspect", str(bad)]), exit_code=2, contains=["tag 1000 appears twice"])

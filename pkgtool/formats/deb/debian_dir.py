@@ -18,6 +18,7 @@ from ...archive.source_tarball import source_members, write_members_tarball
 from ...atomic import atomic_dir
 from ...errors import PkgtoolError
 from ...model import ConfigKind, Entry, EntryKind, Resolved
+from ...sources.staging import read_patch
 from ...templating import command_lines, environment, make_shell_quote, one_line
 from ..install_steps import StepKind, chunks, install_steps
 from .facts import (
@@ -259,7 +260,7 @@ def generate_deb(resolved: Resolved, out_dir: Path) -> list[Path]:
             dest.write_text(f.text, encoding="utf-8")
             dest.chmod(f.mode)
         for name, p in zip(_patch_names(resolved), resolved.layout.patches, strict=True):
-            text = (resolved.root / p.file).read_text(encoding="utf-8", errors="surrogateescape")
+            text = read_patch(resolved, p).decode("utf-8", "surrogateescape")
             (debian / "patches" / name).write_text(
                 patch_as_p1(text, p.strip), encoding="utf-8", errors="surrogateescape"
             )

@@ -24,6 +24,7 @@ from ...archive.source_tarball import tarball_name, write_source_tarball
 from ...atomic import write_bytes_atomic
 from ...errors import ResolveError
 from ...model import Resolved
+from ...sources.regular import read_input
 from ...templating import environment, one_line, rpm_escape
 from .facts import changelog_items, implied_provides, relation_text, spec_evr
 from .rpmlint import render_rpmlint_toml, render_rpmlintrc
@@ -228,7 +229,7 @@ def _write_rpm_sources(resolved: Resolved, out_dir: Path, written: list[Path]) -
     written.append(write_source_tarball(resolved, tarball, top, compression=compression))
     for name, _, rel in patch_names(resolved):
         dest = out_dir / name
-        write_bytes_atomic(dest, (resolved.root / rel).read_bytes())
+        write_bytes_atomic(dest, read_input(resolved.root, rel, "patch"))
         written.append(dest)
     for name, body in script_files(resolved).items():
         dest = out_dir / name

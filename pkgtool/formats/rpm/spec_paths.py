@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 
 from ...errors import ResolveError
+from ...links import link_text
 from ...model import ConfigKind, Entry, EntryKind, Profile, Resolved
 from ...templating import command_lines, rpm_escape, rpm_shell_quote
 from ..install_steps import StepKind, install_steps
@@ -183,14 +184,6 @@ def files_lines(resolved: Resolved) -> list[str]:
     return lines
 
 
-def link_target(entry: Entry) -> str:
-    """The relative target a link gets in %install (and in the native RPM)."""
-    target = entry.target or ""
-    if not target.startswith("/"):
-        return target
-    return posixpath.relpath(target, posixpath.dirname(entry.path))
-
-
 def install_lines(resolved: Resolved) -> list[str]:
     """%install: directories, files (with their final mode), then relative symlinks.
 
@@ -214,6 +207,6 @@ def install_lines(resolved: Resolved) -> list[str]:
             lines.append(f"install -p -D -m {mode} {sources[0]} {install_word(step.dest, resolved)}")
     for e in resolved.entries:
         if e.kind is EntryKind.SYMLINK:
-            target = rpm_shell_quote(link_target(e))
+            target = rpm_shell_quote(link_text(e))
             lines.append(f"ln -s {target} {install_word(e.path, resolved)}")
     return lines

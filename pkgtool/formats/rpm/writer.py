@@ -25,6 +25,7 @@ from pathlib import Path
 from ... import __version__
 from ...atomic import atomic_file
 from ...errors import ArtifactError
+from ...links import link_text
 from ...model import ConfigKind, Entry, EntryKind, Resolved
 from ...templating import one_line
 from . import header as rh
@@ -32,7 +33,6 @@ from .facts import changelog_items, changelog_timestamp, implied_provides
 from .names import rpm_arch, rpm_release
 from .payload import MAX_NEWC_SIZE, CpioWriter, NeedsLargeFiles, PayloadDigests, codec
 from .scriptlets import pre_requires, rpm_scriptlets
-from .spec_paths import link_target
 
 RESERVED_SPACE = 4128  # what rpmbuild leaves for signatures added later
 
@@ -124,7 +124,7 @@ def _write_payload(resolved: Resolved, src_dir: Path, out, large: bool) -> tuple
             args.append("")
             links.append("")
         else:
-            target = link_target(e)
+            target = link_text(e)
             modes.append(0o120777)
             args.append(target)
             links.append(target)
