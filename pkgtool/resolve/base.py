@@ -1,0 +1,159 @@
+"""The resolver's state and its small questions: placeholders, deployed paths, sources, adding an entry."""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import re
+from collections.abc import Mapping
+
+from ..diagnostics import Diagnostic, Severity
+from ..globs import PathSet
+from ..kinds import host_dirs
+from ..model import (
+    Entry,
+    Layout,
+    Location,
+    Profile,
+)
+from .entries import _CONTROL, _PLACEHOLDER, _ROLE_DIR, _ROLE_TREE_DIR, unsafe_reason
+
+
+def pick_variant(layout: Layout, profile: Profile) -> Layout:
+    """The layout's [distro.<id>] variant for the nearest id of the profile's chain, else the layout."""
+    for distro_id in profile.chain:
+        if distro_id in layout.variants:
+            return layout.variants[distro_id]
+    return layout
+
+
+class ResolverBase:
+    def __init__(self, top: Layout, profile: Profile):
+        self.layout = pick_variant(top, profile)
+        self.profile = profile
+        self.root = self.layout.root
+        self.root_real = os.path.realpath(self.root)
+        self.file = str(self.layout.source_file)
+        self.diags: list[Diagnostic] = []
+        self.entries: dict[str, Entry] = {}  # path -> entry, in the order made (implicit parents follow it)
+        self.meta: dict[str, tuple[str, Location | None]] = {}  # path -> (role, loc), for conflicts
+        pkg = self.layout.package
+        self.dst_values = {"name": pkg.name, "version": pkg.version, **profile.dirs}
+        self.src_values = {"name": pkg.name, "version": pkg.version, "family": profile.family.value}
+        self.unowned = PathSet([*profile.system_dirs, *host_dirs(pkg.kind, profile.dirs)])
+
+    # ------------------------------------------------------------ helpers
+
+    def diag(self, rule: str, message: str, loc: Location | None, key: str, path: str = "", hint: str = "") -> None:
+        location = Location(loc.file if loc else self.file, key, loc.line if loc else None)
+        self.diags.append(Diagnostic(rule, Severity.ERROR, message, location, hint, path))
+
+    @staticmethod
+    def key(spec_loc: Location | None, base: str, leaf: str) -> str:
+        # Keep the loader's key (it knows about [distro.X] variants) when there is one.
+        head = spec_loc.key if spec_loc is not None and spec_loc.key else base
+        head = head.split(".", 1)[0] if head.startswith(base) else head
+        return f"{head}.{leaf}" if leaf else head
+
+    def expand(self, text: str, values: Mapping[str, str], loc: Location | None, key: str) -> str | None:
+        unknown: list[str] = []
+
+        def sub(m: re.Match[str]) -> str:
+            if m.group(0) == "{{":
+                return "{"
+            if m.group(0) == "}}":
+                return "}"
+            name = m.group(1)
+            if name in values:
+                return values[name]
+            unknown.append(name)
+            return m.group(0)
+
+        out = _PLACEHOLDER.sub(sub, text)
+        if unknown:
+            known = ", ".join("{" + k + "}" for k in sorted(values))
+            for name in unknown:
+                self.diag(
+                    "unknown-placeholder",
+                    f"unknown placeholder {{{name}}} in {text!r}",
+                    loc,
+                    key,
+                    hint=f"known here: {known}; write '{{{{' for a literal brace",
+                )
+            return None
+        return out
+
+    def deployed(self, raw: str, loc: Location | None, key: str, *, allow_dir_slash: bool = False) -> str | None:
+        """Expand and check a deployed path; a trailing '/' is dropped when allowed."""
+        path = self.expand(raw, self.dst_values, loc, key)
+        if path is None:
+            return None
+        if allow_dir_slash and len(path) > 1 and path.endswith("/"):
+            path = path[:-1]
+        reason = unsafe_reason(path)
+        if reason is not None:
+            self.diag("unsafe-path", f"deployed path {path!r} {reason}", loc, key, path=path)
+            return None
+        return path
+
+    def src_candidates(self, raw: str, loc: Location | None, key: str) -> list[str] | None:
+        """The src with placeholders expanded; with {distro}, one per profile of the chain, nearest first."""
+        if "{" in raw and not os.path.isabs(raw) and os.path.lexists(os.path.join(self.root, raw)):
+            return [raw]  # a file really named with braces is taken as it is
+        out: list[str] = []
+        ids = self.profile.chain if "{distro}" in raw else self.profile.chain[:1]
+        for distro_id in ids:
+            value = self.expand(raw, {**self.src_values, "distro": distro_id}, loc, key)
+            if value is None:
+                return None
+            if value not in out:
+                out.append(value)
+        return out
+
+    def safe_src(self, rel: str, loc: Location | None, key: str) -> str | None:
+        """A normalised relative source path inside the layout root, or None (reported)."""
+        if _CONTROL.search(rel):
+            self.diag("unsafe-path", f"source path {rel!r} contains a control character", loc, key)
+            return None
+        if rel.startswith("/") or os.path.isabs(rel):
+            self.diag("unsafe-path", f"source path {rel!r} is absolute; it must be relative to the layout", loc, key)
+            return None
+        norm = posixpath.normpath(rel)
+        if norm == ".." or norm.startswith("../"):
+            self.diag("unsafe-path", f"source path {rel!r} leaves the layout directory", loc, key)
+            return None
+        return norm
+
+    def inside_root(self, rel: str, loc: Location | None, key: str) -> bool:
+        """False (reported) when a symlink on the way takes ``rel`` out of the layout root."""
+        real = os.path.realpath(os.path.join(self.root, rel))
+        if real == self.root_real or real.startswith(self.root_real + os.sep):
+            return True
+        self.diag("unsafe-path", f"source path {rel!r} leads outside the layout directory through a symlink", loc, key)
+        return False
+
+    def add(self, e: Entry, role: str, loc: Location | None) -> None:
+        path = e.path
+        old = self.entries.get(path)
+        if old is not None:
+            old_role = self.meta[path][0]
+            if role == _ROLE_DIR and old_role == _ROLE_TREE_DIR:
+                pass  # an explicit [[dir]] says how a tree's directory should be
+            elif old_role == _ROLE_DIR and role == _ROLE_TREE_DIR:
+                return
+            elif old_role == role == _ROLE_TREE_DIR and (old.mode, old.owner, old.group) == (e.mode, e.owner, e.group):
+                return  # two trees filling the same directory agree on it
+            else:
+                self.diag(
+                    "conflict",
+                    f"{path} is deployed by both {old.origin} ({old.kind.value}) and {e.origin} ({e.kind.value})",
+                    loc,
+                    self.key(loc, e.origin, ""),
+                    path=path,
+                    hint=f"remove one of {old.origin} and {e.origin}, or exclude the path from the tree",
+                )
+                return
+        self.entries[path] = e
+        self.meta[path] = (role, loc)
+
+    # ------------------------------------------------------------ contents
