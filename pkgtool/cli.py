@@ -5,8 +5,6 @@ Exit codes: 0 ok; 1 findings, mismatches or a failed build; 2 usage or input err
 
 from __future__ import annotations
 
-import json
-import os
 import signal
 import sys
 from pathlib import Path
@@ -16,11 +14,18 @@ import typer
 
 from . import __version__
 from .atomic import STOP_SIGNALS
-from .errors import PkgtoolError, ToolError, UsageError
+from .cli_support import (
+    EXIT_FINDINGS,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    distro_ids,
+    emit_json,
+    fail,
+    resolve_for,
+    run_per_distro,
+)
+from .errors import PkgtoolError, UsageError
 from .kinds import KIND_NAMES
-
-EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
-MAX_SCREEN_LINES = 20  # an error report fits one screen; --json has everything
 
 app = typer.Typer(
     name="pkgtool",
@@ -39,77 +44,6 @@ DistroOpt = Annotated[
     str | None,
     typer.Option("--distro", "-d", help="Profile id, a comma list, or 'all'. Default: the host's distro."),
 ]
-
-
-# ---------------------------------------------------------------- helpers
-
-
-def _emit_json(data: object) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
-
-
-def _fail(exc: PkgtoolError, as_json: bool) -> NoReturn:
-    code = EXIT_FINDINGS if isinstance(exc, ToolError) else EXIT_INPUT
-    if as_json:
-        payload: dict = {"ok": False, "error": str(exc), "diagnostics": [d.to_dict() for d in exc.diagnostics]}
-        if isinstance(exc, ToolError):
-            payload.update(command=list(exc.command), output=exc.output)
-        _emit_json(payload)
-        raise typer.Exit(code)
-    lines = [f"pkgtool: error: {exc}"]
-    diags = list(exc.diagnostics)
-    for d in diags[:MAX_SCREEN_LINES]:
-        lines.append("  " + d.to_text().replace("\n", "\n  "))
-    if len(diags) > MAX_SCREEN_LINES:
-        lines.append(f"  ... and {len(diags) - MAX_SCREEN_LINES} more (use --json to see all)")
-    if exc.hint:
-        lines.append(f"  hint: {exc.hint}")
-    if isinstance(exc, ToolError):
-        if exc.command:
-            lines.append("  command: " + " ".join(exc.command))
-        if exc.output:
-            lines.append("  output:\n" + exc.output.rstrip())
-    typer.echo("\n".join(lines), err=True)
-    raise typer.Exit(code)
-
-
-def _epoch() -> int | None:
-    raw = os.environ.get("SOURCE_DATE_EPOCH")
-    if raw is None or raw == "":
-        return None
-    if not raw.isdigit():
-        raise UsageError(f"SOURCE_DATE_EPOCH must be a whole number of seconds, not {raw!r}")
-    return int(raw)
-
-
-def _distros(arg: str | None, project_dir: Path | None) -> list[str]:
-    from .profiles import expand_distros
-
-    if arg:
-        return expand_distros(arg, project_dir)
-    from .project import host_distro
-
-    return [host_distro(project_dir)]
-
-
-def _one_distro(arg: str | None, project_dir: Path | None) -> str:
-    ids = _distros(arg, project_dir)
-    if len(ids) != 1:
-        raise UsageError("this command takes one distro, not a list or 'all'")
-    return ids[0]
-
-
-def _resolve(project_dir: Path, distro: str | None):
-    from .project import resolve_dir
-
-    return resolve_dir(project_dir, _one_distro(distro, project_dir), _epoch())
-
-
-def _progress(as_json: bool):
-    def say(msg: str) -> None:
-        typer.echo(msg, err=True)
-
-    return None if as_json else say
 
 
 # ---------------------------------------------------------------- commands
@@ -143,9 +77,9 @@ def init(
 
         written = init_project(directory, kind, name)
     except PkgtoolError as exc:
-        _fail(exc, as_json)
+        fail(exc, as_json)
     if as_json:
-        _emit_json({"ok": True, "written": [str(p) for p in written]})
+        emit_json({"ok": True, "written": [str(p) for p in written]})
     else:
         for p in written:
             typer.echo(f"wrote {p}")
@@ -163,93 +97,19 @@ def lint(
     try:
         from .lint import lint_project
 
-        report = lint_project(directory, _distros(distro, directory))
+        report = lint_project(directory, distro_ids(distro, directory))
     except PkgtoolError as exc:
-        _fail(exc, as_json or sarif)
+        fail(exc, as_json or sarif)
     if sarif:
         from .diagnostics import to_sarif
 
-        _emit_json(to_sarif(report.findings, __version__))
+        emit_json(to_sarif(report.findings, __version__))
     elif as_json:
-        _emit_json(report.to_dict())
+        emit_json(report.to_dict())
     else:
         typer.echo(report.to_text())
     failed = not report.ok or (strict and any(d.severity.value == "warning" for d in report.findings))
     raise typer.Exit(EXIT_FINDINGS if failed else EXIT_OK)
-
-
-def _check_out(out: Path) -> None:
-    """Refuse an --out that cannot be written before any work (and without creating it yet).
-
-    The nearest existing ancestor must be a directory this process may write: a regular
-    file on the way or a read-only file system is an input error, not a traceback later.
-    """
-    p = out.absolute()
-    while not os.path.lexists(p) and p != p.parent:
-        p = p.parent
-    if not p.is_dir():
-        what = "is" if p == out.absolute() else "is under"
-        raise UsageError(f"--out {out} {what} {p}, which is not a directory", hint="give a directory for --out")
-    if not os.access(p, os.W_OK | os.X_OK):
-        try:
-            read_only = bool(os.statvfs(p).f_flag & os.ST_RDONLY)
-        except OSError:
-            read_only = False
-        why = "is on a read-only file system" if read_only else "is not writable"
-        raise UsageError(f"--out {out}: {p} {why}", hint="give a directory this user can write")
-
-
-def _run_per_distro(action: str, directory: Path, distro: str | None, out: Path, backend: str, timeout, as_json, jobs):
-    from .parallel import Job, run_all
-
-    try:
-        from .layout.load import load_layout
-
-        _check_out(out)
-        load_layout(directory)  # a malformed map is reported once, not once per distro
-        ids = _distros(distro, directory)
-        job = Job(action, str(directory), str(out), backend, _epoch(), timeout, per_distro_dirs=len(ids) > 1)
-    except PkgtoolError as exc:
-        _fail(exc, as_json)
-    results = run_all(job, ids, jobs, _progress(as_json))
-    ok = all(r.ok for r in results)
-    if as_json:
-        arts = [a.to_dict() for r in results for a in r.artifacts]
-        _emit_json({"ok": ok, "action": action, "distros": [r.to_dict() for r in results], "artifacts": arts})
-    else:
-        if not (len(results) == 1 and not ok):
-            typer.echo(_summary(results, action))
-        for r in results:
-            if r.ok:
-                continue
-            prefix = "pkgtool: error: " if len(results) == 1 else f"{r.distro}: error: "
-            typer.echo(prefix + r.error, err=True)
-            for detail in r.details[:MAX_SCREEN_LINES]:
-                typer.echo("  " + detail.replace("\n", "\n  "), err=True)
-    failed = [r for r in results if not r.ok]
-    if not failed:
-        raise typer.Exit(EXIT_OK)
-    # Bad input everywhere is a usage/input error; a build failure, or a partial result, is exit 1.
-    only_input = len(failed) == len(results) and all(r.input_error for r in failed)
-    raise typer.Exit(EXIT_INPUT if only_input else EXIT_FINDINGS)
-
-
-def _summary(results, action: str) -> str:
-    rows = []
-    for r in results:
-        if not r.ok:
-            rows.append((r.distro, "FAILED", "", "", r.error.splitlines()[0] if r.error else ""))
-            continue
-        for a in r.artifacts:
-            rows.append((r.distro, a.format, f"{a.size:,}", a.sha256[:16], a.path))
-        for p in r.paths:
-            rows.append((r.distro, "source", "", "", p))
-    head = ("distro", "format", "size", "sha256", "path")
-    widths = [max(len(str(x[i])) for x in [head, *rows]) for i in range(4)]
-    lines = ["  ".join(str(c).ljust(w) for c, w in zip(head[:4], widths, strict=True)) + "  " + head[4]]
-    for row in rows:
-        lines.append("  ".join(str(c).ljust(w) for c, w in zip(row[:4], widths, strict=True)) + "  " + row[4])
-    return "\n".join(lines)
 
 
 OutOpt = Annotated[
@@ -269,7 +129,7 @@ def generate(
     jobs: JobsOpt = None,
 ) -> None:
     """Write source packages: NAME.spec + tarball (rpm family), or NAME-VERSION/debian/ + orig tarball (deb family)."""
-    _run_per_distro("generate", directory, distro, out, "native", None, as_json, jobs)
+    run_per_distro("generate", directory, distro, out, "native", None, as_json, jobs)
 
 
 @app.command()
@@ -289,7 +149,7 @@ def build(
     jobs: JobsOpt = None,
 ) -> None:
     """Write binary packages (.rpm / .deb), natively by default."""
-    _run_per_distro("build", directory, distro, out, backend, timeout, as_json, jobs)
+    run_per_distro("build", directory, distro, out, backend, timeout, as_json, jobs)
 
 
 @app.command()
@@ -308,11 +168,11 @@ def install(
     try:
         from .install.apply import install as do_install
 
-        report = do_install(_resolve(directory, distro), root, dry_run=dry_run)
+        report = do_install(resolve_for(directory, distro), root, dry_run=dry_run)
     except PkgtoolError as exc:
-        _fail(exc, as_json)
+        fail(exc, as_json)
     if as_json:
-        _emit_json(report.to_dict())
+        emit_json(report.to_dict())
     else:
         typer.echo(report.to_text())
 
@@ -329,7 +189,7 @@ def verify(
 ) -> None:
     """Hold an installed root or built packages against the map (like rpm -V); exit 1 on any mismatch."""
     if root is None and not artifacts:
-        _fail(UsageError("nothing to verify: give --root DIR and/or package files"), as_json)
+        fail(UsageError("nothing to verify: give --root DIR and/or package files"), as_json)
     reports = []
     try:
         from .project import artifact_distro
@@ -337,14 +197,14 @@ def verify(
         from .verify.root import verify_root
 
         if root is not None:
-            reports.append(verify_root(_resolve(directory, distro), root))
+            reports.append(verify_root(resolve_for(directory, distro), root))
         for art in artifacts or []:
-            reports.append(verify_artifact(_resolve(directory, distro or artifact_distro(art, directory)), art))
+            reports.append(verify_artifact(resolve_for(directory, distro or artifact_distro(art, directory)), art))
     except PkgtoolError as exc:
-        _fail(exc, as_json)
+        fail(exc, as_json)
     ok = all(r.ok for r in reports)
     if as_json:
-        _emit_json({"ok": ok, "reports": [r.to_dict() for r in reports]})
+        emit_json({"ok": ok, "reports": [r.to_dict() for r in reports]})
     else:
         typer.echo("\n".join(r.to_text() for r in reports))
     raise typer.Exit(EXIT_OK if ok else EXIT_FINDINGS)
@@ -361,9 +221,9 @@ def inspect(
 
         info = inspect_artifact(package)
     except PkgtoolError as exc:
-        _fail(exc, as_json)
+        fail(exc, as_json)
     if as_json:
-        _emit_json(to_dict(info))
+        emit_json(to_dict(info))
     else:
         typer.echo(render_text(info))
 
@@ -384,7 +244,7 @@ def distros_list(
 
         profiles = list_profiles(directory)
     except PkgtoolError as exc:
-        _fail(exc, as_json)
+        fail(exc, as_json)
     rows = [
         {
             "id": p.id,
@@ -397,7 +257,7 @@ def distros_list(
         for p in profiles
     ]
     if as_json:
-        _emit_json(rows)
+        emit_json(rows)
         return
     w = max(len(r["id"]) for r in rows) if rows else 2
     for r in rows:
@@ -418,9 +278,9 @@ def distros_show(
 
         data = profile_summary(load_profile(distro_id, directory))
     except PkgtoolError as exc:
-        _fail(exc, as_json)
+        fail(exc, as_json)
     if as_json:
-        _emit_json(data)
+        emit_json(data)
         return
     for key, value in data.items():
         if isinstance(value, dict):
@@ -444,10 +304,10 @@ def explain(
 
         text = explain_rule(rule_id)
     except PkgtoolError as exc:
-        _fail(exc, as_json)
+        fail(exc, as_json)
     if as_json:
         rule = RULES[rule_id]
-        _emit_json({"id": rule.id, "severity": rule.severity.value, "explanation": text})
+        emit_json({"id": rule.id, "severity": rule.severity.value, "explanation": text})
     else:
         typer.echo(text)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from hostile_harness import CASES, check_run, cli, leftovers
 
-from pkgtool.cli import MAX_SCREEN_LINES
+from pkgtool.cli_support import MAX_SCREEN_LINES
 
 
 def _project(tmp_path: Path, payload: int = 0) -> Path:

@@ -1,0 +1,162 @@
+"""What the commands share: errors on one screen (or as JSON), distro selection, --out checks, the per-distro run.
+
+Exit codes live here and in cli.py, nowhere else: 0 ok; 1 findings, mismatches or a failed build;
+2 usage or input error; 128 + the signal number when interrupted (130 for Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+import typer
+
+from .errors import PkgtoolError, ToolError, UsageError
+
+EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+MAX_SCREEN_LINES = 20  # an error report fits one screen; --json has everything
+
+
+def emit_json(data: object) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, sort_keys=False, default=str) + "\n")
+
+
+def fail(exc: PkgtoolError, as_json: bool) -> NoReturn:
+    code = EXIT_FINDINGS if isinstance(exc, ToolError) else EXIT_INPUT
+    if as_json:
+        payload: dict = {"ok": False, "error": str(exc), "diagnostics": [d.to_dict() for d in exc.diagnostics]}
+        if isinstance(exc, ToolError):
+            payload.update(command=list(exc.command), output=exc.output)
+        emit_json(payload)
+        raise typer.Exit(code)
+    lines = [f"pkgtool: error: {exc}"]
+    diags = list(exc.diagnostics)
+    for d in diags[:MAX_SCREEN_LINES]:
+        lines.append("  " + d.to_text().replace("\n", "\n  "))
+    if len(diags) > MAX_SCREEN_LINES:
+        lines.append(f"  ... and {len(diags) - MAX_SCREEN_LINES} more (use --json to see all)")
+    if exc.hint:
+        lines.append(f"  hint: {exc.hint}")
+    if isinstance(exc, ToolError):
+        if exc.command:
+            lines.append("  command: " + " ".join(exc.command))
+        if exc.output:
+            lines.append("  output:\n" + exc.output.rstrip())
+    typer.echo("\n".join(lines), err=True)
+    raise typer.Exit(code)
+
+
+def source_date_epoch() -> int | None:
+    raw = os.environ.get("SOURCE_DATE_EPOCH")
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit():
+        raise UsageError(f"SOURCE_DATE_EPOCH must be a whole number of seconds, not {raw!r}")
+    return int(raw)
+
+
+def distro_ids(arg: str | None, project_dir: Path | None) -> list[str]:
+    from .profiles import expand_distros
+
+    if arg:
+        return expand_distros(arg, project_dir)
+    from .project import host_distro
+
+    return [host_distro(project_dir)]
+
+
+def one_distro(arg: str | None, project_dir: Path | None) -> str:
+    ids = distro_ids(arg, project_dir)
+    if len(ids) != 1:
+        raise UsageError("this command takes one distro, not a list or 'all'")
+    return ids[0]
+
+
+def resolve_for(project_dir: Path, distro: str | None):
+    from .project import resolve_dir
+
+    return resolve_dir(project_dir, one_distro(distro, project_dir), source_date_epoch())
+
+
+def progress(as_json: bool):
+    def say(msg: str) -> None:
+        typer.echo(msg, err=True)
+
+    return None if as_json else say
+
+
+def check_out(out: Path) -> None:
+    """Refuse an --out that cannot be written before any work (and without creating it yet).
+
+    The nearest existing ancestor must be a directory this process may write: a regular
+    file on the way or a read-only file system is an input error, not a traceback later.
+    """
+    p = out.absolute()
+    while not os.path.lexists(p) and p != p.parent:
+        p = p.parent
+    if not p.is_dir():
+        what = "is" if p == out.absolute() else "is under"
+        raise UsageError(f"--out {out} {what} {p}, which is not a directory", hint="give a directory for --out")
+    if not os.access(p, os.W_OK | os.X_OK):
+        try:
+            read_only = bool(os.statvfs(p).f_flag & os.ST_RDONLY)
+        except OSError:
+            read_only = False
+        why = "is on a read-only file system" if read_only else "is not writable"
+        raise UsageError(f"--out {out}: {p} {why}", hint="give a directory this user can write")
+
+
+def run_per_distro(action: str, directory: Path, distro: str | None, out: Path, backend: str, timeout, as_json, jobs):
+    from .parallel import Job, run_all
+
+    try:
+        from .layout.load import load_layout
+
+        check_out(out)
+        load_layout(directory)  # a malformed map is reported once, not once per distro
+        ids = distro_ids(distro, directory)
+        job = Job(action, str(directory), str(out), backend, source_date_epoch(), timeout, per_distro_dirs=len(ids) > 1)
+    except PkgtoolError as exc:
+        fail(exc, as_json)
+    results = run_all(job, ids, jobs, progress(as_json))
+    ok = all(r.ok for r in results)
+    if as_json:
+        arts = [a.to_dict() for r in results for a in r.artifacts]
+        emit_json({"ok": ok, "action": action, "distros": [r.to_dict() for r in results], "artifacts": arts})
+    else:
+        if not (len(results) == 1 and not ok):
+            typer.echo(summary(results, action))
+        for r in results:
+            if r.ok:
+                continue
+            prefix = "pkgtool: error: " if len(results) == 1 else f"{r.distro}: error: "
+            typer.echo(prefix + r.error, err=True)
+            for detail in r.details[:MAX_SCREEN_LINES]:
+                typer.echo("  " + detail.replace("\n", "\n  "), err=True)
+    failed = [r for r in results if not r.ok]
+    if not failed:
+        raise typer.Exit(EXIT_OK)
+    # Bad input everywhere is a usage/input error; a build failure, or a partial result, is exit 1.
+    only_input = len(failed) == len(results) and all(r.input_error for r in failed)
+    raise typer.Exit(EXIT_INPUT if only_input else EXIT_FINDINGS)
+
+
+def summary(results, action: str) -> str:
+    rows = []
+    for r in results:
+        if not r.ok:
+            rows.append((r.distro, "FAILED", "", "", r.error.splitlines()[0] if r.error else ""))
+            continue
+        for a in r.artifacts:
+            rows.append((r.distro, a.format, f"{a.size:,}", a.sha256[:16], a.path))
+        for p in r.paths:
+            rows.append((r.distro, "source", "", "", p))
+    head = ("distro", "format", "size", "sha256", "path")
+    widths = [max(len(str(x[i])) for x in [head, *rows]) for i in range(4)]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(head[:4], widths, strict=True)) + "  " + head[4]]
+    for row in rows:
+        lines.append("  ".join(str(c).ljust(w) for c, w in zip(row[:4], widths, strict=True)) + "  " + row[4])
+    return "\n".join(lines)
