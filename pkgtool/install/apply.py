@@ -48,7 +48,7 @@ _NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr
 
 def install(resolved: Resolved, root: Path | str, dry_run: bool = False) -> InstallReport:
     """Install every entry of ``resolved`` under ``root``; all or nothing. See the module docstring."""
-    from ..sources.staging import staged_sources  # written alongside; imported late to keep this module light
+    from ..sources.staging import staged_sources  # deferred: only an install that copies files needs it
 
     root = Path(os.path.abspath(root))
     if root.exists() and not root.is_dir():

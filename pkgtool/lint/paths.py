@@ -36,7 +36,10 @@ RULES: tuple[Rule, ...] = (
         "Fix: remove the [[dir]] item: pkgtool creates the parents a file needs without owning the "
         "system ones. A [[tree]] or [[file]] may deploy into such a directory "
         '(`dst = "{bindir}/"`): the directory is then a parent the package needs, not one it '
-        "owns, and is not reported.",
+        "owns, and is not reported.\n\n"
+        "Not only a lint finding: `build`, `generate` and `install` refuse such a map too, because "
+        "installing it would change the mode or owner of a directory the package does not own. "
+        "Waived with `allow`, the item is left unowned and the directory keeps its own mode.",
     ),
 )
 

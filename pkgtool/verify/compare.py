@@ -42,7 +42,7 @@ class _StagedDigests:
         key = (entry.source or "", algo)
         if key not in self.cache:
             if self.dir is None:
-                from ..sources.staging import staged_sources  # written alongside; late import keeps verify light
+                from ..sources.staging import staged_sources  # deferred: only a content comparison needs it
 
                 self.dir = Path(self.stack.enter_context(staged_sources(self.resolved)))
             try:

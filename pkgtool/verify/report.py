@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from ..printable import escape
+
 PROBLEMS: tuple[str, ...] = (
     "missing",
     "type",
@@ -97,8 +99,8 @@ class Mismatch:
         }
 
     def to_text(self) -> str:
-        lines = [f"{self.flags:<9}  {self.path}"]
-        lines += [f"    {d}" for d in self.details()]
+        lines = [f"{self.flags:<9}  {escape(self.path)}"]
+        lines += [f"    {escape(d)}" for d in self.details()]
         return "\n".join(lines)
 
 
@@ -127,7 +129,7 @@ class VerifyReport:
 
     def to_text(self) -> str:
         lines = [m.to_text() for m in self.mismatches]
-        lines += [f"note: {n}" for n in self.notes]
+        lines += [f"note: {escape(n)}" for n in self.notes]
         verdict = "ok" if self.ok else f"{len(self.mismatches)} mismatching"
-        lines.append(f"{self.subject}: {self.checked} paths checked, {verdict}")
+        lines.append(f"{escape(self.subject)}: {self.checked} paths checked, {verdict}")
         return "\n".join(lines)

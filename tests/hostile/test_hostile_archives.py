@@ -120,3 +120,22 @@ def test_rpm_header_with_a_tag_twice_is_refused(tmp_path: Path):
     bad.write_bytes(bytes(data))
     check_run(cli(["inspect", str(bad)]), exit_code=2, contains=["tag 1000 appears twice"])
     check_run(cli(["verify", str(project), str(bad), "-d", "fedora"]), exit_code=2, contains=["appears twice"])
+
+
+def test_verify_escapes_names_it_prints(tmp_path: Path):
+    """verify's text report names paths from the artifact: a forged name cannot add lines or move the cursor."""
+    deb = tmp_path / "x.deb"
+    names = [f"./{FORGED}", "./usr/share/\x1b[2Jclear"]
+    deb.write_bytes(_members(("data.tar", _tar([_file("./usr/"), *(_file(n) for n in names)]))))
+    project = tmp_path / "victim"
+    project.mkdir()
+    (project / "pkgtool.toml").write_text(MAP)
+    (project / "payload.txt").write_text("payload\n")
+    run = cli(["verify", str(project), "--distro", "debian", str(deb)])
+    check_run(run, exit_code=1)
+    assert "\x1b" not in run.output and "\\x1b[2Jclear" in run.output
+    assert "/usr/share/a\\n  0644 root:root" in run.output
+    assert not any(line.strip().endswith("/etc/shadow") and "\\n" not in line for line in run.output.splitlines())
+    report = json.loads(cli(["verify", str(project), "--distro", "debian", str(deb), "--json"]).output)
+    paths = {m["path"] for r in report["reports"] for m in r["mismatches"]}
+    assert "/" + FORGED in paths  # JSON stays exact
