@@ -11,7 +11,6 @@ a few pieces are in flight, so memory does not grow with the package.
 from __future__ import annotations
 
 import hashlib
-import lzma
 import os
 import queue
 import stat
@@ -21,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
+from ...archive.xz import XzEncoder
 from ...errors import ArtifactError
 from ...sources.regular import open_regular
 
@@ -87,7 +87,8 @@ def codec(compression: str, level: int) -> Codec:
     if compression == "zstd":
         return _Zstd(level)
     if compression == "xz":
-        return lzma.LZMACompressor(format=lzma.FORMAT_XZ, check=lzma.CHECK_CRC64, preset=level)
+        # Fixed-size blocks on a thread pool: the same bytes for any number of cores.
+        return XzEncoder(level)
     if compression == "gzip":
         # wbits 31: a gzip member; zlib writes mtime 0 and no name, so the bytes depend on the data only.
         return zlib.compressobj(level, zlib.DEFLATED, 31)
@@ -359,3 +360,6 @@ class CpioWriter:
         if self._sink.error is None:
             self._sink.error = ArtifactError("payload aborted")
         self._stop()
+        close = getattr(self._sink.codec, "close", None)  # a codec with threads of its own
+        if close is not None:
+            close()
