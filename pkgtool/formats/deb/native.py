@@ -20,8 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-import zstandard
-
+from ...archive import zstd
 from ...archive.tar import DIRTYPE, REGTYPE, SYMTYPE, TarFormat, TarWriter
 from ...archive.xz import XzWriter
 from ...atomic import atomic_file
@@ -145,10 +144,8 @@ def _compressor(resolved: Resolved, raw: BinaryIO) -> Iterator[BinaryIO]:
         xz.close()
         return
     elif kind == "zstd":
-        # threads=-1: compress in worker threads while this one reads files.  Any threads >= 1
-        # gives the same bytes whatever the core count; threads=0 (in-line) would differ.
-        cctx = zstandard.ZstdCompressor(level=level, threads=-1)
-        stream = cctx.stream_writer(raw, closefd=False)  # type: ignore[assignment]
+        # Worker threads compress while this one reads files; the bytes do not depend on their number.
+        stream = zstd.compressor(level).stream_writer(raw, closefd=False)  # type: ignore[assignment]
     elif kind == "gzip":
         stream = gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=level)  # type: ignore[assignment]
     else:

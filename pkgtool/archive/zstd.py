@@ -1,0 +1,52 @@
+"""zstd parameters shared by the .deb members and the RPM payload: reproducible, memory-bounded.
+
+zstd's multi-threaded mode (threads >= 1) writes the same frame whatever the
+number of workers, for a given job size; single-threaded mode (threads=0)
+writes another.  So the mode is always multi-threaded and the job size is
+fixed by the level (one window, at least 2 MiB), never by the machine
+(tests/test_zstd_params.py compares 1, 2 and 8 workers).
+
+The number of workers is a matter of speed and memory only: each holds a
+compression context (about 1 MiB at level 3, 81 MiB at level 19) and its
+job's buffers, so the workers are as many as the cores, within a budget.  At
+level 19 that is one worker (beside the thread that reads the files): two
+took a build to 206 MB where one keeps it under the 150 MB goal.
+"""
+
+from __future__ import annotations
+
+import os
+
+import zstandard
+
+# Memory for all workers' contexts and job buffers together, whatever the core count.
+_BUDGET = 128 << 20
+
+
+def cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def job_size(level: int) -> int:
+    """One window, at least 2 MiB: smaller buffers than zstd's default of four windows, same bytes on any machine."""
+    return max(2 << 20, 1 << zstandard.ZstdCompressionParameters.from_level(level).window_log)
+
+
+def workers(level: int, available: int | None = None) -> int:
+    """Workers for ``level`` on ``available`` cores (default: this process's), within the memory budget."""
+    base = zstandard.ZstdCompressionParameters.from_level(level)
+    # a context, and per job its input, its output and the overlap with the previous job
+    per_worker = base.estimated_compression_context_size() + 3 * job_size(level)
+    return max(1, min(available or cores(), _BUDGET // per_worker))
+
+
+def compressor(level: int, threads: int | None = None) -> zstandard.ZstdCompressor:
+    """A compressor for ``level``; ``threads`` (>= 1) changes the speed and memory, never the bytes."""
+    n = threads if threads is not None else workers(level)
+    if n < 1:
+        raise ValueError("zstd threads must be >= 1: single-threaded mode writes other bytes")
+    params = zstandard.ZstdCompressionParameters.from_level(level, threads=n, job_size=job_size(level))
+    return zstandard.ZstdCompressor(compression_params=params)
