@@ -29,7 +29,7 @@ def _text(size: int, seed: int = 1) -> bytes:
     return bytes(out[:size])
 
 
-def _compress(data: bytes, level: int, threads: int, feed: int = 1 << 20) -> bytes:
+def _compress(data: bytes, level: int, threads: int | None, feed: int = 1 << 20) -> bytes:
     obj = zstd.compressor(level, threads).compressobj()
     return b"".join(obj.compress(data[i : i + feed]) for i in range(0, len(data), feed)) + obj.flush()
 
@@ -45,9 +45,15 @@ def test_level_3_same_bytes_for_1_2_8_workers_over_several_jobs():
     assert single.compress(data) + single.flush() != out
 
 
-def test_level_19_same_bytes_for_1_and_2_workers():
+def test_level_19_is_single_threaded_on_any_machine(monkeypatch):
+    """Two level-19 workers never fit the budget: zstd's single-threaded mode, whatever the cores."""
+    assert zstd.single_threaded(19) and not zstd.single_threaded(3)
     data = _text(600_000)
-    assert _compress(data, 19, 1) == _compress(data, 19, 2)
+    single = zstandard.ZstdCompressor(level=19).compressobj()
+    expected = single.compress(data) + single.flush()
+    for cores in (1, 2, 64):
+        monkeypatch.setattr(zstd.os, "sched_getaffinity", lambda _pid, n=cores: set(range(n)))
+        assert _compress(data, 19, None) == expected
 
 
 def test_threads_zero_is_refused():
@@ -58,8 +64,7 @@ def test_threads_zero_is_refused():
 def test_workers_follow_cores_within_the_memory_budget():
     assert zstd.workers(3, available=2) == 2
     assert zstd.workers(3, available=64) > 8  # cheap contexts: every core
-    assert zstd.workers(19, available=64) == 1  # 81 MiB per context: one worker on any machine
-    assert zstd.workers(19, available=1) == 1
+    assert zstd.workers(19, available=64) == 1  # 81 MiB per context: never two
 
 
 # ---------------------------------------------------------------- in packages
@@ -88,14 +93,17 @@ doc = false
 def _project(root: Path, files: dict[str, bytes]) -> Path:
     (root / "data").mkdir(parents=True)
     (root / "pkgtool.toml").write_text(PROJECT)
+    (root / "distros").mkdir()
+    (root / "distros/t-zstd3.toml").write_text('inherits = "fedora"\ndescription = "zstd 3"\ncompression_level = 3\n')
     for name, content in files.items():
         (root / "data" / name).write_bytes(content)
     return root
 
 
-@pytest.mark.parametrize(("build", "distro"), [(build_deb, "ubuntu"), (build_rpm, "fedora")])
+@pytest.mark.parametrize(("build", "distro"), [(build_deb, "ubuntu"), (build_rpm, "t-zstd3")])
 def test_packages_are_byte_identical_for_1_2_8_workers(tmp_path, monkeypatch, build, distro):
-    project = _project(tmp_path / "p", {f"f{i}.txt": _text(300_000, seed=i) for i in range(3)})
+    # more than one 2 MiB job
+    project = _project(tmp_path / "p", {f"f{i}.txt": _text(1_000_000, seed=i) for i in range(3)})
     outs = []
     for n in (1, 2, 8):
         monkeypatch.setattr(zstd, "workers", lambda _level, n=n: n)

@@ -8,9 +8,11 @@ fixed by the level (one window, at least 2 MiB), never by the machine
 
 The number of workers is a matter of speed and memory only: each holds a
 compression context (about 1 MiB at level 3, 81 MiB at level 19) and its
-job's buffers, so the workers are as many as the cores, within a budget.  At
-level 19 that is one worker (beside the thread that reads the files): two
-took a build to 206 MB where one keeps it under the 150 MB goal.
+job's buffers, so the workers are as many as the cores, within a budget.
+Where the budget never holds two (level 19: two workers took a build to
+206 MB), the level is compressed single-threaded, in the caller's thread (the
+RPM payload's compressing thread, beside the one that reads the files):
+that depends on the level alone, so it too is the same on every machine.
 """
 
 from __future__ import annotations
@@ -40,16 +42,31 @@ def job_size(level: int) -> int:
     return max(2 << 20, 1 << zstandard.ZstdCompressionParameters.from_level(level).window_log)
 
 
-def workers(level: int, available: int | None = None) -> int:
-    """Workers for ``level`` on ``available`` cores (default: this process's), within the memory budget."""
+def _per_worker(level: int) -> int:
     base = zstandard.ZstdCompressionParameters.from_level(level)
     # a context, and per job its input, its output and the overlap with the previous job
-    per_worker = base.estimated_compression_context_size() + 3 * job_size(level)
-    return max(1, min(available or cores(), _BUDGET // per_worker))
+    return base.estimated_compression_context_size() + 3 * job_size(level)
+
+
+def single_threaded(level: int) -> bool:
+    """Whether ``level`` is compressed in the caller's thread: the budget never holds two workers.
+
+    One worker would use no more cores than that and hold job buffers besides (level 19:
+    about 20 MB more), and reload part of each previous job.  The choice depends on the level
+    only, so the bytes still never depend on the machine.
+    """
+    return 2 * _per_worker(level) > _BUDGET
+
+
+def workers(level: int, available: int | None = None) -> int:
+    """Workers for ``level`` on ``available`` cores (default: this process's), within the memory budget."""
+    return max(1, min(available or cores(), _BUDGET // _per_worker(level)))
 
 
 def compressor(level: int, threads: int | None = None) -> zstandard.ZstdCompressor:
     """A compressor for ``level``; ``threads`` (>= 1) changes the speed and memory, never the bytes."""
+    if single_threaded(level):
+        return zstandard.ZstdCompressor(level=level)
     n = threads if threads is not None else workers(level)
     if n < 1:
         raise ValueError("zstd threads must be >= 1: single-threaded mode writes other bytes")
