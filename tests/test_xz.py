@@ -79,7 +79,7 @@ def test_tiny_stream_starts_no_threads(monkeypatch):
     def no_pool(*_a, **_k):
         raise AssertionError("a thread pool for one block")
 
-    monkeypatch.setattr(xz, "ThreadPoolExecutor", no_pool)
+    monkeypatch.setattr("concurrent.futures.ThreadPoolExecutor", no_pool)
     assert lzma.decompress(_encode(b"x" * 1000, 4, 100)) == b"x" * 1000
 
 

@@ -22,8 +22,10 @@ import os
 import struct
 import zlib
 from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 # Input bytes per block.  LZMA2's dictionary is capped at the block size (a larger one
 # finds nothing more and costs memory), so at preset 6 an encoder peaks at about 25 MB
@@ -203,6 +205,9 @@ class XzEncoder:
 
     def _submit(self, block: bytes) -> None:
         if self._pool is None:
+            # Imported here: a build that writes no xz stream of two blocks or more never needs it.
+            from concurrent.futures import ThreadPoolExecutor
+
             self._pool = ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix="xz")
         self._pending.append(self._pool.submit(encode_block, block, self._filters))
 
