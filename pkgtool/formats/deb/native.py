@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import gzip
 import io
-import lzma
 import os
 import shutil
 import tempfile
@@ -21,9 +20,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-import zstandard
-
+from ...archive import zstd
 from ...archive.tar import DIRTYPE, REGTYPE, SYMTYPE, TarFormat, TarWriter
+from ...archive.xz import XzWriter
 from ...atomic import atomic_file
 from ...errors import PkgtoolError
 from ...model import EntryKind, Resolved
@@ -135,12 +134,18 @@ def _compressor(resolved: Resolved, raw: BinaryIO) -> Iterator[BinaryIO]:
     kind = resolved.profile.compression
     level = resolved.profile.compression_level
     if kind == "xz":
-        stream: BinaryIO = lzma.LZMAFile(raw, "wb", format=lzma.FORMAT_XZ, check=lzma.CHECK_CRC64, preset=level)  # noqa: SIM115 (closed below)
+        # Fixed-size blocks on a thread pool (like dpkg-deb's threaded xz), the same bytes for any core count.
+        xz = XzWriter(raw, level)
+        try:
+            yield xz  # type: ignore[misc]
+        except BaseException:
+            xz.abort()
+            raise
+        xz.close()
+        return
     elif kind == "zstd":
-        # threads=-1: compress in worker threads while this one reads files.  Any threads >= 1
-        # gives the same bytes whatever the core count; threads=0 (in-line) would differ.
-        cctx = zstandard.ZstdCompressor(level=level, threads=-1)
-        stream = cctx.stream_writer(raw, closefd=False)  # type: ignore[assignment]
+        # Worker threads compress while this one reads files; the bytes do not depend on their number.
+        stream = zstd.compressor(level).stream_writer(raw, closefd=False)  # type: ignore[assignment]
     elif kind == "gzip":
         stream = gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=level)  # type: ignore[assignment]
     else:

@@ -11,7 +11,6 @@ a few pieces are in flight, so memory does not grow with the package.
 from __future__ import annotations
 
 import hashlib
-import lzma
 import os
 import queue
 import stat
@@ -21,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
+from ...archive.xz import XzEncoder
 from ...errors import ArtifactError
 from ...sources.regular import open_regular
 
@@ -60,20 +60,18 @@ class _Identity:
 
 
 class _Zstd:
-    """zstandard's compressobj; threads=-1 (one worker per CPU) gives the same bytes whatever the CPU count.
+    """zstandard's compressobj in multi-threaded mode: the same bytes for any number of workers.
 
     Jobs of one window (at least 2 MiB) instead of zstd's default of four:
     its buffers grow with the job size and the number of jobs in flight, so
     smaller jobs bound peak memory for a payload only slightly larger
-    (bench/notes.md).
+    (bench/notes.md). Workers within a memory budget: see archive/zstd.py.
     """
 
     def __init__(self, level: int) -> None:
-        import zstandard  # imported here: only zstd payloads need it
+        from ...archive import zstd  # imported here: only zstd payloads need zstandard
 
-        window = 1 << zstandard.ZstdCompressionParameters.from_level(level).window_log
-        params = zstandard.ZstdCompressionParameters.from_level(level, threads=-1, job_size=max(2 << 20, window))
-        self._obj = zstandard.ZstdCompressor(compression_params=params).compressobj()
+        self._obj = zstd.compressor(level).compressobj()
 
     def compress(self, data: bytes | memoryview) -> bytes:
         return self._obj.compress(data)
@@ -87,7 +85,8 @@ def codec(compression: str, level: int) -> Codec:
     if compression == "zstd":
         return _Zstd(level)
     if compression == "xz":
-        return lzma.LZMACompressor(format=lzma.FORMAT_XZ, check=lzma.CHECK_CRC64, preset=level)
+        # Fixed-size blocks on a thread pool: the same bytes for any number of cores.
+        return XzEncoder(level)
     if compression == "gzip":
         # wbits 31: a gzip member; zlib writes mtime 0 and no name, so the bytes depend on the data only.
         return zlib.compressobj(level, zlib.DEFLATED, 31)
@@ -359,3 +358,6 @@ class CpioWriter:
         if self._sink.error is None:
             self._sink.error = ArtifactError("payload aborted")
         self._stop()
+        close = getattr(self._sink.codec, "close", None)  # a codec with threads of its own
+        if close is not None:
+            close()
