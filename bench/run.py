@@ -37,6 +37,12 @@ def _pkgtool() -> str:
     return str(venv) if venv.exists() else (shutil.which("pkgtool") or "pkgtool")
 
 
+def _rpmbuild_bb(top: Path, spec: Path, payload: str) -> list[str]:
+    """rpmbuild -bb of the generated spec in a private _topdir, with the payload compression given."""
+    defines = {"_topdir": top, "_sourcedir": spec.parent, "_specdir": spec.parent, "_binary_payload": payload}
+    return ["rpmbuild", "-bb", *(x for k, v in defines.items() for x in ("--define", f"{k} {v}")), str(spec)]
+
+
 def _fresh(*paths: Path) -> Callable[[], None]:
     def setup() -> None:
         for p in paths:
@@ -164,20 +170,8 @@ def tree_cases(w: str, wdir: Path, run: Path, pk: str, env: dict[str, str], args
                 Case(
                     "rpmbuild",
                     "rpmbuild -bb of the generated spec",
-                    [
-                        "rpmbuild",
-                        "-bb",
-                        "--define",
-                        f"_topdir {top}",
-                        "--define",
-                        f"_sourcedir {spec.parent}",
-                        "--define",
-                        f"_specdir {spec.parent}",
-                        # The baselines' compression, whatever the spec or rpmbuild's default says.
-                        "--define",
-                        "_binary_payload w3.zstdio",
-                        str(spec),
-                    ],
+                    # The baselines' compression, whatever the spec or rpmbuild's default says.
+                    _rpmbuild_bb(top, spec, "w3.zstdio"),
                     runs=args.slow_runs,
                     setup=_fresh(top),
                     env=env,
@@ -190,19 +184,7 @@ def tree_cases(w: str, wdir: Path, run: Path, pk: str, env: dict[str, str], args
                     Case(
                         "rpmbuild-default",
                         "rpmbuild -bb, Fedora's payload (w19.zstdio)",
-                        [
-                            "rpmbuild",
-                            "-bb",
-                            "--define",
-                            f"_topdir {top}",
-                            "--define",
-                            f"_sourcedir {spec.parent}",
-                            "--define",
-                            f"_specdir {spec.parent}",
-                            "--define",
-                            "_binary_payload w19.zstdio",
-                            str(spec),
-                        ],
+                        _rpmbuild_bb(top, spec, "w19.zstdio"),
                         runs=args.slow_runs,
                         setup=_fresh(top),
                         env=env,

@@ -40,6 +40,16 @@ from pkgtool.cli import app
 CASES = Path(__file__).parent / "cases"
 MARKER_GLOB = "/tmp/pkgtool-pwned-*"
 DISTROS = ("fedora", "debian")
+# The [package] table of the small maps the hostile tests write by hand.
+HEAD = """schema = 1
+[package]
+name = "hostile"
+version = "1.0"
+summary = "Input crafted to attack the packaging tool"
+description = "A layout written to attack pkgtool."
+license = "MIT"
+maintainer = "Jane Packager <jane@example.org>"
+"""
 SENTINEL = b"outside the layout: must never be packaged, read into output, or changed\n"
 
 

@@ -14,18 +14,9 @@ import time
 from pathlib import Path
 
 import pytest
+from hostile_harness import HEAD
 
 from pkgtool import globs
-
-HEAD = """schema = 1
-[package]
-name = "hostile"
-version = "1.0"
-summary = "Input crafted to attack the packaging tool"
-description = "A layout written to attack pkgtool."
-license = "MIT"
-maintainer = "Jane Packager <jane@example.org>"
-"""
 
 
 def _pkgtool(args: list[str], timeout: float = 60) -> subprocess.CompletedProcess:

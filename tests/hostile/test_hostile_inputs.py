@@ -15,17 +15,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from hostile_harness import SENTINEL, check_run, cli, leftovers, snapshot
-
-HEAD = """schema = 1
-[package]
-name = "hostile"
-version = "1.0"
-summary = "Input crafted to attack the packaging tool"
-description = "A layout written to attack pkgtool."
-license = "MIT"
-maintainer = "Jane Packager <jane@example.org>"
-"""
+from hostile_harness import HEAD, SENTINEL, check_run, cli, leftovers, snapshot
 
 FILE = '[[file]]\nsrc = "a.txt"\ndst = "/usr/share/hostile/a.txt"\n'
 COMMANDS = ("lint", "build", "generate", "install")
