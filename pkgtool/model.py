@@ -1,6 +1,7 @@
 """Typed model shared by every stage: load -> resolve -> (lint | render | build | install | verify).
 
-This module is the contract between stages.  Everything here is a frozen
+This module is the contract between stages.  One module because every stage
+imports these types together; splitting them would scatter one contract.  Everything here is a frozen
 dataclass or an enum; no stage mutates another stage's output.
 Every class has a docstring: without one, @dataclass makes one with
 inspect.signature, which every command would pay for at import.
@@ -40,6 +41,9 @@ SCRIPT_EVENTS: tuple[str, ...] = (
     "post-remove",
     "purge",
 )
+
+# The package's own version in a relation's version: `vdsm = "= {version}"`, `"= {evr}"`.
+OWN_PLACEHOLDERS: tuple[str, ...] = ("version", "release", "evr")
 
 # Placeholders allowed in deployed paths; the profile gives every directory one.
 DIR_PLACEHOLDERS: tuple[str, ...] = (
@@ -139,6 +143,7 @@ class TreeSpec:
     doc: bool = False
     license: bool = False
     allow: tuple[str, ...] = ()
+    package: str = ""  # the [[subpackage]] that owns it (full name); "" is the main package
     loc: Location | None = field(default=None, compare=False)
 
 
@@ -155,6 +160,7 @@ class FileSpec:
     doc: bool = False
     license: bool = False
     allow: tuple[str, ...] = ()
+    package: str = ""  # the [[subpackage]] that owns it (full name); "" is the main package
     loc: Location | None = field(default=None, compare=False)
 
 
@@ -167,6 +173,7 @@ class DirSpec:
     owner: str = "root"
     group: str = "root"
     allow: tuple[str, ...] = ()
+    package: str = ""  # the [[subpackage]] that owns it (full name); "" is the main package
     loc: Location | None = field(default=None, compare=False)
 
 
@@ -177,6 +184,7 @@ class SymlinkSpec:
     path: str
     target: str
     allow: tuple[str, ...] = ()
+    package: str = ""  # the [[subpackage]] that owns it (full name); "" is the main package
     loc: Location | None = field(default=None, compare=False)
 
 
@@ -213,6 +221,20 @@ class ChangelogEntry:
 
 
 @dataclass(frozen=True)
+class SubPackage:
+    """[[subpackage]]: another binary package built from the same sources; names are full names."""
+
+    name: str
+    summary: str
+    description: str
+    arch: str  # inherited from [package] unless given
+    kind: str  # inherited from [package] unless given
+    relations: Mapping[str, tuple[Relation, ...]] = field(default_factory=dict)
+    scripts: Mapping[str, str] = field(default_factory=dict)  # event -> src path
+    loc: Location | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
 class Layout:
     """A validated pkgtool.toml, for one distro variant.
 
@@ -235,6 +257,7 @@ class Layout:
     patches: tuple[PatchSpec, ...] = ()
     changelog: tuple[ChangelogEntry, ...] = ()
     lint_allow: tuple[str, ...] = ()
+    subpackages: tuple[SubPackage, ...] = ()
     variants: Mapping[str, Layout] = field(default_factory=dict, compare=False)
 
 
@@ -315,6 +338,14 @@ class Resolved:
     relations: Mapping[str, tuple[ResolvedRelation, ...]]  # kind -> relations, sorted by name
     scripts: Mapping[str, str]  # event -> script text (read from the tree)
     source_date_epoch: int  # every timestamp in every artifact comes from this
+    # Each [[subpackage]] resolved as a package of its own (its layout's [package] is the
+    # sub-package's); the main package's entries above are only what it owns.
+    subpackages: tuple[Resolved, ...] = ()
+
+    @property
+    def packages(self) -> tuple[Resolved, ...]:
+        """Every binary package of the map: the main one first, then the sub-packages in map order."""
+        return (self, *self.subpackages)
 
     @property
     def package(self) -> Package:
