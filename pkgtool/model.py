@@ -117,6 +117,7 @@ class Package:
     arch: str = "noarch"
     kind: str = "app"
     section: str = ""
+    source: str = ""  # the source package's name when it is another's (a [[subpackage]]); "" is its own
 
 
 @dataclass(frozen=True)
@@ -318,6 +319,7 @@ class ResolvedRelation:
     op: str = ""
     version: str = ""
     logical: str = ""  # name as written in the map
+    own: str = ""  # the version as written when it holds {version}, {release} or {evr}; `version` is its value
 
     @property
     def replaces_older(self) -> bool:

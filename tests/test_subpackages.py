@@ -84,7 +84,7 @@ def test_entries_shared_out_per_package(project):
     assert "/usr/libexec/acme" in needed
     assert net.package.summary == "Network hook for the acme host agent"
     assert net.package.version == "1.2" and net.package.release == "3"
-    assert [(x.name, x.op, x.version) for x in net.relations["requires"]] == [
+    assert [(x.name, x.op, x.own) for x in net.relations["requires"]] == [
         ("acme-hooks", "=", "{version}-{release}"),
         ("acme-hooks-helper", "", ""),
     ]
@@ -117,3 +117,15 @@ def test_map_without_subpackages_is_unchanged(tmp_path):
     r = resolve(load_layout(write_project(tmp_path / "p", text)), FEDORA)
     assert r.subpackages == () and r.packages == (r,)
     assert "/usr/libexec/acme/acme-run" in r.by_path()
+
+
+def test_own_version_relations_carry_value_and_text(project):
+    r = resolve(load_layout(project), FEDORA)
+    net = r.subpackages[1]
+    req = net.relations["requires"][0]
+    dist = FEDORA.dist_tag
+    assert (req.name, req.op, req.version, req.own) == ("acme-hooks", "=", f"1.2-3{dist}", "{version}-{release}")
+    (obs,) = net.relations["replaces"]
+    assert (obs.op, obs.version, obs.own) == ("<", "1.2", "{version}")
+    deb = resolve(load_layout(project), load_profile("debian")).subpackages[1]
+    assert deb.relations["requires"][0].version == "1.2-3"

@@ -11,16 +11,23 @@ both let several packages own one directory), and the others need it only.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Sequence
 
-from ..model import Entry, Layout, Package, SubPackage
+from ..model import Entry, Layout, Package, Profile, ResolvedRelation, SubPackage
 from .claims import claimant
 
 
 def sub_layout(layout: Layout, sub: SubPackage) -> Layout:
     """The layout as seen from one sub-package: its own [package], relations and scripts."""
     package: Package = dataclasses.replace(
-        layout.package, name=sub.name, summary=sub.summary, description=sub.description, arch=sub.arch, kind=sub.kind
+        layout.package,
+        name=sub.name,
+        summary=sub.summary,
+        description=sub.description,
+        arch=sub.arch,
+        kind=sub.kind,
+        source=layout.package.name,
     )
     return dataclasses.replace(
         layout, package=package, relations=sub.relations, scripts=sub.scripts, subpackages=(), variants={}
@@ -58,3 +65,27 @@ def share_out(layout: Layout, entries: Sequence[Entry]) -> dict[str, tuple[Entry
         for pkg in sorted(needers):
             out[pkg].append(e if pkg in owners else _needed(e))
     return {n: tuple(sorted(v, key=lambda e: e.path)) for n, v in out.items()}
+
+
+_OWN = re.compile(r"\{(version|release|evr)\}")
+
+
+def own_versions(rels: tuple[ResolvedRelation, ...], layout: Layout, profile: Profile) -> tuple[ResolvedRelation, ...]:
+    """Relations on the package's own version: `version` gets the value, `own` keeps the text for the writers.
+
+    The release is the one the binary packages carry (with the profile's dist tag, empty
+    outside the RPM family), so native builds and verify compare literal values while the
+    spec and debian/control write the macros and substvars that expand to the same.
+    """
+    if not any("{" in r.version for r in rels):
+        return rels
+    pkg = layout.package
+    release = pkg.release + profile.dist_tag
+    evr = f"{pkg.version}-{release}" if pkg.epoch is None else f"{pkg.epoch}:{pkg.version}-{release}"
+    values = {"version": pkg.version, "release": release, "evr": evr}
+    return tuple(
+        dataclasses.replace(r, version=_OWN.sub(lambda m: values[m.group(1)], r.version), own=r.version)
+        if "{" in r.version
+        else r
+        for r in rels
+    )
