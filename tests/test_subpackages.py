@@ -129,3 +129,27 @@ def test_own_version_relations_carry_value_and_text(project):
     assert (obs.op, obs.version, obs.own) == ("<", "1.2", "{version}")
     deb = resolve(load_layout(project), load_profile("debian")).subpackages[1]
     assert deb.relations["requires"][0].version == "1.2-3"
+
+
+# ------------------------------------------------------------------ rendered shapes (golden files)
+
+
+@pytest.mark.parametrize("profile", ["fedora", "el9"])
+def test_spec_with_subpackages_golden(project, profile):
+    from golden import assert_golden
+
+    from pkgtool.formats.rpm.spec import render_spec
+
+    r = resolve(load_layout(project), load_profile(profile), source_date_epoch=1736121600)
+    assert_golden(f"rpm/subpackages-{profile}.spec", render_spec(r))
+
+
+def test_debian_dir_with_subpackages_golden(project):
+    from golden import assert_golden
+
+    from pkgtool.formats.deb.debian_dir import debian_files
+
+    r = resolve(load_layout(project), load_profile("debian"), source_date_epoch=1736121600)
+    files = {f.rel: f.text for f in debian_files(r)}
+    for rel in ("control", "rules", "acme-hooks-net.links", "acme-hooks-net.postinst"):
+        assert_golden(f"deb/subpackages/{rel}", files[rel])
