@@ -10,7 +10,7 @@ inspect.signature, which every command would pay for at import.
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
@@ -348,6 +348,22 @@ class Resolved:
     def packages(self) -> tuple[Resolved, ...]:
         """Every binary package of the map: the main one first, then the sub-packages in map order."""
         return (self, *self.subpackages)
+
+    def select(self, names: Sequence[str] = ()) -> tuple[Resolved, ...]:
+        """The packages named (full names, or a -suffix of the main name), in map order; all when none is."""
+        if not names:
+            return self.packages
+        by_name = {p.package.name: p for p in self.packages}
+        wanted = {self.package.name + n if n.startswith("-") else n for n in names}
+        unknown = sorted(wanted - by_name.keys())
+        if unknown:
+            from .diagnostics import nearest
+            from .errors import UsageError
+
+            close = nearest(unknown[0], by_name)
+            hint = f"did you mean {close!r}?" if close else f"packages of this map: {', '.join(by_name)}"
+            raise UsageError(f"--package {unknown[0]!r}: no package of this map has that name; {hint}")
+        return tuple(p for p in self.packages if p.package.name in wanted)
 
     @property
     def package(self) -> Package:
