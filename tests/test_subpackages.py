@@ -153,3 +153,29 @@ def test_debian_dir_with_subpackages_golden(project):
     files = {f.rel: f.text for f in debian_files(r)}
     for rel in ("control", "rules", "acme-hooks-net.links", "acme-hooks-net.postinst"):
         assert_golden(f"deb/subpackages/{rel}", files[rel])
+
+
+# ------------------------------------------------------------------ lint per package
+
+
+def test_lint_applies_a_kinds_rules_per_package(tmp_path):
+    from pkgtool.lint.engine import lint_project
+
+    text = MAP.replace(
+        'summary = "Network hook for the acme host agent"',
+        'summary = "Network hook for the acme host agent"\nkind = "vdsm-hook"',
+    )
+    report = lint_project(write_project(tmp_path / "p", text), ["fedora"])
+    named = [d for d in report.findings if d.rule == "vdsm-hook-package-name"]
+    # Only the sub-package of kind vdsm-hook is held to oVirt's naming; the main package is an app.
+    assert len(named) == 1 and "acme-hooks-net" in named[0].message
+    # Its kind also adds the host to its requires, not to the main package's.
+    r = resolve(load_layout(write_project(tmp_path / "q", text)), FEDORA)
+    assert "vdsm" in {x.name for x in r.subpackages[1].relations["requires"]}
+    assert "vdsm" not in {x.name for x in r.relations["requires"]}
+
+
+def test_link_into_a_required_sibling_is_not_dangling(project):
+    from pkgtool.lint.engine import lint_project
+
+    assert not [d for d in lint_project(project, ["fedora"]).findings if d.rule == "dangling-symlink"]
