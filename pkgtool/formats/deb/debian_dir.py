@@ -6,11 +6,12 @@ come from facts.py, which the native .deb writer reads too.
 
 from __future__ import annotations
 
+import functools
 import os
 import posixpath
 import re
 import stat
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -187,7 +188,10 @@ def _control(resolved: Resolved) -> str:
     pkg = resolved.package
     build_deps = ["debhelper-compat (= 13)"]
     build_deps += [relation_text(r) for r in simplify_relations(resolved.relations.get("build-requires", ()))]
-    relations = [list(f) for f in relation_fields(resolved, own_relation_text)]
+    # Substvars only for this source's own packages: lintian's version-substvar-for-external-package.
+    names = frozenset(p.package.name for p in resolved.packages)
+    own = functools.partial(own_relation_text, names=names)
+    relations = [list(f) for f in relation_fields(resolved, own)]
     if relations and relations[0][0] == "Depends":
         relations[0][1] += ", ${misc:Depends}"
     else:
@@ -205,15 +209,15 @@ def _control(resolved: Resolved) -> str:
             arch=deb_arch(resolved),
             relations=relations,
             description=substvar_literal(description_field(pkg.summary, pkg.description)),
-            binaries=[_binary_stanza(sub) for sub in resolved.subpackages],
+            binaries=[_binary_stanza(sub, own) for sub in resolved.subpackages],
         )
     )
 
 
-def _binary_stanza(sub: Resolved) -> dict[str, object]:
+def _binary_stanza(sub: Resolved, own: Callable[[ResolvedRelation, Resolved], str]) -> dict[str, object]:
     """A further Package: stanza of debian/control, for one [[subpackage]]."""
     pkg = sub.package
-    relations = [list(f) for f in relation_fields(sub, own_relation_text)]
+    relations = [list(f) for f in relation_fields(sub, own)]
     if relations and relations[0][0] == "Depends":
         relations[0][1] += ", ${misc:Depends}"
     else:
@@ -311,12 +315,14 @@ def _normalise_tree(top: Path, epoch: int) -> None:
     os.chmod(top, 0o755)
 
 
-def own_relation_text(rel: ResolvedRelation, resolved: Resolved) -> str:
+def own_relation_text(rel: ResolvedRelation, resolved: Resolved, names: frozenset[str] = frozenset()) -> str:
     """A relation on the own version with the substvar dpkg-gencontrol expands to the value the native writer has.
 
     ``name (= ${binary:Version})`` for the full own version, ``${source:Upstream-Version}`` for {version}."""
-    whole = "{evr}" if resolved.package.epoch is not None else ("{evr}", "{version}-{release}")
-    if rel.own in whole:
+    whole = ("{evr}",) if resolved.package.epoch is not None else ("{evr}", "{version}-{release}")
+    if rel.name not in names:
+        version = rel.version  # another source's package: its value (a substvar would be this source's)
+    elif rel.own in whole:
         version = "${binary:Version}"
     elif rel.own == "{version}":
         version = "${source:Upstream-Version}"
