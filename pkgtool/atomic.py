@@ -144,3 +144,27 @@ def atomic_dir(dest: Path) -> Iterator[Path]:
                 tmp = old
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def atomic_file_set(out_dir: Path, name: str) -> Iterator[Path]:
+    """Yield a private directory in ``out_dir``; on success move every file in it into ``out_dir``.
+
+    For outputs that only make sense together (a spec and its tarball): an error or a
+    Ctrl-C before the moves leaves the files already in ``out_dir`` as they were, and
+    the moves themselves run with Ctrl-C held, so an interrupted run never removes an
+    older complete set.
+    """
+    out_dir = Path(out_dir)
+    tmp: Path | None = None
+    try:
+        with sigint_held():
+            tmp = _tmp_sibling(out_dir / name, directory=True)
+        yield tmp
+        with sigint_held():
+            for child in sorted(tmp.iterdir()):
+                os.replace(child, out_dir / child.name)
+    finally:
+        if tmp is not None:
+            with sigint_held():
+                shutil.rmtree(tmp, ignore_errors=True)

@@ -152,6 +152,12 @@ def build(
     run_per_distro("build", directory, distro, out, backend, timeout, as_json, jobs)
 
 
+PackageOpt = Annotated[
+    list[str] | None,
+    typer.Option("--package", "-p", help="A binary package of the map (repeatable); all by default."),
+]
+
+
 @app.command()
 def install(
     directory: DirArg = Path("."),
@@ -159,6 +165,7 @@ def install(
     distro: DistroOpt = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be written; write nothing.")] = False,
     as_json: JsonOpt = False,
+    packages: PackageOpt = None,
 ) -> None:
     """Apply the map to a root directory, exactly as the package would.
 
@@ -168,13 +175,15 @@ def install(
     try:
         from .install.apply import install as do_install
 
-        report = do_install(resolve_for(directory, distro), root, dry_run=dry_run)
+        # One install per binary package of the map, the main one first (its directories first).
+        chosen = resolve_for(directory, distro).select(packages or ())
+        reports = [do_install(p, root, dry_run=dry_run) for p in chosen]
     except PkgtoolError as exc:
         fail(exc, as_json)
     if as_json:
-        emit_json(report.to_dict())
+        emit_json(reports[0].to_dict() if len(reports) == 1 else {"packages": [r.to_dict() for r in reports]})
     else:
-        typer.echo(report.to_text())
+        typer.echo("\n".join(r.to_text() for r in reports))
 
 
 @app.command()
@@ -186,6 +195,7 @@ def verify(
     root: Annotated[Path | None, typer.Option("--root", "-r", help="An installed root to check.")] = None,
     distro: DistroOpt = None,
     as_json: JsonOpt = False,
+    packages: PackageOpt = None,
 ) -> None:
     """Hold an installed root or built packages against the map (like rpm -V); exit 1 on any mismatch."""
     if root is None and not artifacts:
@@ -197,7 +207,9 @@ def verify(
         from .verify.root import verify_root
 
         if root is not None:
-            reports.append(verify_root(resolve_for(directory, distro), root))
+            resolved = resolve_for(directory, distro)
+            # Each package chosen against its own entries; the others' paths are no extras of it.
+            reports += [verify_root(p, root, resolved.packages) for p in resolved.select(packages or ())]
         for art in artifacts or []:
             reports.append(verify_artifact(resolve_for(directory, distro or artifact_distro(art, directory)), art))
     except PkgtoolError as exc:

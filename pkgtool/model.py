@@ -1,6 +1,7 @@
 """Typed model shared by every stage: load -> resolve -> (lint | render | build | install | verify).
 
-This module is the contract between stages.  Everything here is a frozen
+This module is the contract between stages.  One module because every stage
+imports these types together; splitting them would scatter one contract.  Everything here is a frozen
 dataclass or an enum; no stage mutates another stage's output.
 Every class has a docstring: without one, @dataclass makes one with
 inspect.signature, which every command would pay for at import.
@@ -9,7 +10,7 @@ inspect.signature, which every command would pay for at import.
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
@@ -40,6 +41,9 @@ SCRIPT_EVENTS: tuple[str, ...] = (
     "post-remove",
     "purge",
 )
+
+# The package's own version in a relation's version: `vdsm = "= {version}"`, `"= {evr}"`.
+OWN_PLACEHOLDERS: tuple[str, ...] = ("version", "release", "evr")
 
 # Placeholders allowed in deployed paths; the profile gives every directory one.
 DIR_PLACEHOLDERS: tuple[str, ...] = (
@@ -113,6 +117,7 @@ class Package:
     arch: str = "noarch"
     kind: str = "app"
     section: str = ""
+    source: str = ""  # the source package's name when it is another's (a [[subpackage]]); "" is its own
 
 
 @dataclass(frozen=True)
@@ -139,6 +144,7 @@ class TreeSpec:
     doc: bool = False
     license: bool = False
     allow: tuple[str, ...] = ()
+    package: str = ""  # the [[subpackage]] that owns it (full name); "" is the main package
     loc: Location | None = field(default=None, compare=False)
 
 
@@ -155,6 +161,7 @@ class FileSpec:
     doc: bool = False
     license: bool = False
     allow: tuple[str, ...] = ()
+    package: str = ""  # the [[subpackage]] that owns it (full name); "" is the main package
     loc: Location | None = field(default=None, compare=False)
 
 
@@ -167,6 +174,7 @@ class DirSpec:
     owner: str = "root"
     group: str = "root"
     allow: tuple[str, ...] = ()
+    package: str = ""  # the [[subpackage]] that owns it (full name); "" is the main package
     loc: Location | None = field(default=None, compare=False)
 
 
@@ -177,6 +185,7 @@ class SymlinkSpec:
     path: str
     target: str
     allow: tuple[str, ...] = ()
+    package: str = ""  # the [[subpackage]] that owns it (full name); "" is the main package
     loc: Location | None = field(default=None, compare=False)
 
 
@@ -213,6 +222,20 @@ class ChangelogEntry:
 
 
 @dataclass(frozen=True)
+class SubPackage:
+    """[[subpackage]]: another binary package built from the same sources; names are full names."""
+
+    name: str
+    summary: str
+    description: str
+    arch: str  # inherited from [package] unless given
+    kind: str  # inherited from [package] unless given
+    relations: Mapping[str, tuple[Relation, ...]] = field(default_factory=dict)
+    scripts: Mapping[str, str] = field(default_factory=dict)  # event -> src path
+    loc: Location | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
 class Layout:
     """A validated pkgtool.toml, for one distro variant.
 
@@ -235,6 +258,7 @@ class Layout:
     patches: tuple[PatchSpec, ...] = ()
     changelog: tuple[ChangelogEntry, ...] = ()
     lint_allow: tuple[str, ...] = ()
+    subpackages: tuple[SubPackage, ...] = ()
     variants: Mapping[str, Layout] = field(default_factory=dict, compare=False)
 
 
@@ -295,6 +319,7 @@ class ResolvedRelation:
     op: str = ""
     version: str = ""
     logical: str = ""  # name as written in the map
+    own: str = ""  # the version as written when it holds {version}, {release} or {evr}; `version` is its value
 
     @property
     def replaces_older(self) -> bool:
@@ -315,6 +340,30 @@ class Resolved:
     relations: Mapping[str, tuple[ResolvedRelation, ...]]  # kind -> relations, sorted by name
     scripts: Mapping[str, str]  # event -> script text (read from the tree)
     source_date_epoch: int  # every timestamp in every artifact comes from this
+    # Each [[subpackage]] resolved as a package of its own (its layout's [package] is the
+    # sub-package's); the main package's entries above are only what it owns.
+    subpackages: tuple[Resolved, ...] = ()
+
+    @property
+    def packages(self) -> tuple[Resolved, ...]:
+        """Every binary package of the map: the main one first, then the sub-packages in map order."""
+        return (self, *self.subpackages)
+
+    def select(self, names: Sequence[str] = ()) -> tuple[Resolved, ...]:
+        """The packages named (full names, or a -suffix of the main name), in map order; all when none is."""
+        if not names:
+            return self.packages
+        by_name = {p.package.name: p for p in self.packages}
+        wanted = {self.package.name + n if n.startswith("-") else n for n in names}
+        unknown = sorted(wanted - by_name.keys())
+        if unknown:
+            from .diagnostics import nearest
+            from .errors import UsageError
+
+            close = nearest(unknown[0], by_name)
+            hint = f"did you mean {close!r}?" if close else f"packages of this map: {', '.join(by_name)}"
+            raise UsageError(f"--package {unknown[0]!r}: no package of this map has that name; {hint}")
+        return tuple(p for p in self.packages if p.package.name in wanted)
 
     @property
     def package(self) -> Package:

@@ -210,6 +210,27 @@ def test_generate_writes_spec_tarball_patch_and_lint_config(tmp_path, distro, ta
     assert (tmp_path / tarball).read_bytes() == first
 
 
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, OSError])
+def test_generate_stopped_half_way_keeps_the_previous_set(tmp_path, monkeypatch, stop):
+    # A second generate stopped after its spec was written (Ctrl-C, a full disk) must leave the
+    # first run's complete set: the old spec was once replaced, then removed, and lost.
+    import pkgtool.formats.rpm.spec as spec_module
+
+    r = resolved_example("convirt")
+    generate_rpm(r, tmp_path)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+
+    def fail(*args, **kwargs):
+        raise stop("stopped after the spec")
+
+    monkeypatch.setattr(spec_module, "write_source_tarball", fail)
+    new_package = dataclasses.replace(r.layout.package, summary="A new summary")
+    changed = dataclasses.replace(r, layout=dataclasses.replace(r.layout, package=new_package))
+    with pytest.raises(stop):
+        generate_rpm(changed, tmp_path)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
 # ---------------------------------------------------------------- native builder + reader
 
 

@@ -43,8 +43,10 @@ _MAX_THREADS = 4
 
 def source_files(resolved: Resolved) -> list[str]:
     """Every file of the layout root that a source package needs, relative and sorted."""
-    rels = {e.source for e in resolved.files if e.source}
-    rels.update(resolved.layout.scripts.values())
+    rels = set()
+    for package in resolved.packages:  # one source tree for the main package and every sub-package
+        rels.update(e.source for e in package.files if e.source)
+        rels.update(package.layout.scripts.values())
     # Patches are not checked by resolve: prove here that each, and what it patches, stays in the tree.
     check_patches(resolved)
     rels.update(p.file for p in resolved.layout.patches)

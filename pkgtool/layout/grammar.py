@@ -30,15 +30,16 @@ CONTENT_KEYS = ("tree", "file", "dir", "symlink", "attr")
 PATCH_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+~-]*")
 
 # Everything a [distro.<id>] table may override.
-SECTION_KEYS = ("package", *RELATION_KINDS, *CONTENT_KEYS, "scripts", "patch", "changelog", "lint")
+SECTION_KEYS = ("package", *RELATION_KINDS, *CONTENT_KEYS, "scripts", "patch", "changelog", "lint", "subpackage")
 TOP_KEYS = ("schema", *SECTION_KEYS, "distro")
 # Tables of scalars merged key by key in a [distro.<id>] override; the rest are replaced whole.
 MERGED_SECTIONS = ("package", *RELATION_KINDS)
 
-TREE_KEYS = ("src", "dst", "mode", "dir-mode", "owner", "group", "exclude", "doc", "license", "allow")
-FILE_KEYS = ("src", "dst", "mode", "owner", "group", "config", "doc", "license", "allow")
-DIR_KEYS = ("path", "mode", "owner", "group", "allow")
-SYMLINK_KEYS = ("path", "target", "allow")
+TREE_KEYS = ("src", "dst", "mode", "dir-mode", "owner", "group", "exclude", "doc", "license", "allow", "package")
+FILE_KEYS = ("src", "dst", "mode", "owner", "group", "config", "doc", "license", "allow", "package")
+DIR_KEYS = ("path", "mode", "owner", "group", "allow", "package")
+SYMLINK_KEYS = ("path", "target", "allow", "package")
+SUBPACKAGE_KEYS = ("name", "summary", "description", "arch", "kind", *RELATION_KINDS, "scripts")
 ATTR_KEYS = ("path", "mode", "owner", "group", "allow")
 PATCH_KEYS = ("file", "strip")
 CHANGELOG_KEYS = ("version", "date", "author", "changes")

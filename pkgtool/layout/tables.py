@@ -11,7 +11,6 @@ from typing import Any
 from ..model import (
     RELATION_KINDS,
     SCHEMA_VERSION,
-    SCRIPT_EVENTS,
     AttrRule,
     ChangelogEntry,
     ConfigKind,
@@ -19,79 +18,34 @@ from ..model import (
     FileSpec,
     Layout,
     PatchSpec,
-    Relation,
     SymlinkSpec,
     TreeSpec,
 )
-from .fields import BAD, FieldReader, _Src
+from .fields import BAD, _Src
 from .grammar import (
     ATTR_KEYS,
     CHANGELOG_KEYS,
     CHANGELOG_VERSION_RE,
-    CONSTRAINT_RE,
-    CONSTRAINT_VERSION_RE,
     DIR_KEYS,
     DISTRO_ID_RE,
     FILE_KEYS,
     LINT_KEYS,
     MERGED_SECTIONS,
-    OPERATOR_HINTS,
-    OPERATORS,
     PACKAGE_KEYS,
     PATCH_KEYS,
     PATCH_NAME,
-    RELATION_NAME_RE,
     SECTION_KEYS,
     SYMLINK_KEYS,
     TOP_KEYS,
     TREE_KEYS,
     _did_you_mean,
 )
+from .packages import PackagesReader
 from .tomlpos import KeyPath, format_path
 
 
-class Validator(FieldReader):
+class Validator(PackagesReader):
     """The whole map: arrays of tables, sections, variants; ``diags`` collects every problem."""
-
-    def relation(self, src: _Src) -> Any:
-        name = src.path[-1]
-        assert isinstance(name, str)
-        key = format_path(src.path)
-        ok = True
-        if "\x00" in name or not RELATION_NAME_RE.fullmatch(name):
-            self.err(
-                "bad-value",
-                src.path,
-                f"relation name {name!r} is not a package name",
-                "letters, digits and + . _ - : / ( )",
-            )
-            ok = False
-        value = src.value
-        if not isinstance(value, str):
-            hint = 'write "" for any version, or a constraint such as ">= 1.2"'
-            return self.bad_type(value, src.path, 'a constraint string such as ">= 1.2"', hint)
-        if "\x00" in value or "\n" in value or "\r" in value:
-            return self.err("bad-value", src.path, f"{key} must be one line without NUL")
-        text = value.strip()
-        if not text:
-            return Relation(name, "", "", self.loc(src.path)) if ok else BAD
-        m = CONSTRAINT_RE.fullmatch(text)
-        if not m:
-            return self.err(
-                "bad-value", src.path, f"{key} {value!r} has no operator", f'write ">= {text}" or "= {text}"'
-            )
-        op, version = m.group("op"), m.group("version").strip()
-        if op not in OPERATORS:
-            better = OPERATOR_HINTS.get(op)
-            hint = f"write {better!r}" if better else "operators: < <= = >= > (and Debian's << >>)"
-            return self.err("bad-value", src.path, f"{key} {value!r}: unknown operator {op!r}", hint)
-        if not CONSTRAINT_VERSION_RE.fullmatch(version):
-            return self.err("bad-value", src.path, f"{key} {value!r}: {version!r} is not a version")
-        return Relation(name, OPERATORS[op], version, self.loc(src.path)) if ok else BAD
-
-    def relations(self, fields: Mapping[str, _Src]) -> tuple[Relation, ...]:
-        out = [self.relation(src) for src in fields.values()]
-        return tuple(r for r in out if r is not BAD)
 
     # -- contents
 
@@ -128,6 +82,7 @@ class Validator(FieldReader):
             doc=self.optional(f, "doc", self.boolean, False),
             license=self.optional(f, "license", self.boolean, False),
             allow=self.optional(f, "allow", self.allow, ()),
+            package=self.optional(f, "package", self.text, ""),
         )
         if BAD in (src, dst):
             return None
@@ -144,6 +99,7 @@ class Validator(FieldReader):
             doc=self.optional(f, "doc", self.boolean, False),
             license=self.optional(f, "license", self.boolean, False),
             allow=self.optional(f, "allow", self.allow, ()),
+            package=self.optional(f, "package", self.text, ""),
         )
         if BAD in (src, dst):
             return None
@@ -156,6 +112,7 @@ class Validator(FieldReader):
             owner=self.optional(f, "owner", self.owner, "root"),
             group=self.optional(f, "group", self.owner, "root"),
             allow=self.optional(f, "allow", self.allow, ()),
+            package=self.optional(f, "package", self.text, ""),
         )
         if where is BAD:
             return None
@@ -165,9 +122,10 @@ class Validator(FieldReader):
         where = self.required(f, "path", path, self.path_text)
         target = self.required(f, "target", path, self.path_text)
         allow = self.optional(f, "allow", self.allow, ())
+        package = self.optional(f, "package", self.text, "")
         if BAD in (where, target):
             return None
-        return SymlinkSpec(path=where, target=target, allow=allow, loc=self.loc(path))
+        return SymlinkSpec(path=where, target=target, allow=allow, package=package, loc=self.loc(path))
 
     def attr(self, f: dict[str, _Src], path: KeyPath) -> AttrRule | None:
         where = self.required(f, "path", path, self.path_text)
@@ -235,13 +193,6 @@ class Validator(FieldReader):
 
     # -- the other sections
 
-    def scripts(self, src: _Src) -> dict[str, str]:
-        fields = self.fields(src, SCRIPT_EVENTS, "[scripts]")
-        if fields is None:
-            return {}
-        out = {event: self.path_text(s) for event, s in fields.items()}
-        return {k: v for k, v in out.items() if v is not BAD}
-
     def lint(self, src: _Src) -> tuple[str, ...]:
         fields = self.fields(src, LINT_KEYS, "[lint]")
         if fields is None:
@@ -300,6 +251,8 @@ class Validator(FieldReader):
         changelog = self.changelog(sections["changelog"]) if "changelog" in sections else ()
         scripts = self.scripts(sections["scripts"]) if "scripts" in sections else {}
         lint_allow = self.lint(sections["lint"]) if "lint" in sections else ()
+        subs = self.subpackages(sections.get("subpackage"), package)
+        trees, files, dirs, symlinks = (self.claimed(x, package, subs) for x in (trees, files, dirs, symlinks))
         if package is None:
             return None
         return Layout(
@@ -317,6 +270,7 @@ class Validator(FieldReader):
             patches=patches,
             changelog=changelog,
             lint_allow=lint_allow,
+            subpackages=subs,
         )
 
     def schema(self, doc: dict[str, Any]) -> int | None:

@@ -61,6 +61,7 @@ class LintContext:
     resolved: Resolved
     content_root: Path  # staged sources: Entry.source is relative to this
     policy: KindPolicy = field(default_factory=KindPolicy)
+    siblings: tuple[Resolved, ...] = ()  # the map's other binary packages
     _heads: dict[str, bytes] = field(default_factory=dict, repr=False)
     _texts: OrderedDict[str, bytes] = field(default_factory=OrderedDict, repr=False)
     _text_bytes: int = field(default=0, repr=False)

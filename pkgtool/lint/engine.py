@@ -136,9 +136,11 @@ def lint_resolved(resolved: Resolved, diagnostics_from_resolve: Iterable[Diagnos
     waived: list[Diagnostic] = []
     with _content_root(resolved, findings) as content_root:
         n_resolve = len(findings)
-        ctx = LintContext(resolved, content_root, policy_for(resolved.package.kind))
-        for f in _run_checks(ctx):
-            (waived if _waived(ctx, f) else findings).append(_to_diagnostic(ctx, f))
+        for package in resolved.packages:  # each binary package by the rules of its own kind
+            others = tuple(p for p in resolved.packages if p is not package)
+            ctx = LintContext(package, content_root, policy_for(package.package.kind), others)
+            for f in _run_checks(ctx):
+                (waived if _waived(ctx, f) else findings).append(_to_diagnostic(ctx, f))
     # A rule both resolve and a check enforce (owns-system-dir) is reported once, by the check, whose line is exact.
     checked = {(d.rule, d.path) for d in findings[n_resolve:] if d.path}
     findings = [d for d in findings[:n_resolve] if (d.rule, d.path) not in checked] + findings[n_resolve:]

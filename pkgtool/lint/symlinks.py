@@ -54,10 +54,13 @@ def follow(path: str, links: dict[str, str]) -> str:
 
 def _file_dependencies(ctx: LintContext) -> set[str]:
     deps: set[str] = set()
+    siblings = {p.package.name: p for p in ctx.siblings}
     for rel in ctx.resolved.relations.get("requires", ()):
         for name in (rel.name, rel.logical):
             if name.startswith("/"):
                 deps.add(posixpath.normpath(name))
+        if rel.name in siblings:  # another package of the map, required: what it ships is there
+            deps.update(e.path for e in siblings[rel.name].entries)
     return deps
 
 

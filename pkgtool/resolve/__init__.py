@@ -11,6 +11,8 @@ entries; ``resolve`` raises ResolveError when there is any error.
 
 from __future__ import annotations
 
+import dataclasses
+
 from ..diagnostics import Diagnostic, Severity
 from ..errors import ResolveError
 from ..model import Layout, Profile, Resolved
@@ -18,6 +20,7 @@ from .base import pick_variant
 from .contents import Contents
 from .entries import NAME_MAX, PATH_MAX, unsafe_reason
 from .finish import Finish, map_relations
+from .packages import share_out, sub_layout
 
 __all__ = [
     "DEFAULT_EPOCH",
@@ -59,14 +62,18 @@ class _Resolver(Contents, Finish):
         paths = sorted(self.entries)
         self.auto_config(paths)
         entries = tuple(map(self.entries.__getitem__, paths))
-        return Resolved(
-            layout=self.layout,
-            profile=self.profile,
-            entries=entries,
-            relations=self.relations(),
-            scripts=self.scripts(),
-            source_date_epoch=default_epoch(self.layout) if source_date_epoch is None else source_date_epoch,
-        )
+        epoch = default_epoch(self.layout) if source_date_epoch is None else source_date_epoch
+        if not self.layout.subpackages:
+            return Resolved(self.layout, self.profile, entries, self.relations(), self.scripts(), epoch)
+        shares = share_out(self.layout, entries)
+        subs = []
+        for sub in self.layout.subpackages:
+            # Relations and scripts are read the same way as the main package's, from its own layout.
+            part = _Resolver(sub_layout(self.layout, sub), self.profile)
+            subs.append(Resolved(part.layout, self.profile, shares[sub.name], part.relations(), part.scripts(), epoch))
+            self.diags.extend(part.diags)
+        main = Resolved(self.layout, self.profile, shares[""], self.relations(), self.scripts(), epoch)
+        return dataclasses.replace(main, subpackages=tuple(subs))
 
 
 def resolve_collect(

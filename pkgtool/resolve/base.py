@@ -16,6 +16,7 @@ from ..model import (
     Location,
     Profile,
 )
+from .claims import claimant
 from .entries import _CONTROL, _PLACEHOLDER, _ROLE_DIR, _ROLE_TREE_DIR, unsafe_reason
 
 
@@ -40,7 +41,9 @@ class ResolverBase:
         pkg = self.layout.package
         self.dst_values = {"name": pkg.name, "version": pkg.version, **profile.dirs}
         self.src_values = {"name": pkg.name, "version": pkg.version, "family": profile.family.value}
-        self.unowned = PathSet([*profile.system_dirs, *host_dirs(pkg.kind, profile.dirs)])
+        # A host's directories stay the host's whichever package of the map is its plugin.
+        kinds = dict.fromkeys([pkg.kind, *(sub.kind for sub in self.layout.subpackages)])
+        self.unowned = PathSet([*profile.system_dirs, *(d for k in kinds for d in host_dirs(k, profile.dirs))])
 
     # ------------------------------------------------------------ helpers
 
@@ -146,7 +149,7 @@ class ResolverBase:
             else:
                 self.diag(
                     "conflict",
-                    f"{path} is deployed by both {old.origin} ({old.kind.value}) and {e.origin} ({e.kind.value})",
+                    f"{path} is deployed by both {old.origin} ({self.what(old)}) and {e.origin} ({self.what(e)})",
                     loc,
                     self.key(loc, e.origin, ""),
                     path=path,
@@ -155,5 +158,11 @@ class ResolverBase:
                 return
         self.entries[path] = e
         self.meta[path] = (role, loc)
+
+    def what(self, e: Entry) -> str:
+        """An entry's kind, and its package's name when the map has several packages."""
+        if not self.layout.subpackages:
+            return e.kind.value
+        return f"{e.kind.value} of package {claimant(self.layout, e.origin) or self.layout.package.name!r}"
 
     # ------------------------------------------------------------ contents

@@ -20,6 +20,7 @@ from ..model import (
 from ..sources.regular import read_input
 from .base import ResolverBase
 from .entries import _IMPLICIT_DIR, _ROLE_IMPLICIT, NAME_MAX, PATH_MAX, _entry, _set
+from .packages import own_versions
 
 
 class Finish(ResolverBase):
@@ -124,7 +125,7 @@ class Finish(ResolverBase):
             # A plugin is useless without its host (a VDSM hook without vdsm): require it unless the map
             # already does, versioned or not (map_relations drops the bare duplicate).
             rels["requires"] = (*rels.get("requires", ()), Relation(host))
-        return {k: map_relations(rels[k], self.profile.names) for k in kinds}
+        return {k: own_versions(map_relations(rels[k], self.profile.names), self.layout, self.profile) for k in kinds}
 
     def scripts(self) -> dict[str, str]:
         out: dict[str, str] = {}

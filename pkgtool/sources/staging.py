@@ -34,8 +34,10 @@ def _error(rule: str, message: str, loc: Location | None) -> ResolveError:
 
 def needed_sources(resolved: Resolved) -> set[str]:
     """Relative paths of every file a consumer reads: entries' sources and scripts."""
-    needed = {e.source for e in resolved.entries if e.kind is EntryKind.FILE and e.source}
-    needed.update(posixpath.normpath(s) for s in resolved.layout.scripts.values())
+    needed = set()
+    for package in resolved.packages:  # one source tree for the main package and every sub-package
+        needed.update(e.source for e in package.entries if e.kind is EntryKind.FILE and e.source)
+        needed.update(posixpath.normpath(s) for s in package.layout.scripts.values())
     return needed
 
 

@@ -119,8 +119,13 @@ def read_artifact(path: Path | str) -> ArtifactInfo:
 
 
 def verify_artifact(resolved: Resolved, path: Path | str) -> VerifyReport:
-    """Hold a built .rpm or .deb against the entries, its relations and its metadata."""
+    """Hold a built .rpm or .deb against the entries, its relations and its metadata.
+
+    A map with sub-packages is held by the package the artifact names; an artifact
+    of no package of the map is held against the main one (and its name mismatches).
+    """
     info = read_artifact(path)
+    resolved = next((p for p in resolved.packages if p.package.name == info.name), resolved)
     files = compare(
         resolved,
         info.entries,

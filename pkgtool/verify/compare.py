@@ -109,6 +109,7 @@ def compare(
     recorded_owners: Mapping[str, tuple[str, str]] | None = None,
     notes: Iterable[str] = (),
     content_diffs: Mapping[str, tuple[str, str]] | None = None,
+    elsewhere: frozenset[str] = frozenset(),
 ) -> VerifyReport:
     """Check every entry against what was observed.
 
@@ -122,6 +123,7 @@ def compare(
     for a root installed without root privileges.
     ``content_diffs`` (path -> (expected, actual) sha256), when given, replaces
     the digest comparison: the content was already compared (a root).
+    ``elsewhere`` are paths of the map's other packages: in a root, never extras of this one.
     """
     seen = {_norm_path(o.path): o for o in observed}
     scripts = scripts or {}
@@ -157,7 +159,7 @@ def compare(
         if own_digests:
             digests.close()  # type: ignore[attr-defined]
     if check_extras:
-        mismatches += _extras(resolved, seen, fmt)
+        mismatches += _extras(resolved, seen, fmt, elsewhere)
     mismatches.sort(key=lambda m: m.path)
     return VerifyReport(subject=subject, checked=checked, mismatches=tuple(mismatches), notes=tuple(notes))
 
@@ -217,7 +219,9 @@ def _check_one(
     return Mismatch(entry.path, tuple(problems), exp, act, entry.origin)
 
 
-def _extras(resolved: Resolved, seen: Mapping[str, Observed], fmt: PackageFormat | None) -> list[Mismatch]:
+def _extras(
+    resolved: Resolved, seen: Mapping[str, Observed], fmt: PackageFormat | None, elsewhere: frozenset[str]
+) -> list[Mismatch]:
     entries = resolved.by_path()
     allowed_dirs: set[str] = {"/"}
     fmt_files: tuple[str, ...] = ()
@@ -227,7 +231,7 @@ def _extras(resolved: Resolved, seen: Mapping[str, Observed], fmt: PackageFormat
             allowed_dirs.update(_ancestors(p))
     out = []
     for path, obs in seen.items():
-        if path in entries:
+        if path in entries or path in elsewhere:
             continue
         if obs.kind is EntryKind.DIR and path in allowed_dirs:
             continue  # a parent directory the format carries

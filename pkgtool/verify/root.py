@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,8 +16,12 @@ from .report import Mismatch, VerifyReport
 # ---------------------------------------------------------------- entry point
 
 
-def verify_root(resolved: Resolved, root: Path | str) -> VerifyReport:
-    """Hold an installed root directory against the entries."""
+def verify_root(resolved: Resolved, root: Path | str, others: Sequence[Resolved] = ()) -> VerifyReport:
+    """Hold an installed root directory against the entries.
+
+    ``others`` are the map's other packages (``Resolved.packages``): what they deploy
+    is no extra of this one when they are installed in the same root.
+    """
     from ..install.apply import read_manifest
 
     root = Path(root)
@@ -51,6 +55,7 @@ def verify_root(resolved: Resolved, root: Path | str) -> VerifyReport:
         recorded_owners=recorded,
         notes=notes,
         content_diffs=_content_diffs(resolved, seen, root),
+        elsewhere=frozenset(e.path for p in others if p is not resolved for e in p.entries),
     )
     from ..install.journal import journal_name, pending
 

@@ -32,7 +32,8 @@ class DebFormat(PackageFormat):
     def _build_native(resolved: Resolved, out_dir: Path, options: BuildOptions) -> list[Path]:
         from .native import build_deb
 
-        return [build_deb(resolved, out_dir)]
+        # One .deb per binary package of the map, the main one first.
+        return [build_deb(p, out_dir) for p in resolved.packages]
 
     @staticmethod
     def _build_system(resolved: Resolved, out_dir: Path, options: BuildOptions) -> list[Path]:

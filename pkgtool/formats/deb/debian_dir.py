@@ -6,22 +6,24 @@ come from facts.py, which the native .deb writer reads too.
 
 from __future__ import annotations
 
+import functools
 import os
 import posixpath
 import re
 import stat
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from ...archive.source_tarball import source_members, write_members_tarball
 from ...atomic import atomic_dir
 from ...errors import PkgtoolError
-from ...model import ConfigKind, Entry, EntryKind, Resolved
+from ...model import ConfigKind, Entry, EntryKind, Resolved, ResolvedRelation
 from ...sources.staging import read_patch
 from ...templating import command_lines, environment, make_shell_quote, one_line
 from ..install_steps import StepKind, chunks, install_steps
 from .facts import (
+    DEB_OPS,
     changelog_text,
     copyright_text,
     deb_arch,
@@ -100,33 +102,34 @@ def _install_commands(resolved: Resolved, tmp: str) -> list[str]:
 
 
 def _rules(resolved: Resolved) -> str:
-    name = resolved.package.name
-    tmp = f"debian/{name}"
-    links_in_rules = []
-    for e in resolved.entries:
-        if e.kind is EntryKind.SYMLINK and not (
-            _debhelper_list_safe(e.path) and _debhelper_list_safe(absolute_target(e))
-        ):
-            links_in_rules.append({"dst": e.path, "target": link_target(e)})
-    install = _install_commands(resolved, tmp)
-    by_mode: dict[int, list[str]] = {}
-    for e in resolved.entries:
-        if e.kind is not EntryKind.SYMLINK and e.path != "/":
-            by_mode.setdefault(e.mode, []).append(e.path)
-    chmods = []
-    for mode in sorted(by_mode):
-        for chunk in chunks(by_mode[mode]):
-            chmods.append({"mode": mode, "paths": chunk})
+    # Each binary package is laid out in its own debian/NAME, the directory dh_builddeb packs:
+    # the map already says which package owns each path, so no debian/tmp + NAME.install split.
+    install, links_in_rules, chmods, changelogs = [], [], [], []
+    for package in resolved.packages:
+        tmp = f"debian/{package.package.name}"
+        for e in package.entries:
+            if e.kind is EntryKind.SYMLINK and not (
+                _debhelper_list_safe(e.path) and _debhelper_list_safe(absolute_target(e))
+            ):
+                links_in_rules.append({"dst": tmp + e.path, "target": link_target(e)})
+        install += _install_commands(package, tmp)
+        by_mode: dict[int, list[str]] = {}
+        for e in package.entries:
+            if e.kind is not EntryKind.SYMLINK and e.path != "/":
+                by_mode.setdefault(e.mode, []).append(tmp + e.path)
+        for mode in sorted(by_mode):
+            for chunk in chunks(by_mode[mode]):
+                chmods.append({"mode": mode, "paths": chunk})
+        changelogs.append(f"{tmp}{doc_dir(package)}/changelog.Debian")
     return (
         environment()
         .get_template("deb/rules.j2")
         .render(
-            name=name,
-            tmp=f"debian/{name}",
+            tmps=[f"debian/{p.package.name}" for p in resolved.packages],
             install=install,
             links=links_in_rules,
             chmods=chmods,
-            changelog=f"{doc_dir(resolved)}/changelog.Debian",
+            changelogs=changelogs,
             compression=resolved.profile.compression,
             compression_level=resolved.profile.compression_level,
         )
@@ -136,8 +139,6 @@ def _rules(resolved: Resolved) -> str:
 def debian_files(resolved: Resolved, license_texts: Iterable[str] = ()) -> list[DebianFile]:
     """Every file of debian/, rendered; sorted by path."""
     env = environment()
-    pkg = resolved.package
-    name = pkg.name
     files = [
         DebianFile("control", _control(resolved)),
         DebianFile("rules", _rules(resolved), 0o755),
@@ -145,6 +146,21 @@ def debian_files(resolved: Resolved, license_texts: Iterable[str] = ()) -> list[
         DebianFile("copyright", copyright_text(resolved, license_texts)),
         DebianFile("source/format", env.get_template("deb/source/format.j2").render()),
     ]
+    for package in resolved.packages:
+        files += _package_files(package)
+    patch_names = _patch_names(resolved)
+    if patch_names:
+        files.append(
+            DebianFile("patches/series", env.get_template("deb/patches/series.j2").render(patches=patch_names))
+        )
+    return sorted(files, key=lambda f: f.rel)
+
+
+def _package_files(resolved: Resolved) -> list[DebianFile]:
+    """debian/NAME.links, .conffiles, .lintian-overrides and maintainer scripts of one binary package."""
+    env = environment()
+    name = resolved.package.name
+    files = []
     links = [
         (deployed_rel(absolute_target(e)), deployed_rel(e.path))
         for e in resolved.entries
@@ -165,19 +181,17 @@ def debian_files(resolved: Resolved, license_texts: Iterable[str] = ()) -> list[
         files.append(DebianFile(f"{name}.lintian-overrides", overrides))
     for script, text in maintainer_scripts(resolved).items():
         files.append(DebianFile(f"{name}.{script}", text, 0o755))
-    patch_names = _patch_names(resolved)
-    if patch_names:
-        files.append(
-            DebianFile("patches/series", env.get_template("deb/patches/series.j2").render(patches=patch_names))
-        )
-    return sorted(files, key=lambda f: f.rel)
+    return files
 
 
 def _control(resolved: Resolved) -> str:
     pkg = resolved.package
     build_deps = ["debhelper-compat (= 13)"]
     build_deps += [relation_text(r) for r in simplify_relations(resolved.relations.get("build-requires", ()))]
-    relations = [list(f) for f in relation_fields(resolved)]
+    # Substvars only for this source's own packages: lintian's version-substvar-for-external-package.
+    names = frozenset(p.package.name for p in resolved.packages)
+    own = functools.partial(own_relation_text, names=names)
+    relations = [list(f) for f in relation_fields(resolved, own)]
     if relations and relations[0][0] == "Depends":
         relations[0][1] += ", ${misc:Depends}"
     else:
@@ -195,8 +209,25 @@ def _control(resolved: Resolved) -> str:
             arch=deb_arch(resolved),
             relations=relations,
             description=substvar_literal(description_field(pkg.summary, pkg.description)),
+            binaries=[_binary_stanza(sub, own) for sub in resolved.subpackages],
         )
     )
+
+
+def _binary_stanza(sub: Resolved, own: Callable[[ResolvedRelation, Resolved], str]) -> dict[str, object]:
+    """A further Package: stanza of debian/control, for one [[subpackage]]."""
+    pkg = sub.package
+    relations = [list(f) for f in relation_fields(sub, own)]
+    if relations and relations[0][0] == "Depends":
+        relations[0][1] += ", ${misc:Depends}"
+    else:
+        relations.insert(0, ["Depends", "${misc:Depends}"])
+    return {
+        "name": pkg.name,
+        "arch": deb_arch(sub),
+        "relations": relations,
+        "description": substvar_literal(description_field(pkg.summary, pkg.description)),
+    }
 
 
 def substvar_literal(text: str) -> str:
@@ -282,3 +313,19 @@ def _normalise_tree(top: Path, epoch: int) -> None:
         for name in dirnames:
             os.chmod(os.path.join(dirpath, name), 0o755)
     os.chmod(top, 0o755)
+
+
+def own_relation_text(rel: ResolvedRelation, resolved: Resolved, names: frozenset[str] = frozenset()) -> str:
+    """A relation on the own version with the substvar dpkg-gencontrol expands to the value the native writer has.
+
+    ``name (= ${binary:Version})`` for the full own version, ``${source:Upstream-Version}`` for {version}."""
+    whole = ("{evr}",) if resolved.package.epoch is not None else ("{evr}", "{version}-{release}")
+    if rel.name not in names:
+        version = rel.version  # another source's package: its value (a substvar would be this source's)
+    elif rel.own in whole:
+        version = "${binary:Version}"
+    elif rel.own == "{version}":
+        version = "${source:Upstream-Version}"
+    else:
+        version = rel.version  # a mix with other text: the value, as the native writer has it
+    return f"{one_line(rel.name)} ({DEB_OPS[rel.op]} {version})"

@@ -11,7 +11,7 @@ import datetime as _dt
 import posixpath
 import re
 import textwrap
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from ...model import ChangelogEntry, ConfigKind, Entry, EntryKind, Resolved, ResolvedRelation
@@ -29,7 +29,7 @@ BINARY_RELATION_FIELDS: tuple[tuple[str, str], ...] = (
     ("provides", "Provides"),
 )
 
-_DEB_OPS = {"<": "<<", "<=": "<=", "=": "=", ">=": ">=", ">": ">>"}
+DEB_OPS = {"<": "<<", "<=": "<=", "=": "=", ">=": ">=", ">": ">>"}
 
 # debian/changelog trailers need a time; the map gives dates only.
 CHANGELOG_TIME = _dt.time(12, 0, 0)
@@ -140,7 +140,7 @@ def relation_text(rel: ResolvedRelation) -> str:
     name = one_line(rel.name)
     if not rel.op:
         return name
-    return f"{name} ({_DEB_OPS[rel.op]} {one_line(rel.version)})"
+    return f"{name} ({DEB_OPS[rel.op]} {one_line(rel.version)})"
 
 
 def simplify_relations(rels: Iterable[ResolvedRelation]) -> list[ResolvedRelation]:
@@ -179,14 +179,21 @@ def binary_relations(resolved: Resolved) -> dict[str, tuple[ResolvedRelation, ..
     return {**resolved.relations, "breaks": implied_breaks(resolved)}
 
 
-def relation_fields(resolved: Resolved) -> list[tuple[str, str]]:
-    """(Field, value) for every non-empty binary relation field, without ${misc:Depends}."""
+def relation_fields(
+    resolved: Resolved, own: Callable[[ResolvedRelation, Resolved], str] | None = None
+) -> list[tuple[str, str]]:
+    """(Field, value) for every non-empty binary relation field, without ${misc:Depends}.
+
+    ``own`` writes a relation on the package's own version (debian/control: a substvar);
+    without it the value is written, as the native writer does.
+    """
     out = []
     relations = binary_relations(resolved)
     for kind, field in BINARY_RELATION_FIELDS:
         rels = simplify_relations(relations.get(kind, ()))
         if rels:
-            out.append((field, ", ".join(relation_text(r) for r in rels)))
+            texts = (own(r, resolved) if own is not None and r.own else relation_text(r) for r in rels)
+            out.append((field, ", ".join(texts)))
     return out
 
 
@@ -318,7 +325,7 @@ def changelog_text(resolved: Resolved) -> str:
         stamp = _dt.datetime.combine(entry.date, CHANGELOG_TIME, _dt.UTC)
         if out:
             out.append("\n")
-        out.append(f"{pkg.name} ({one_line(version)}) {one_line(distribution)}; urgency=medium\n\n")
+        out.append(f"{pkg.source or pkg.name} ({one_line(version)}) {one_line(distribution)}; urgency=medium\n\n")
         for change in entry.changes or ("No changes recorded",):
             wrapped = textwrap.wrap(one_line(change), width=76, break_long_words=False, break_on_hyphens=False)
             first, *more = wrapped or ["(empty)"]
@@ -364,7 +371,7 @@ def copyright_text(resolved: Resolved, license_texts: Iterable[str] = ()) -> str
     return "".join(
         [
             "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n",
-            f"Upstream-Name: {pkg.name}\n",
+            f"Upstream-Name: {pkg.source or pkg.name}\n",
             f"Upstream-Contact: {one_line(pkg.maintainer)}\n",
             f"Source: {source}\n" if source else "",
             "\nFiles: *\n",

@@ -186,6 +186,8 @@ def control_text(resolved: Resolved, installed_size: int) -> str:
     pkg = resolved.package
     fields = [
         ("Package", pkg.name),
+        # dpkg-gencontrol names the source package of a binary package named otherwise.
+        *([("Source", pkg.source)] if pkg.source else []),
         ("Version", facts.deb_version(resolved)),
         ("Architecture", facts.deb_arch(resolved)),
         ("Maintainer", one_line(pkg.maintainer)),

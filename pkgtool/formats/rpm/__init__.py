@@ -33,7 +33,8 @@ class RpmFormat(PackageFormat):
     def _build_native(resolved: Resolved, out_dir: Path, options: BuildOptions) -> list[Path]:
         from .native import build_rpm
 
-        return [build_rpm(resolved, out_dir)]
+        # One .rpm per binary package of the map, the main one first.
+        return [build_rpm(p, out_dir) for p in resolved.packages]
 
     @staticmethod
     def _build_system(resolved: Resolved, out_dir: Path, options: BuildOptions) -> list[Path]:

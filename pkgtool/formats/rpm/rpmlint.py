@@ -55,12 +55,13 @@ def _rc_escape(text: str) -> str:
 
 
 def render_rpmlintrc(resolved: Resolved) -> str:
-    filters = [
+    filters = [  # each binary package of the spec, by its own name
         (
             f.check,
-            "^" + re.escape(resolved.package.name) + r"\.\S+: \S+ " + f.check + " " + _rc_escape(f.path) + r"(\s|$)",
+            "^" + re.escape(p.package.name) + r"\.\S+: \S+ " + f.check + " " + _rc_escape(f.path) + r"(\s|$)",
         )
-        for f in lint_filters(resolved)
+        for p in resolved.packages
+        for f in lint_filters(p)
     ]
     return environment().get_template("rpm/rpmlintrc.j2").render(name=resolved.package.name, filters=filters)
 

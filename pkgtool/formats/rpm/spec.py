@@ -21,9 +21,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ...archive.source_tarball import tarball_name, write_source_tarball
-from ...atomic import write_bytes_atomic
+from ...atomic import atomic_file_set, write_bytes_atomic
 from ...errors import ResolveError
-from ...model import Resolved
+from ...model import Resolved, ResolvedRelation
 from ...sources.regular import read_input
 from ...templating import environment, one_line, rpm_escape
 from .facts import changelog_items, implied_provides, relation_text, spec_evr
@@ -48,12 +48,21 @@ def relation_lines(resolved: Resolved) -> list[tuple[str, str]]:
     out = []
     for kind, tag in RELATION_TAGS.items():
         for rel in resolved.relations.get(kind, ()):
-            out.append((tag, rpm_escape(one_line(relation_text(rel)))))
+            out.append((tag, own_relation(rel, resolved) if rel.own else rpm_escape(one_line(relation_text(rel)))))
         if kind == "provides":
             # The version is spec_evr's macros: not escaped, rpm must expand them.
             implied = implied_provides(resolved, spec_evr(resolved))
             out += [(tag, f"{rpm_escape(one_line(r.name))} = {r.version}") for r in implied]
     return out
+
+
+def own_relation(rel: ResolvedRelation, resolved: Resolved) -> str:
+    """A relation on the package's own version, in the spec's macros (`= %{version}-%{release}`)."""
+    # Placeholders pass rpm_escape untouched (it doubles '%' only); the macros go in after it.
+    version = rpm_escape(one_line(rel.own))
+    for key, macro in (("version", "%{version}"), ("release", "%{release}"), ("evr", spec_evr(resolved))):
+        version = version.replace("{" + key + "}", macro)
+    return f"{rpm_escape(one_line(rel.name))} {rel.op} {version}"
 
 
 def description_lines(text: str) -> list[str]:
@@ -129,10 +138,13 @@ def spec_scripts(resolved: Resolved) -> list[tuple[str, str, str]]:
 
 
 def script_files(resolved: Resolved) -> dict[str, str]:
-    """File name -> escaped body, for the scriptlets ``spec_scripts`` sends through -f."""
-    bodies = rpm_scriptlets(resolved)
-    # rpm keeps a file's last newline but drops an inline body's: the two must store the same text.
-    return {f: rpm_escape(bodies[name].removesuffix("\n")) for name, _, f in spec_scripts(resolved) if f}
+    """File name -> escaped body, for the scriptlets ``spec_scripts`` sends through -f (every package's)."""
+    out = {}
+    for p in resolved.packages:
+        bodies = rpm_scriptlets(p)
+        # rpm keeps a file's last newline but drops an inline body's: the two must store the same text.
+        out.update({f: rpm_escape(bodies[name].removesuffix("\n")) for name, _, f in spec_scripts(p) if f})
+    return out
 
 
 def macro_fallbacks(resolved: Resolved, used: Sequence[str]) -> list[str]:
@@ -158,13 +170,35 @@ def build_arch(resolved: Resolved) -> tuple[str, str]:
     return ("ExclusiveArch", rpm_escape(one_line(arch)))
 
 
+def sub_context(sub: Resolved, all_paths: Sequence[str]) -> dict[str, object]:
+    """A %package section, its %description, scriptlets and %files, for one [[subpackage]]."""
+    pkg = sub.package
+    arch = build_arch(sub)
+    return {
+        "name": rpm_escape(pkg.name),
+        "summary": rpm_escape(one_line(pkg.summary)),
+        # A sub-package may only narrow to noarch; other arch tags are the whole spec's.
+        "arch": arch if arch[0] == "BuildArch" else ("", ""),
+        "relations": relation_lines(sub),
+        "pre_requires": list(pre_requires(sub)),
+        "description": description_lines(pkg.description),
+        "scripts": spec_scripts(sub),
+        "files": files_lines(sub, all_paths),
+    }
+
+
 def spec_context(resolved: Resolved) -> dict[str, object]:
     pkg = resolved.package
-    files = files_lines(resolved)
-    install = install_lines(resolved)
+    all_paths = sorted({e.path for p in resolved.packages for e in p.entries})
+    files = files_lines(resolved, all_paths if resolved.subpackages else None)
+    # Each package's %install lines: directories two packages own are made twice, which install -d allows.
+    install = [line for p in resolved.packages for line in install_lines(p)]
     patches = patch_names(resolved)
     strips = {s for _, s, _ in patches}
     scripts = spec_scripts(resolved)
+    subs = [sub_context(sub, all_paths) for sub in resolved.subpackages]
+    script_names = [f for _, _, f in scripts if f] + [f for sub in subs for _, _, f in sub["scripts"] if f]
+    used = files + install + [line for sub in subs for line in sub["files"]]
     return {
         "pkg": pkg,
         "name": rpm_escape(pkg.name),
@@ -187,10 +221,11 @@ def spec_context(resolved: Resolved) -> dict[str, object]:
         "install": install,
         "scripts": scripts,
         # Sources after Source0; each copied next to the build directory in %prep for -f.
-        "script_sources": [(i, f) for i, f in enumerate((f for _, _, f in scripts if f), start=1)],
+        "script_sources": [(i, f) for i, f in enumerate(script_names, start=1)],
         "files": files,
+        "subpackages": subs,
         "changelog": changelog_entries(resolved),
-        "fallbacks": macro_fallbacks(resolved, files + install),
+        "fallbacks": macro_fallbacks(resolved, used),
         "profile": resolved.profile.id,
     }
 
@@ -206,18 +241,15 @@ def generate_rpm(resolved: Resolved, out_dir: Path) -> list[Path]:
     """Write NAME.spec, NAME-VERSION.tar.{gz,zst}, each patch, NAME.rpmlintrc and NAME-rpmlint.toml into out_dir."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    # The set is written whole or not at all: a spec without its tarball (a full disk, Ctrl-C)
+    # would build something else, and an interrupted run must leave the previous set intact.
+    with atomic_file_set(out_dir, f"{resolved.package.name}.spec") as tmp:
+        written = _write_rpm_sources(resolved, tmp)
+    return [out_dir / p.name for p in written]
+
+
+def _write_rpm_sources(resolved: Resolved, out_dir: Path) -> list[Path]:
     written: list[Path] = []
-    try:
-        return _write_rpm_sources(resolved, out_dir, written)
-    except BaseException:
-        # Each file is atomic; the set is too: a spec without its tarball (a full disk,
-        # Ctrl-C) would build something else, so what this call wrote goes.
-        for path in written:
-            path.unlink(missing_ok=True)
-        raise
-
-
-def _write_rpm_sources(resolved: Resolved, out_dir: Path, written: list[Path]) -> list[Path]:
     pkg = resolved.package
     spec = render_spec(resolved)
     spec_path = out_dir / f"{pkg.name}.spec"

@@ -147,9 +147,14 @@ def attr(entry: Entry) -> str:
     return f"%attr({entry.mode & 0o7777:04o},{rpm_escape(entry.owner)},{rpm_escape(entry.group)})"
 
 
-def files_lines(resolved: Resolved) -> list[str]:
-    """Every %files line: owned directories with %dir, files with %attr and flags, links plain."""
-    all_paths = [e.path for e in resolved.entries]
+def files_lines(resolved: Resolved, all_paths: Sequence[str] | None = None) -> list[str]:
+    """Every %files line: owned directories with %dir, files with %attr and flags, links plain.
+
+    ``all_paths`` are every path of the build root (all packages of the spec): a name written
+    as a glob must match only itself among them.
+    """
+    if all_paths is None:
+        all_paths = [e.path for e in resolved.entries]
     lines = []
     append = lines.append
     attrs: dict[tuple[int, str, str], str] = {}  # a package has few (mode, owner, group): each %attr made once

@@ -245,7 +245,7 @@ def main_header(resolved: Resolved, files: FileTable, payload: PayloadDigests) -
         h.strings(rh.BASENAMES, basenames)
         h.strings(rh.DIRNAMES, list(dirs))
         h.int32(rh.FILEDIGESTALGO, rh.DIGEST_SHA256)
-    h.string(rh.SOURCERPM, f"{pkg.name}-{pkg.version}-{release}.src.rpm")
+    h.string(rh.SOURCERPM, f"{pkg.source or pkg.name}-{pkg.version}-{release}.src.rpm")
 
     compressor, feature = PAYLOAD_CODECS[profile.compression]
     rpmlib = list(RPMLIB_ALWAYS) + ([feature] if feature else []) + ([LARGE_FILES] if large else [])

@@ -1,0 +1,1 @@
+echo "vdsm-hook-acme-bridge: restart vdsmd to use the ACME bridge"
