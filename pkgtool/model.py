@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .kinds import KIND_NAMES
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Relation tables of the map, in the order writers emit them.
 RELATION_KINDS: tuple[str, ...] = (
@@ -235,6 +235,7 @@ class Layout:
     patches: tuple[PatchSpec, ...] = ()
     changelog: tuple[ChangelogEntry, ...] = ()
     lint_allow: tuple[str, ...] = ()
+    vars: Mapping[str, str] = field(default_factory=dict)  # [vars]: name -> value, placeholders unexpanded
     variants: Mapping[str, Layout] = field(default_factory=dict, compare=False)
 
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +21,7 @@ from ..model import (
     SymlinkSpec,
     TreeSpec,
 )
-from .fields import BAD, FieldReader, _Src
+from .fields import BAD, _Src
 from .grammar import (
     ATTR_KEYS,
     CHANGELOG_KEYS,
@@ -31,7 +29,6 @@ from .grammar import (
     CONSTRAINT_RE,
     CONSTRAINT_VERSION_RE,
     DIR_KEYS,
-    DISTRO_ID_RE,
     FILE_KEYS,
     LINT_KEYS,
     MERGED_SECTIONS,
@@ -41,16 +38,16 @@ from .grammar import (
     PATCH_KEYS,
     PATCH_NAME,
     RELATION_NAME_RE,
-    SECTION_KEYS,
     SYMLINK_KEYS,
-    TOP_KEYS,
     TREE_KEYS,
+    VAR_NAME_RE,
     _did_you_mean,
 )
 from .tomlpos import KeyPath, format_path
+from .variants import Variants, _Items, _Merged
 
 
-class Validator(FieldReader):
+class Validator(Variants):
     """The whole map: arrays of tables, sections, variants; ``diags`` collects every problem."""
 
     def relation(self, src: _Src) -> Any:
@@ -97,15 +94,19 @@ class Validator(FieldReader):
 
     def table_items(self, src: _Src, build: Callable[[dict[str, _Src], KeyPath], Any], keys: tuple[str, ...]) -> list:
         """(path, built) for each valid element of an array of tables."""
-        if not isinstance(src.value, list):
+        if isinstance(src, _Items):
+            items = src.items
+        elif not isinstance(src.value, list):
             name = src.path[-1]
             hint = f"write [[{name}]] (an array of tables), not [{name}]" if isinstance(src.value, dict) else ""
             self.bad_type(src.value, src.path, "an array of tables", hint)
             return []
+        else:
+            items = tuple(_Src(item, (*src.path, i)) for i, item in enumerate(src.value))
         out = []
-        for i, item in enumerate(src.value):
-            path = (*src.path, i)
-            fields = self.fields(_Src(item, path), keys, f"[[{src.path[-1]}]]")
+        for item in items:
+            path = item.path
+            fields = self.fields(item, keys, f"[[{src.path[-1]}]]")
             if fields is None:
                 continue
             built = build(fields, path)
@@ -235,12 +236,21 @@ class Validator(FieldReader):
 
     # -- the other sections
 
-    def scripts(self, src: _Src) -> dict[str, str]:
-        fields = self.fields(src, SCRIPT_EVENTS, "[scripts]")
-        if fields is None:
-            return {}
-        out = {event: self.path_text(s) for event, s in fields.items()}
+    def scripts(self, src: _Merged) -> dict[str, str]:
+        out = {event: self.path_text(s) for event, s in src.fields.items()}
         return {k: v for k, v in out.items() if v is not BAD}
+
+    def vars(self, src: _Merged) -> dict[str, str]:
+        """[vars]: a project's own placeholders; resolve expands their values (profile directories in them)."""
+        out = {}
+        for name, s in src.fields.items():
+            if not VAR_NAME_RE.fullmatch(name):
+                self.err("bad-value", s.path, f"{name!r} is not a variable name", "lower case letters, digits and _")
+                continue
+            value = self.text(s)
+            if value is not BAD:
+                out[name] = value
+        return out
 
     def lint(self, src: _Src) -> tuple[str, ...]:
         fields = self.fields(src, LINT_KEYS, "[lint]")
@@ -264,7 +274,12 @@ class Validator(FieldReader):
             src = _Src(value, path)
             if key in MERGED_SECTIONS:
                 what_table = f"[{key}]"
-                fields = self.fields(src, PACKAGE_KEYS, what_table) if key == "package" else self.relation_fields(src)
+                if key == "package":
+                    fields = self.fields(src, PACKAGE_KEYS, what_table)
+                elif key == "scripts":
+                    fields = self.fields(src, SCRIPT_EVENTS, what_table)
+                else:
+                    fields = self.relation_fields(src)
                 # A section that is not a table was reported; it then counts as absent.
                 out[key] = None if fields is None else _Merged(path, fields)
             else:
@@ -298,7 +313,8 @@ class Validator(FieldReader):
         attrs = arr("attr", self.attr, ATTR_KEYS)
         patches = arr("patch", self.patch, PATCH_KEYS)
         changelog = self.changelog(sections["changelog"]) if "changelog" in sections else ()
-        scripts = self.scripts(sections["scripts"]) if "scripts" in sections else {}
+        scripts = self.scripts(sections["scripts"]) if sections.get("scripts") is not None else {}
+        variables = self.vars(sections["vars"]) if sections.get("vars") is not None else {}
         lint_allow = self.lint(sections["lint"]) if "lint" in sections else ()
         if package is None:
             return None
@@ -317,6 +333,7 @@ class Validator(FieldReader):
             patches=patches,
             changelog=changelog,
             lint_allow=lint_allow,
+            vars=variables,
         )
 
     def schema(self, doc: dict[str, Any]) -> int | None:
@@ -342,57 +359,3 @@ class Validator(FieldReader):
             )
             return None
         return value
-
-    def layout(self, doc: dict[str, Any], root: Path, source: Path) -> Layout | None:
-        schema = self.schema(doc)
-        if schema is None:
-            return None
-        top = self.sections(doc, (), TOP_KEYS, "the top level")
-        layout = self.build(top, root, source, schema)
-        variants: dict[str, Layout] = {}
-        for distro_id, table in self.distros(doc):
-            override = self.sections(table, ("distro", distro_id), SECTION_KEYS, f"[distro.{distro_id}]")
-            variant = self.build(_merge(top, override), root, source, schema)
-            if variant is not None:
-                variants[distro_id] = variant
-        if layout is None:
-            return None
-        return dataclasses.replace(layout, variants=variants)
-
-    def distros(self, doc: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-        if "distro" not in doc:
-            return []
-        value = doc["distro"]
-        if not isinstance(value, dict):
-            self.bad_type(value, ("distro",), "a table of [distro.<id>] tables")
-            return []
-        out = []
-        for distro_id, table in value.items():
-            path: KeyPath = ("distro", distro_id)
-            if not DISTRO_ID_RE.fullmatch(distro_id):
-                self.err("bad-value", path, f"{distro_id!r} is not a distro id", "lower case letters, digits and . _ -")
-                continue
-            if not isinstance(table, dict):
-                self.bad_type(table, path, "a table")
-                continue
-            out.append((distro_id, table))
-        return out
-
-
-@dataclass(frozen=True)
-class _Merged:
-    """A table merged key by key: its own path, and each key with the path it was written at."""
-
-    path: KeyPath
-    fields: dict[str, _Src]
-
-
-def _merge(top: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    out = dict(top)
-    for key, value in override.items():
-        if isinstance(value, _Merged) and isinstance(out.get(key), _Merged):
-            base = out[key]
-            out[key] = _Merged(base.path, {**base.fields, **value.fields})
-        else:
-            out[key] = value
-    return out
