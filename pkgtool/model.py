@@ -41,7 +41,8 @@ SCRIPT_EVENTS: tuple[str, ...] = (
     "purge",
 )
 
-# Placeholders allowed in deployed paths; the profile gives every directory one.
+# Directories every profile defines; a profile may define more ([dirs] of distros/*.toml) and a
+# map may use any directory its profile defines.
 DIR_PLACEHOLDERS: tuple[str, ...] = (
     "prefix",
     "bindir",
@@ -54,6 +55,22 @@ DIR_PLACEHOLDERS: tuple[str, ...] = (
     "mandir",
     "unitdir",
     "python3_sitelib",
+)
+
+# Directories every shipped profile adds (docs/profiles.md); a project's profile may name others.
+PACKAGE_DIRS: tuple[str, ...] = (
+    "userunitdir",
+    "presetdir",
+    "tmpfilesdir",
+    "sysusersdir",
+    "sysctldir",
+    "udevrulesdir",
+    "modprobedir",
+    "licensedir",
+    "bashcompletiondir",
+    "polkitdir",
+    "sudoersdir",
+    "logrotatedir",
 )
 
 PLUGIN_KINDS: tuple[str, ...] = KIND_NAMES  # each kind is a module of pkgtool/kinds/
@@ -156,6 +173,7 @@ class FileSpec:
     license: bool = False
     allow: tuple[str, ...] = ()
     loc: Location | None = field(default=None, compare=False)
+    template: bool = False  # @NAME@ filled at build time (sources/templates.py)
 
 
 @dataclass(frozen=True)
@@ -236,6 +254,7 @@ class Layout:
     changelog: tuple[ChangelogEntry, ...] = ()
     lint_allow: tuple[str, ...] = ()
     vars: Mapping[str, str] = field(default_factory=dict)  # [vars]: name -> value, placeholders unexpanded
+    var_locs: Mapping[str, Location] = field(default_factory=dict, compare=False)  # [vars]: name -> where written
     variants: Mapping[str, Layout] = field(default_factory=dict, compare=False)
 
 
@@ -286,6 +305,7 @@ class Entry:
     license: bool = False
     allow: frozenset[str] = frozenset()  # lint rules waived for this entry
     origin: str = ""  # key path of the map item that made it, then each [[attr]] applied: 'tree[0] attr[1]'
+    template: bool = False  # FILE: its source's @NAME@s are filled (sources/templates.py)
 
 
 @dataclass(frozen=True)
@@ -316,6 +336,7 @@ class Resolved:
     relations: Mapping[str, tuple[ResolvedRelation, ...]]  # kind -> relations, sorted by name
     scripts: Mapping[str, str]  # event -> script text (read from the tree)
     source_date_epoch: int  # every timestamp in every artifact comes from this
+    vars: Mapping[str, str] = field(default_factory=dict)  # the map's [vars], expanded for this profile
 
     @property
     def package(self) -> Package:

@@ -36,7 +36,7 @@ TOP_KEYS = ("schema", *SECTION_KEYS, "distro")
 MERGED_SECTIONS = ("package", *RELATION_KINDS, "scripts", "vars")
 
 TREE_KEYS = ("src", "dst", "mode", "dir-mode", "owner", "group", "exclude", "doc", "license", "allow")
-FILE_KEYS = ("src", "dst", "mode", "owner", "group", "config", "doc", "license", "allow")
+FILE_KEYS = ("src", "dst", "mode", "owner", "group", "config", "doc", "license", "allow", "template")
 DIR_KEYS = ("path", "mode", "owner", "group", "allow")
 SYMLINK_KEYS = ("path", "target", "allow")
 ATTR_KEYS = ("path", "mode", "owner", "group", "allow")

@@ -145,6 +145,7 @@ class Validator(Variants):
             doc=self.optional(f, "doc", self.boolean, False),
             license=self.optional(f, "license", self.boolean, False),
             allow=self.optional(f, "allow", self.allow, ()),
+            template=self.optional(f, "template", self.boolean, False),
         )
         if BAD in (src, dst):
             return None
@@ -334,6 +335,7 @@ class Validator(Variants):
             changelog=changelog,
             lint_allow=lint_allow,
             vars=variables,
+            var_locs={k: self.loc(sections["vars"].fields[k].path) for k in variables},
         )
 
     def schema(self, doc: dict[str, Any]) -> int | None:

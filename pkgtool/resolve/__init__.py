@@ -66,6 +66,7 @@ class _Resolver(Contents, Finish):
             relations=self.relations(),
             scripts=self.scripts(),
             source_date_epoch=default_epoch(self.layout) if source_date_epoch is None else source_date_epoch,
+            vars=self.vars,
         )
 
 
