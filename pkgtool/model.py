@@ -57,22 +57,6 @@ DIR_PLACEHOLDERS: tuple[str, ...] = (
     "python3_sitelib",
 )
 
-# Directories every shipped profile adds (docs/profiles.md); a project's profile may name others.
-PACKAGE_DIRS: tuple[str, ...] = (
-    "userunitdir",
-    "presetdir",
-    "tmpfilesdir",
-    "sysusersdir",
-    "sysctldir",
-    "udevrulesdir",
-    "modprobedir",
-    "licensedir",
-    "bashcompletiondir",
-    "polkitdir",
-    "sudoersdir",
-    "logrotatedir",
-)
-
 PLUGIN_KINDS: tuple[str, ...] = KIND_NAMES  # each kind is a module of pkgtool/kinds/
 
 

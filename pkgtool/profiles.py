@@ -18,7 +18,7 @@ from types import MappingProxyType
 from .data import data_dir
 from .errors import ProfileError
 from .layout.tomlpos import Positions, format_path, scan
-from .model import DIR_PLACEHOLDERS, PACKAGE_DIRS, Family, Location, Profile
+from .model import DIR_PLACEHOLDERS, Family, Location, Profile
 
 _TABLES = ("dirs", "rpm_macros", "names", "extra")
 _STRINGS = (
@@ -57,6 +57,22 @@ _DIR = re.compile(r"/|(/[A-Za-z0-9_.+~@-]+)+")
 # debian/changelog's distribution field: dist names separated by single spaces.
 _DISTRIBUTION = re.compile(r"[a-z0-9][a-z0-9.+-]*( [a-z0-9][a-z0-9.+-]*)*")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Directories every shipped profile adds (docs/profiles.md); a project's profile may name others.
+PACKAGE_DIRS: tuple[str, ...] = (
+    "userunitdir",
+    "presetdir",
+    "tmpfilesdir",
+    "sysusersdir",
+    "sysctldir",
+    "udevrulesdir",
+    "modprobedir",
+    "licensedir",
+    "bashcompletiondir",
+    "polkitdir",
+    "sudoersdir",
+    "logrotatedir",
+)
+
 _KNOWN_DIRS = (*DIR_PLACEHOLDERS, *PACKAGE_DIRS)
 # A directory's name: {name} in a map's paths, @NAME@ in its templated files.
 DIR_NAME = re.compile(r"[a-z][a-z0-9_]*")

@@ -9,8 +9,8 @@ import pytest
 from tooling import require_tools
 
 from pkgtool.errors import ProfileError
-from pkgtool.model import DIR_PLACEHOLDERS, PACKAGE_DIRS, Family
-from pkgtool.profiles import expand_distros, list_profiles, load_profile, profile_summary
+from pkgtool.model import DIR_PLACEHOLDERS, Family
+from pkgtool.profiles import PACKAGE_DIRS, expand_distros, list_profiles, load_profile, profile_summary
 
 SHIPPED = ["debian", "el9", "fedora", "opensuse-leap", "ubuntu"]
 
