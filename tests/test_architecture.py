@@ -16,7 +16,19 @@ PKG = Path(__file__).resolve().parent.parent / "pkgtool"
 
 # Floors, low to high: a module may import its own floor and the ones below, never above.
 FLOORS: tuple[tuple[str, ...], ...] = (
-    ("errors", "diagnostics", "data", "atomic", "globs", "templating", "kinds", "model", "links", "bookkeeping"),
+    (
+        "errors",
+        "diagnostics",
+        "data",
+        "atomic",
+        "globs",
+        "templating",
+        "kinds",
+        "model",
+        "links",
+        "bookkeeping",
+        "arches",
+    ),
     ("layout", "profiles", "sources"),
     ("resolve",),
     ("project", "rootfs", "archive"),

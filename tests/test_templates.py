@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -181,3 +182,45 @@ def test_system_and_native_builds_install_the_same_bytes(tmp_path: Path, distro:
         rules = resolved.profile.dirs["udevrulesdir"].lstrip("/") + "/99-hooky.rules"
         assert (tree / rules).is_file(), backend
         assert (tree / libexecdir.lstrip("/") / "hooky/hooks/before_vm_start/checkips").is_file(), backend
+
+
+@pytest.mark.parametrize(
+    ("written", "canonical", "deb"),
+    [
+        ("amd64", "x86_64", "amd64"),
+        ("x86_64", "x86_64", "amd64"),
+        ("arm64", "aarch64", "arm64"),
+        ("all", "noarch", "all"),
+    ]
+    + [("ppc64el", "ppc64le", "ppc64el"), ("i386", "i686", "i386"), ("s390x", "s390x", "s390x")],
+)
+def test_either_family_spelling_of_an_arch(tmp_path: Path, written: str, canonical: str, deb: str):
+    from pkgtool.arches import deb_name
+    from pkgtool.layout.load import load_layout
+
+    root = _project(tmp_path)
+    (root / "pkgtool.toml").write_text(MAP.replace('release = "3"', f'release = "3"\narch = "{written}"'))
+    assert load_layout(root).package.arch == canonical
+    assert deb_name(canonical) == deb
+
+
+def test_an_unknown_arch_is_located_with_did_you_mean(tmp_path: Path):
+    from pkgtool.errors import LayoutError
+    from pkgtool.layout.load import load_layout
+
+    root = _project(tmp_path)
+    (root / "pkgtool.toml").write_text(MAP.replace('release = "3"', 'release = "3"\narch = "amd46"'))
+    with pytest.raises(LayoutError) as info:
+        load_layout(root)
+    (diag,) = info.value.diagnostics
+    assert (diag.rule, diag.location.key, diag.location.line) == ("bad-value", "package.arch", 7)
+    assert "did you mean 'amd64'?" in diag.hint
+
+
+def test_an_arm64_package_is_named_per_family(tmp_path: Path):
+    """aarch64 in the map: ExclusiveArch aarch64 in the spec, Architecture arm64 in debian/control."""
+    root = _project(tmp_path)
+    (root / "pkgtool.toml").write_text(MAP.replace('release = "3"', 'release = "3"\narch = "arm64"'))
+    assert re.search(r"^ExclusiveArch: +aarch64$", render_spec(resolve_dir(root, "fedora")), re.M)
+    control = {f.rel: f.text for f in debian_files(resolve_dir(root, "debian"))}["control"]
+    assert "Architecture: arm64" in control
