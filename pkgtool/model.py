@@ -239,6 +239,7 @@ class Layout:
     lint_allow: tuple[str, ...] = ()
     vars: Mapping[str, str] = field(default_factory=dict)  # [vars]: name -> value, placeholders unexpanded
     var_locs: Mapping[str, Location] = field(default_factory=dict, compare=False)  # [vars]: name -> where written
+    replaced: tuple[Location, ...] = field(default=(), compare=False)  # schema 1: override arrays that replaced
     variants: Mapping[str, Layout] = field(default_factory=dict, compare=False)
 
 

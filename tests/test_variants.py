@@ -164,3 +164,20 @@ def test_examples_keep_their_meaning():
                 layout.dirs,
                 layout.symlinks,
             ), toml
+
+
+def test_lint_warns_where_a_schema_1_override_replaces(tmp_path: Path):
+    from pkgtool.lint import lint_project
+
+    for name in ("demo", "demo.conf", "post.sh", "debian.conf"):
+        (tmp_path / name).write_text("x\n")
+    (tmp_path / "doc").mkdir()
+    (tmp_path / "doc" / "a.txt").write_text("x\n")
+    text = '\n[[distro.debian.file]]\nsrc = "debian.conf"\ndst = "/etc/debian.conf"\nconfig = "noreplace"\n'
+    _load(tmp_path, text, schema=1)
+    report = lint_project(tmp_path, ["debian", "fedora"])
+    found = [d for d in report.findings if d.rule == "override-replaces"]
+    assert [(d.location.key, d.location.line) for d in found] == [("distro.debian.file", 33)]
+    # Under schema 2 the same override adds, and nothing is reported.
+    _load(tmp_path, text, schema=2)
+    assert not [d for d in lint_project(tmp_path, ["debian"]).findings if d.rule == "override-replaces"]

@@ -89,6 +89,8 @@ class Variants(FieldReader):
             if schema < 2:
                 self.refuse_removes(override, "remove = true needs schema = 2 (which merges overrides by identity)")
                 variant = self.build(_replace(top, override), root, source, schema)  # type: ignore[attr-defined]
+                if variant is not None:
+                    variant = dataclasses.replace(variant, replaced=self.replacing(top, override))
             elif layout is not None:
                 variant = self.merged(top, override, layout, root, source)
             else:
@@ -98,6 +100,17 @@ class Variants(FieldReader):
         if layout is None:
             return None
         return dataclasses.replace(layout, variants=variants)
+
+    def replacing(self, top: Mapping[str, Any], override: Mapping[str, Any]) -> tuple:
+        """Where a schema 1 override replaces a non-empty top-level array or [scripts] whole (for lint)."""
+        out = []
+        for key in (*IDENTITY, "scripts"):
+            base = top.get(key)
+            full = isinstance(base, _Merged) and base.fields or isinstance(base, _Src) and bool(base.value)
+            mine = override.get(key)
+            if full and mine is not None:
+                out.append(self.loc(mine.path))
+        return tuple(out)
 
     def refuse_removes(self, sections: dict[str, Any], message: str) -> None:
         for kind in IDENTITY:
