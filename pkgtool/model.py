@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .kinds import KIND_NAMES
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Relation tables of the map, in the order writers emit them.
 RELATION_KINDS: tuple[str, ...] = (
@@ -45,7 +45,8 @@ SCRIPT_EVENTS: tuple[str, ...] = (
 # The package's own version in a relation's version: `vdsm = "= {version}"`, `"= {evr}"`.
 OWN_PLACEHOLDERS: tuple[str, ...] = ("version", "release", "evr")
 
-# Placeholders allowed in deployed paths; the profile gives every directory one.
+# Directories every profile defines; a profile may define more ([dirs] of distros/*.toml) and a
+# map may use any directory its profile defines.
 DIR_PLACEHOLDERS: tuple[str, ...] = (
     "prefix",
     "bindir",
@@ -163,6 +164,7 @@ class FileSpec:
     allow: tuple[str, ...] = ()
     package: str = ""  # the [[subpackage]] that owns it (full name); "" is the main package
     loc: Location | None = field(default=None, compare=False)
+    template: bool = False  # @NAME@ filled at build time (sources/templates.py)
 
 
 @dataclass(frozen=True)
@@ -259,6 +261,9 @@ class Layout:
     changelog: tuple[ChangelogEntry, ...] = ()
     lint_allow: tuple[str, ...] = ()
     subpackages: tuple[SubPackage, ...] = ()
+    vars: Mapping[str, str] = field(default_factory=dict)  # [vars]: name -> value, placeholders unexpanded
+    var_locs: Mapping[str, Location] = field(default_factory=dict, compare=False)  # [vars]: name -> where written
+    replaced: tuple[Location, ...] = field(default=(), compare=False)  # schema 1: override arrays that replaced
     variants: Mapping[str, Layout] = field(default_factory=dict, compare=False)
 
 
@@ -309,6 +314,7 @@ class Entry:
     license: bool = False
     allow: frozenset[str] = frozenset()  # lint rules waived for this entry
     origin: str = ""  # key path of the map item that made it, then each [[attr]] applied: 'tree[0] attr[1]'
+    template: bool = False  # FILE: its source's @NAME@s are filled (sources/templates.py)
 
 
 @dataclass(frozen=True)
@@ -364,6 +370,8 @@ class Resolved:
             hint = f"did you mean {close!r}?" if close else f"packages of this map: {', '.join(by_name)}"
             raise UsageError(f"--package {unknown[0]!r}: no package of this map has that name; {hint}")
         return tuple(p for p in self.packages if p.package.name in wanted)
+
+    vars: Mapping[str, str] = field(default_factory=dict)  # the map's [vars], expanded for this profile
 
     @property
     def package(self) -> Package:

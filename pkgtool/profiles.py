@@ -8,6 +8,7 @@ with the name of a shipped profile is one more layer on top of it.
 
 from __future__ import annotations
 
+import difflib
 import re
 import tomllib
 from collections.abc import Mapping
@@ -56,6 +57,25 @@ _DIR = re.compile(r"/|(/[A-Za-z0-9_.+~@-]+)+")
 # debian/changelog's distribution field: dist names separated by single spaces.
 _DISTRIBUTION = re.compile(r"[a-z0-9][a-z0-9.+-]*( [a-z0-9][a-z0-9.+-]*)*")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Directories every shipped profile adds (docs/profiles.md); a project's profile may name others.
+PACKAGE_DIRS: tuple[str, ...] = (
+    "userunitdir",
+    "presetdir",
+    "tmpfilesdir",
+    "sysusersdir",
+    "sysctldir",
+    "udevrulesdir",
+    "modprobedir",
+    "licensedir",
+    "bashcompletiondir",
+    "polkitdir",
+    "sudoersdir",
+    "logrotatedir",
+)
+
+_KNOWN_DIRS = (*DIR_PLACEHOLDERS, *PACKAGE_DIRS)
+# A directory's name: {name} in a map's paths, @NAME@ in its templated files.
+DIR_NAME = re.compile(r"[a-z][a-z0-9_]*")
 
 
 def _shipped_dir() -> Path:
@@ -132,8 +152,13 @@ def _check_types(f: _File) -> None:
             if not isinstance(value, dict):
                 raise _err(f.at(key), "must be a table")
             for k, v in value.items():
-                if key in ("dirs", "rpm_macros") and k not in DIR_PLACEHOLDERS:
-                    raise _err(f.at(key, k), "unknown directory placeholder", hint=", ".join(DIR_PLACEHOLDERS))
+                if key in ("dirs", "rpm_macros") and not DIR_NAME.fullmatch(k):
+                    raise _err(f.at(key, k), "not a directory name", hint="lower case letters, digits and _")
+                if key in ("dirs", "rpm_macros") and k not in _KNOWN_DIRS:
+                    # A new name is welcome; a near miss of a known one is a typo that would go unseen.
+                    close = difflib.get_close_matches(k, _KNOWN_DIRS, n=1, cutoff=0.85)
+                    if close:
+                        raise _err(f.at(key, k), "unknown directory name", hint=f"did you mean {close[0]!r}?")
                 if key != "extra" and not isinstance(v, str):
                     raise _err(f.at(key, k), "must be a string")
         elif key in _STRINGS:
@@ -244,6 +269,9 @@ class _Loader:
         _check_values(d, at)
         # An empty string in [rpm_macros] / [names] removes an inherited entry.
         macros = {k: v for k, v in d.get("rpm_macros", {}).items() if v}
+        for name in macros:
+            if name not in dirs:
+                raise _err(at("rpm_macros", name), f"a macro for {name!r}, which [dirs] does not define")
         names = {k: v for k, v in d.get("names", {}).items() if v}
         return Profile(
             id=distro_id,

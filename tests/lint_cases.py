@@ -150,6 +150,15 @@ CASES: tuple[Case, ...] = (
         "summary = ",
         summary="Package made by a test.",
     ),
+    Case(
+        "override-replaces",
+        "warning",
+        '[[file]]\nsrc = "a"\ndst = "/usr/share/tpkg/a"\n\n[[distro.fedora.file]]\nsrc = "b"\ndst = "/usr/share/tpkg/b"\n',
+        {"a": ("a\n", 0o644), "b": ("b\n", 0o644)},
+        None,
+        "distro.fedora.file",
+        "[[distro.fedora.file]]",
+    ),
     # ---- vdsm-hook
     Case(
         "vdsm-hook-point",

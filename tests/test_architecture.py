@@ -28,6 +28,7 @@ FLOORS: tuple[tuple[str, ...], ...] = (
         "links",
         "bookkeeping",
         "printable",
+        "arches",
     ),
     ("layout", "profiles", "sources"),
     ("resolve",),

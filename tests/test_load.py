@@ -186,13 +186,16 @@ dst = "/etc/fedora.conf"
 post-install = "post.sh"
 """
     )
+    (tmp_path / "distros").mkdir()
+    (tmp_path / "distros" / "my-local-distro.toml").write_text('inherits = "fedora"\n')
     layout = load_layout(_write(tmp_path, text))
     fedora = layout.variants["fedora"]
+    # schema 1 keeps its meaning: an array override replaces the top-level array whole.
     assert [f.src for f in fedora.files] == ["fedora.conf"]
     assert fedora.package.section == "Applications/System" and fedora.package.name == "demo"
     assert _relations(fedora) == {"a": (">=", "1")}
     assert fedora.files[0].loc.key == "distro.fedora.file[0]"
-    # Ids that are not shipped profiles are accepted: profiles may be project-local.
+    # A project's own profile (distros/*.toml) is a known id.
     assert layout.variants["my-local-distro"].scripts == {"post-install": "post.sh"}
     assert layout.scripts == {} and [f.src for f in layout.files] == ["top.conf"]
 

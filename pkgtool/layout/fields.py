@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..arches import SPELLINGS, canonical
 from ..diagnostics import Diagnostic, Severity
 from ..model import PLUGIN_KINDS, ConfigKind, Location, Package
 from .grammar import (
@@ -258,13 +259,7 @@ class FieldReader:
         epoch = opt("epoch", self.integer, None)
         url = opt("url", lambda s: self.matching(s, re.compile(r"\S+"), "bad-value", "a URL"), "")
         vendor = opt("vendor", self.text, "")
-        arch = opt(
-            "arch",
-            lambda s: self.matching(
-                s, ARCH_RE, "bad-value", "an architecture", "noarch, native, or a name such as x86_64"
-            ),
-            "noarch",
-        )
+        arch = opt("arch", self.arch, "noarch")
         kind = opt("kind", self.kind, "app")
         section = opt(
             "section",
@@ -333,6 +328,17 @@ class FieldReader:
                 "move the detail into package.description",
             )
         return value
+
+    def arch(self, src: _Src) -> Any:
+        """An architecture in either family's spelling (x86_64 or amd64), kept as the canonical name."""
+        value = self.matching(src, ARCH_RE, "bad-value", "an architecture", "noarch, native, or a name such as x86_64")
+        if value is BAD:
+            return BAD
+        name = canonical(value)
+        if name is None:
+            hint = _did_you_mean(value, SPELLINGS) or f"one of: {', '.join(sorted(SPELLINGS))}"
+            return self.err("bad-value", src.path, f"{format_path(src.path)} {value!r} is not an architecture", hint)
+        return name
 
     def kind(self, src: _Src) -> Any:
         value = self.text(src)

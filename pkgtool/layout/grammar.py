@@ -30,13 +30,23 @@ CONTENT_KEYS = ("tree", "file", "dir", "symlink", "attr")
 PATCH_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+~-]*")
 
 # Everything a [distro.<id>] table may override.
-SECTION_KEYS = ("package", *RELATION_KINDS, *CONTENT_KEYS, "scripts", "patch", "changelog", "lint", "subpackage")
+SECTION_KEYS = (
+    "package",
+    *RELATION_KINDS,
+    *CONTENT_KEYS,
+    "scripts",
+    "patch",
+    "changelog",
+    "lint",
+    "subpackage",
+    "vars",
+)
 TOP_KEYS = ("schema", *SECTION_KEYS, "distro")
-# Tables of scalars merged key by key in a [distro.<id>] override; the rest are replaced whole.
-MERGED_SECTIONS = ("package", *RELATION_KINDS)
+# Tables of scalars, read key by key (each key keeps its own path) so that overrides can merge them.
+MERGED_SECTIONS = ("package", *RELATION_KINDS, "scripts", "vars")
 
 TREE_KEYS = ("src", "dst", "mode", "dir-mode", "owner", "group", "exclude", "doc", "license", "allow", "package")
-FILE_KEYS = ("src", "dst", "mode", "owner", "group", "config", "doc", "license", "allow", "package")
+FILE_KEYS = ("src", "dst", "mode", "owner", "group", "config", "doc", "license", "allow", "template", "package")
 DIR_KEYS = ("path", "mode", "owner", "group", "allow", "package")
 SYMLINK_KEYS = ("path", "target", "allow", "package")
 SUBPACKAGE_KEYS = ("name", "summary", "description", "arch", "kind", *RELATION_KINDS, "scripts")
@@ -62,6 +72,8 @@ RELATION_NAME_RE = re.compile(r"[A-Za-z0-9_/][A-Za-z0-9_+.:/()-]*")
 CONSTRAINT_RE = re.compile(r"(?P<op>[<>=!~^]+)\s*(?P<version>.*)")
 CONSTRAINT_VERSION_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+~:_-]*")
 CHANGELOG_VERSION_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+~:_-]*")
+# A [vars] name: used as {name} in paths and @NAME@ (upper case) in templated files.
+VAR_NAME_RE = re.compile(r"[a-z][a-z0-9_]*")
 DISTRO_ID_RE = re.compile(r"[a-z0-9][a-z0-9._-]*")
 DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 MODE_RE = re.compile(r"[0-7]{3,4}")

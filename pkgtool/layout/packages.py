@@ -16,7 +16,6 @@ from ..diagnostics import Diagnostic, Severity
 from ..model import OWN_PLACEHOLDERS, RELATION_KINDS, SCRIPT_EVENTS, Location, Package, Relation, SubPackage
 from .fields import BAD, FieldReader, _Src
 from .grammar import (
-    ARCH_RE,
     CONSTRAINT_RE,
     CONSTRAINT_VERSION_RE,
     NAME_RE,
@@ -87,9 +86,7 @@ class PackagesReader(FieldReader):
         name = self.required(f, "name", path, self.text)
         summary = self.required(f, "summary", path, self.summary)
         description = self.optional(f, "description", lambda s: self.text(s, one_line=False), None)
-        arch = self.optional(
-            f, "arch", lambda s: self.matching(s, ARCH_RE, "bad-value", "an architecture", "noarch or native"), None
-        )
+        arch = self.optional(f, "arch", self.arch, None)  # either family's spelling, kept canonical
         kind = self.optional(f, "kind", self.kind, None)
         relations = {}
         for rel_kind in RELATION_KINDS:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..model import (
     RELATION_KINDS,
     SCHEMA_VERSION,
+    SCRIPT_EVENTS,
     AttrRule,
     ChangelogEntry,
     ConfigKind,
@@ -27,39 +26,42 @@ from .grammar import (
     CHANGELOG_KEYS,
     CHANGELOG_VERSION_RE,
     DIR_KEYS,
-    DISTRO_ID_RE,
     FILE_KEYS,
     LINT_KEYS,
     MERGED_SECTIONS,
     PACKAGE_KEYS,
     PATCH_KEYS,
     PATCH_NAME,
-    SECTION_KEYS,
     SYMLINK_KEYS,
-    TOP_KEYS,
     TREE_KEYS,
+    VAR_NAME_RE,
     _did_you_mean,
 )
 from .packages import PackagesReader
 from .tomlpos import KeyPath, format_path
+from .variants import Variants, _Items, _Merged
 
 
-class Validator(PackagesReader):
+class Validator(PackagesReader, Variants):
     """The whole map: arrays of tables, sections, variants; ``diags`` collects every problem."""
 
     # -- contents
 
     def table_items(self, src: _Src, build: Callable[[dict[str, _Src], KeyPath], Any], keys: tuple[str, ...]) -> list:
         """(path, built) for each valid element of an array of tables."""
-        if not isinstance(src.value, list):
+        if isinstance(src, _Items):
+            items = src.items
+        elif not isinstance(src.value, list):
             name = src.path[-1]
             hint = f"write [[{name}]] (an array of tables), not [{name}]" if isinstance(src.value, dict) else ""
             self.bad_type(src.value, src.path, "an array of tables", hint)
             return []
+        else:
+            items = tuple(_Src(item, (*src.path, i)) for i, item in enumerate(src.value))
         out = []
-        for i, item in enumerate(src.value):
-            path = (*src.path, i)
-            fields = self.fields(_Src(item, path), keys, f"[[{src.path[-1]}]]")
+        for item in items:
+            path = item.path
+            fields = self.fields(item, keys, f"[[{src.path[-1]}]]")
             if fields is None:
                 continue
             built = build(fields, path)
@@ -100,6 +102,7 @@ class Validator(PackagesReader):
             license=self.optional(f, "license", self.boolean, False),
             allow=self.optional(f, "allow", self.allow, ()),
             package=self.optional(f, "package", self.text, ""),
+            template=self.optional(f, "template", self.boolean, False),
         )
         if BAD in (src, dst):
             return None
@@ -193,6 +196,23 @@ class Validator(PackagesReader):
 
     # -- the other sections
 
+    def merged_scripts(self, src: _Merged) -> dict[str, str]:
+        """[scripts] of the map (merged with a variant's): event -> script path; sub-packages use ``scripts``."""
+        out = {event: self.path_text(s) for event, s in src.fields.items()}
+        return {k: v for k, v in out.items() if v is not BAD}
+
+    def vars(self, src: _Merged) -> dict[str, str]:
+        """[vars]: a project's own placeholders; resolve expands their values (profile directories in them)."""
+        out = {}
+        for name, s in src.fields.items():
+            if not VAR_NAME_RE.fullmatch(name):
+                self.err("bad-value", s.path, f"{name!r} is not a variable name", "lower case letters, digits and _")
+                continue
+            value = self.text(s)
+            if value is not BAD:
+                out[name] = value
+        return out
+
     def lint(self, src: _Src) -> tuple[str, ...]:
         fields = self.fields(src, LINT_KEYS, "[lint]")
         if fields is None:
@@ -215,7 +235,12 @@ class Validator(PackagesReader):
             src = _Src(value, path)
             if key in MERGED_SECTIONS:
                 what_table = f"[{key}]"
-                fields = self.fields(src, PACKAGE_KEYS, what_table) if key == "package" else self.relation_fields(src)
+                if key == "package":
+                    fields = self.fields(src, PACKAGE_KEYS, what_table)
+                elif key == "scripts":
+                    fields = self.fields(src, SCRIPT_EVENTS, what_table)
+                else:
+                    fields = self.relation_fields(src)
                 # A section that is not a table was reported; it then counts as absent.
                 out[key] = None if fields is None else _Merged(path, fields)
             else:
@@ -249,7 +274,8 @@ class Validator(PackagesReader):
         attrs = arr("attr", self.attr, ATTR_KEYS)
         patches = arr("patch", self.patch, PATCH_KEYS)
         changelog = self.changelog(sections["changelog"]) if "changelog" in sections else ()
-        scripts = self.scripts(sections["scripts"]) if "scripts" in sections else {}
+        scripts = self.merged_scripts(sections["scripts"]) if sections.get("scripts") is not None else {}
+        variables = self.vars(sections["vars"]) if sections.get("vars") is not None else {}
         lint_allow = self.lint(sections["lint"]) if "lint" in sections else ()
         subs = self.subpackages(sections.get("subpackage"), package)
         trees, files, dirs, symlinks = (self.claimed(x, package, subs) for x in (trees, files, dirs, symlinks))
@@ -271,6 +297,8 @@ class Validator(PackagesReader):
             changelog=changelog,
             lint_allow=lint_allow,
             subpackages=subs,
+            vars=variables,
+            var_locs={k: self.loc(sections["vars"].fields[k].path) for k in variables},
         )
 
     def schema(self, doc: dict[str, Any]) -> int | None:
@@ -296,57 +324,3 @@ class Validator(PackagesReader):
             )
             return None
         return value
-
-    def layout(self, doc: dict[str, Any], root: Path, source: Path) -> Layout | None:
-        schema = self.schema(doc)
-        if schema is None:
-            return None
-        top = self.sections(doc, (), TOP_KEYS, "the top level")
-        layout = self.build(top, root, source, schema)
-        variants: dict[str, Layout] = {}
-        for distro_id, table in self.distros(doc):
-            override = self.sections(table, ("distro", distro_id), SECTION_KEYS, f"[distro.{distro_id}]")
-            variant = self.build(_merge(top, override), root, source, schema)
-            if variant is not None:
-                variants[distro_id] = variant
-        if layout is None:
-            return None
-        return dataclasses.replace(layout, variants=variants)
-
-    def distros(self, doc: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-        if "distro" not in doc:
-            return []
-        value = doc["distro"]
-        if not isinstance(value, dict):
-            self.bad_type(value, ("distro",), "a table of [distro.<id>] tables")
-            return []
-        out = []
-        for distro_id, table in value.items():
-            path: KeyPath = ("distro", distro_id)
-            if not DISTRO_ID_RE.fullmatch(distro_id):
-                self.err("bad-value", path, f"{distro_id!r} is not a distro id", "lower case letters, digits and . _ -")
-                continue
-            if not isinstance(table, dict):
-                self.bad_type(table, path, "a table")
-                continue
-            out.append((distro_id, table))
-        return out
-
-
-@dataclass(frozen=True)
-class _Merged:
-    """A table merged key by key: its own path, and each key with the path it was written at."""
-
-    path: KeyPath
-    fields: dict[str, _Src]
-
-
-def _merge(top: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    out = dict(top)
-    for key, value in override.items():
-        if isinstance(value, _Merged) and isinstance(out.get(key), _Merged):
-            base = out[key]
-            out[key] = _Merged(base.path, {**base.fields, **value.fields})
-        else:
-            out[key] = value
-    return out

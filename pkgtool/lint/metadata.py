@@ -25,6 +25,18 @@ RULES: tuple[Rule, ...] = (
         'Fix: write `summary = "Graphical management of Xen virtual machines"`, not '
         '`"convirt - graphical management of xen virtual machines."`.',
     ),
+    Rule(
+        "override-replaces",
+        Severity.WARNING,
+        "metadata",
+        "A schema 1 [distro.<id>] array replaces the whole top-level array.",
+        "Under `schema = 1` an override such as `[[distro.debian.file]]` replaces every top-level "
+        "`[[file]]` for that distro: a Debian-only config file silently drops the binary, the unit "
+        "and the docs. Schema 2 merges overrides by identity (same `dst` or `path` replaces, new "
+        "items are added, `remove = true` removes).\n\n"
+        "Fix: write `schema = 2` and keep in the override only what differs (docs/layout-map.md, "
+        "`[distro.<id>]`); if the replacement is meant, list `remove = true` items instead.",
+    ),
 )
 
 
@@ -62,4 +74,15 @@ def summary_style(ctx: LintContext) -> Iterator[Finding]:
         )
 
 
-CHECKS = (summary_style,)
+@check("override-replaces")
+def override_replaces(ctx: LintContext) -> Iterator[Finding]:
+    for loc in ctx.layout.replaced:
+        yield Finding(
+            "override-replaces",
+            f"{loc.key} replaces every top-level item for this distro (schema 1)",
+            location=loc,
+            hint="write schema = 2: overrides then add and replace by identity, and remove = true removes",
+        )
+
+
+CHECKS = (summary_style, override_replaces)

@@ -64,15 +64,19 @@ class _Resolver(Contents, Finish):
         entries = tuple(map(self.entries.__getitem__, paths))
         epoch = default_epoch(self.layout) if source_date_epoch is None else source_date_epoch
         if not self.layout.subpackages:
-            return Resolved(self.layout, self.profile, entries, self.relations(), self.scripts(), epoch)
+            return Resolved(self.layout, self.profile, entries, self.relations(), self.scripts(), epoch, vars=self.vars)
         shares = share_out(self.layout, entries)
         subs = []
         for sub in self.layout.subpackages:
             # Relations and scripts are read the same way as the main package's, from its own layout.
             part = _Resolver(sub_layout(self.layout, sub), self.profile)
-            subs.append(Resolved(part.layout, self.profile, shares[sub.name], part.relations(), part.scripts(), epoch))
+            subs.append(
+                Resolved(
+                    part.layout, self.profile, shares[sub.name], part.relations(), part.scripts(), epoch, vars=self.vars
+                )
+            )
             self.diags.extend(part.diags)
-        main = Resolved(self.layout, self.profile, shares[""], self.relations(), self.scripts(), epoch)
+        main = Resolved(self.layout, self.profile, shares[""], self.relations(), self.scripts(), epoch, vars=self.vars)
         return dataclasses.replace(main, subpackages=tuple(subs))
 
 

@@ -7,7 +7,7 @@ import posixpath
 import re
 from collections.abc import Mapping
 
-from ..diagnostics import Diagnostic, Severity
+from ..diagnostics import Diagnostic, Severity, nearest
 from ..globs import PathSet
 from ..kinds import host_dirs
 from ..model import (
@@ -40,10 +40,33 @@ class ResolverBase:
         self.meta: dict[str, tuple[str, Location | None]] = {}  # path -> (role, loc), for conflicts
         pkg = self.layout.package
         self.dst_values = {"name": pkg.name, "version": pkg.version, **profile.dirs}
+        self.vars = self.project_vars()
+        self.dst_values.update(self.vars)
         self.src_values = {"name": pkg.name, "version": pkg.version, "family": profile.family.value}
         # A host's directories stay the host's whichever package of the map is its plugin.
         kinds = dict.fromkeys([pkg.kind, *(sub.kind for sub in self.layout.subpackages)])
         self.unowned = PathSet([*profile.system_dirs, *(d for k in kinds for d in host_dirs(k, profile.dirs))])
+
+    def project_vars(self) -> dict[str, str]:
+        """[vars] expanded in the order written: each may use the profile's directories and the vars above it."""
+        out: dict[str, str] = {}
+        values = dict(self.dst_values)
+        for name, raw in self.layout.vars.items():
+            loc = self.layout.var_locs.get(name)
+            key = f"vars.{name}"
+            if name in self.dst_values or name in ("distro", "family", "release"):
+                self.diag(
+                    "bad-value",
+                    f"[vars] {name} would hide the placeholder {{{name}}} of the {self.profile.id} profile",
+                    loc,
+                    key,
+                    hint="give the variable a name of its own",
+                )
+                continue
+            value = self.expand(raw, values, loc, key)
+            if value is not None:
+                out[name] = values[name] = value
+        return out
 
     # ------------------------------------------------------------ helpers
 
@@ -76,12 +99,14 @@ class ResolverBase:
         if unknown:
             known = ", ".join("{" + k + "}" for k in sorted(values))
             for name in unknown:
+                close = nearest(name, values)
+                guess = f"did you mean {{{close}}}? " if close else ""
                 self.diag(
                     "unknown-placeholder",
                     f"unknown placeholder {{{name}}} in {text!r}",
                     loc,
                     key,
-                    hint=f"known here: {known}; write '{{{{' for a literal brace",
+                    hint=f"{guess}known here: {known}; write '{{{{' for a literal brace; [vars] defines more",
                 )
             return None
         return out

@@ -198,7 +198,10 @@ class Contents(ResolverBase):
             if dst is None:
                 continue
             for m in matches:
-                path = f"{dst}/{posixpath.basename(m)}" if into_dir else dst
+                name = posixpath.basename(m)
+                if f.template and into_dir and name.endswith(".in"):
+                    name = name[:-3]  # a template's deployed name drops its .in
+                path = f"{dst}/{name}" if into_dir else dst
                 reason = unsafe_reason(path)
                 if reason is not None:
                     self.diag("unsafe-path", f"deployed path {path!r} {reason}", f.loc, dst_key, path=path)
@@ -218,6 +221,7 @@ class Contents(ResolverBase):
                     license=f.license,
                     allow=_with_allow(f.allow),
                     origin=base,
+                    template=f.template,
                 )
                 self.add(entry, "file", f.loc)
 

@@ -37,13 +37,13 @@ def _template(**values: object) -> dict[str, object]:
     return {**_ENTRY_DEFAULTS, **values}
 
 
-def _entry(template: Mapping[str, object], **values: object) -> Entry:
+def _entry(base: Mapping[str, object], /, **values: object) -> Entry:
     # Entries are built and adjusted (attrs, auto-config) here, then handed out frozen: filling the
     # instance __dict__ directly skips the frozen __init__'s 14 object.__setattr__ calls, and building
     # each Entry once (no mutable draft copied at the end) halves the objects the GC has to scan.
     entry = _new_entry(Entry)
     fields_ = entry.__dict__
-    fields_.update(template)
+    fields_.update(base)
     fields_.update(values)
     return entry
 

@@ -18,9 +18,10 @@ from pathlib import Path
 
 from ..diagnostics import Diagnostic, Severity
 from ..errors import ResolveError
-from ..model import EntryKind, Location, PatchSpec, Resolved
+from ..model import Entry, EntryKind, Location, PatchSpec, Resolved
 from .patching import PatchFormatError, apply_patch, parse_patch
 from .regular import input_path, read_input
+from .templates import fill, names_used, sed_expressions, template_values
 
 
 def read_patch(resolved: Resolved, patch: PatchSpec) -> bytes:
@@ -95,11 +96,49 @@ def _copy(root: Path, rel: str, dest: Path) -> None:
     shutil.copy2(src, out)  # follows a symlink inside the tree, keeps mode and mtime
 
 
+def templates(resolved: Resolved) -> list[Entry]:
+    """The entries whose source is a template; a source deployed both filled and as it is is refused."""
+    out = [e for e in resolved.files if e.template]
+    if out:
+        filled = {e.source for e in out}
+        for e in resolved.files:
+            if not e.template and e.source in filled:
+                message = f"{e.source} is deployed as a template and as it is ({e.path}, {e.origin})"
+                raise _error("conflict", message + ": copy the file, or set template = true on both", None)
+    return out
+
+
+def fill_templates(resolved: Resolved, tree: Path) -> None:
+    """Fill each template's staged copy in place (a source deployed twice is filled once)."""
+    values = template_values(resolved)
+    done: set[str] = set()
+    for e in templates(resolved):
+        assert e.source is not None
+        if e.source not in done:
+            path = tree / e.source
+            path.write_bytes(fill(path.read_bytes(), e, values))
+            done.add(e.source)
+
+
+def template_fills(resolved: Resolved) -> dict[str, list[str]]:
+    """Deployed path -> the sed expressions that fill it, for the spec and debian/rules."""
+    if not templates(resolved):
+        return {}
+    values = template_values(resolved)
+    with staged_sources(resolved, fill_in=False) as tree:
+        out = {}
+        for e in templates(resolved):
+            assert e.source is not None
+            out[e.path] = sed_expressions(names_used((tree / e.source).read_bytes(), e, values), values)
+        return out
+
+
 @contextmanager
-def staged_sources(resolved: Resolved) -> Iterator[Path]:
-    """Yield a directory where every Entry.source (relative) has its final, patched content."""
+def staged_sources(resolved: Resolved, fill_in: bool = True) -> Iterator[Path]:
+    """Yield a directory where every Entry.source (relative) has its final content: patched, templates filled."""
     patches = resolved.layout.patches
-    if not patches:
+    filled = fill_in and bool(templates(resolved))
+    if not patches and not filled:
         yield resolved.root
         return
     texts = [(p, read_patch(resolved, p)) for p in patches]
@@ -110,6 +149,8 @@ def staged_sources(resolved: Resolved) -> Iterator[Path]:
             _copy(resolved.root, rel, dest)
         for p, data in texts:
             apply_patch(data, dest, p.strip, patch_name=p.file)
+        if filled:
+            fill_templates(resolved, dest)
         yield dest
 
 

@@ -19,7 +19,7 @@ from ...archive.source_tarball import source_members, write_members_tarball
 from ...atomic import atomic_dir
 from ...errors import PkgtoolError
 from ...model import ConfigKind, Entry, EntryKind, Resolved, ResolvedRelation
-from ...sources.staging import read_patch
+from ...sources.staging import read_patch, template_fills
 from ...templating import command_lines, environment, make_shell_quote, one_line
 from ..install_steps import StepKind, chunks, install_steps
 from .facts import (
@@ -98,6 +98,11 @@ def _install_commands(resolved: Resolved, tmp: str) -> list[str]:
             )
         else:
             commands.append(f"install -D -m {mode} {sources[0]} {make_shell_quote(tmp + step.dest)}")
+    # Templated files filled in place, with the expressions staging uses for native builds.
+    for path, exprs in template_fills(resolved).items():
+        if exprs:
+            words = " ".join(f"-e {make_shell_quote(x)}" for x in exprs)
+            commands.append(f"LC_ALL=C sed -i {words} {make_shell_quote(tmp + path)}")
     return commands
 
 

@@ -14,6 +14,7 @@ import textwrap
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from ...arches import deb_name
 from ...model import ChangelogEntry, ConfigKind, Entry, EntryKind, Resolved, ResolvedRelation
 from ...templating import one_line
 
@@ -75,19 +76,6 @@ def file_version(resolved: Resolved) -> str:
     return f"{pkg.version}-{pkg.release}"
 
 
-_ARCH_NAMES = {
-    "noarch": "all",
-    "x86_64": "amd64",
-    "aarch64": "arm64",
-    "i386": "i386",
-    "i686": "i386",
-    "ppc64le": "ppc64el",
-    "s390x": "s390x",
-    "armv7hl": "armhf",
-    "riscv64": "riscv64",
-}
-
-
 def deb_arch(resolved: Resolved) -> str:
     """The map's arch as Debian names it; ``native`` is the build host's."""
     arch = resolved.package.arch
@@ -95,7 +83,7 @@ def deb_arch(resolved: Resolved) -> str:
         import platform
 
         arch = platform.machine()
-    return _ARCH_NAMES.get(arch, arch)
+    return deb_name(arch)
 
 
 def deb_filename(resolved: Resolved) -> str:

@@ -25,11 +25,12 @@ from ...atomic import atomic_file_set, write_bytes_atomic
 from ...errors import ResolveError
 from ...model import Resolved, ResolvedRelation
 from ...sources.regular import read_input
-from ...templating import environment, one_line, rpm_escape
+from ...sources.staging import template_fills
+from ...templating import environment, one_line, rpm_escape, rpm_shell_quote
 from .facts import changelog_items, implied_provides, relation_text, spec_evr
 from .rpmlint import render_rpmlint_toml, render_rpmlintrc
 from .scriptlets import SCRIPTLETS, pre_requires, rpm_scriptlets
-from .spec_paths import CORE_MACROS, files_lines, install_lines
+from .spec_paths import CORE_MACROS, files_lines, install_lines, install_word
 
 # Map relation kind -> spec tag.  'replaces' is Obsoletes in RPM (plus implied_provides).
 RELATION_TAGS: dict[str, str] = {
@@ -160,6 +161,16 @@ def macro_fallbacks(resolved: Resolved, used: Sequence[str]) -> list[str]:
     return out
 
 
+def template_lines(resolved: Resolved) -> list[str]:
+    """%install: each templated file filled in place by sed, as staging fills it for native builds."""
+    out = []
+    for path, exprs in template_fills(resolved).items():
+        if exprs:
+            words = " ".join(f"-e {rpm_shell_quote(x)}" for x in exprs)
+            out.append(f"LC_ALL=C sed -i {words} {install_word(path, resolved)}")
+    return out
+
+
 def build_arch(resolved: Resolved) -> tuple[str, str]:
     """('BuildArch', 'noarch') | ('ExclusiveArch', arch) | ('', '') for the build host's arch."""
     arch = resolved.package.arch
@@ -193,6 +204,7 @@ def spec_context(resolved: Resolved) -> dict[str, object]:
     files = files_lines(resolved, all_paths if resolved.subpackages else None)
     # Each package's %install lines: directories two packages own are made twice, which install -d allows.
     install = [line for p in resolved.packages for line in install_lines(p)]
+    install += [line for p in resolved.packages for line in template_lines(p)]
     patches = patch_names(resolved)
     strips = {s for _, s, _ in patches}
     scripts = spec_scripts(resolved)
