@@ -63,9 +63,16 @@ def distro_ids(arg: str | None, project_dir: Path | None) -> list[str]:
 
     if arg:
         return expand_distros(arg, project_dir)
-    from .project import host_distro
+    return [host_choice(project_dir).profile]
 
-    return [host_distro(project_dir)]
+
+def host_choice(project_dir: Path | None):
+    """The profile detected for this machine, said on stderr (stdout may be JSON)."""
+    from .project import detect_host
+
+    match = detect_host(project_dir)
+    typer.echo("pkgtool: " + match.note(), err=True)
+    return match
 
 
 def one_distro(arg: str | None, project_dir: Path | None) -> str:
@@ -117,7 +124,8 @@ def run_per_distro(action: str, directory: Path, distro: str | None, out: Path, 
 
         check_out(out)
         load_layout(directory)  # a malformed map is reported once, not once per distro
-        ids = distro_ids(distro, directory)
+        host = None if distro else host_choice(directory)
+        ids = [host.profile] if host else distro_ids(distro, directory)
         job = Job(action, str(directory), str(out), backend, source_date_epoch(), timeout, per_distro_dirs=len(ids) > 1)
     except PkgtoolError as exc:
         fail(exc, as_json)
@@ -125,7 +133,10 @@ def run_per_distro(action: str, directory: Path, distro: str | None, out: Path, 
     ok = all(r.ok for r in results)
     if as_json:
         arts = [a.to_dict() for r in results for a in r.artifacts]
-        emit_json({"ok": ok, "action": action, "distros": [r.to_dict() for r in results], "artifacts": arts})
+        doc = {"ok": ok, "action": action, "distros": [r.to_dict() for r in results], "artifacts": arts}
+        if host is not None:
+            doc["host"] = host.to_dict()
+        emit_json(doc)
     else:
         if not (len(results) == 1 and not ok):
             typer.echo(summary(results, action))
@@ -160,3 +171,14 @@ def summary(results, action: str) -> str:
     for row in rows:
         lines.append("  ".join(str(c).ljust(w) for c, w in zip(row[:4], widths, strict=True)) + "  " + row[4])
     return "\n".join(lines)
+
+
+def artifact_profile(path: Path, project_dir: Path) -> str:
+    """The profile to hold a package against without --distro, from its magic bytes and release."""
+    from .formats.read import read_artifact
+    from .project import artifact_distro
+
+    info = read_artifact(path, binary_only=True)
+    distro, why = artifact_distro(path.name, info.format.value, info.release, project_dir)
+    typer.echo(f"pkgtool: {path.name}: profile {distro} ({why}); --distro chooses another", err=True)
+    return distro

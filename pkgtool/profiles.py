@@ -31,7 +31,9 @@ _STRINGS = (
     "dist_tag",
 )
 _LISTS = ("system_dirs", "system_dirs_add", "auto_config_dirs")
-_KEYS = frozenset(_TABLES + _STRINGS + _LISTS + ("compression_level",))
+# [os_release]: which /etc/os-release this profile's own file matches (never inherited).
+_KEYS = frozenset(_TABLES + _STRINGS + _LISTS + ("compression_level", "os_release"))
+_OS_RELEASE_KEYS = ("id", "id_like", "version_id")
 _COMPRESSIONS = ("zstd", "xz", "gzip", "none")
 # The source tarball (Source0 / orig.tar): what the family's source tools unpack.  rpmbuild's
 # %setup reads zstd (rpm >= 4.14); dpkg-source 1.21 offers only gzip, bzip2, lzma and xz.
@@ -128,7 +130,9 @@ def _check_types(f: _File) -> None:
     for key, value in f.raw.items():
         if key not in _KEYS:
             raise _err(f.at(key), "unknown key", hint="known keys: " + ", ".join(sorted(_KEYS)))
-        if key in _TABLES:
+        if key == "os_release":
+            _check_os_release(f, value)
+        elif key in _TABLES:
             if not isinstance(value, dict):
                 raise _err(f.at(key), "must be a table")
             for k, v in value.items():
@@ -149,6 +153,29 @@ def _check_types(f: _File) -> None:
             raise _err(f.at(key), "must be an integer")
 
 
+def _check_os_release(f: _File, value: object) -> None:
+    if not isinstance(value, dict):
+        raise _err(f.at("os_release"), "must be a table")
+    for k, v in value.items():
+        if k not in _OS_RELEASE_KEYS:
+            raise _err(f.at("os_release", k), "unknown key", hint="known keys: " + ", ".join(_OS_RELEASE_KEYS))
+        if k == "version_id" and not isinstance(v, str):
+            raise _err(f.at("os_release", k), 'must be a string (a glob like "9*")')
+        if k != "version_id" and (not isinstance(v, list) or not all(isinstance(x, str) for x in v)):
+            raise _err(f.at("os_release", k), "must be a list of strings")
+
+
+def os_release_rules(project_dir: Path | str | None = None) -> dict[str, dict]:
+    """Profile id -> its [os_release] table (the last of its files that has one; never inherited)."""
+    out: dict[str, dict] = {}
+    for distro_id, paths in _files(project_dir).items():
+        for p in paths:
+            table = _File(p).raw.get("os_release")
+            if table is not None:
+                out[distro_id] = table
+    return out
+
+
 # Key path ("compression",) or ("dirs", "bindir") -> the file that set its merged value.
 Provenance = dict[tuple[str, ...], _File]
 
@@ -164,6 +191,8 @@ def _layer(base: dict, f: _File, where: Provenance) -> dict:
             out[key] = merged
             for k in value:
                 where[(key, k)] = f
+        elif key == "os_release":
+            continue
         elif key == "system_dirs_add":
             out["system_dirs"] = list(out.get("system_dirs", [])) + list(value)
         else:
