@@ -26,7 +26,7 @@ from ...errors import ResolveError
 from ...model import Resolved
 from ...sources.regular import read_input
 from ...templating import environment, one_line, rpm_escape
-from .facts import changelog_items, implied_provides, relation_text, spec_evr
+from .facts import changelog_items, implied_provides, relation_text, spec_evr, wrapped_description
 from .rpmlint import render_rpmlint_toml, render_rpmlintrc
 from .scriptlets import SCRIPTLETS, pre_requires, rpm_scriptlets
 from .spec_paths import CORE_MACROS, files_lines, install_lines
@@ -57,7 +57,7 @@ def relation_lines(resolved: Resolved) -> list[tuple[str, str]]:
 
 
 def description_lines(text: str) -> list[str]:
-    lines = [rpm_escape(line.rstrip()) for line in text.strip("\n").splitlines()]
+    lines = [rpm_escape(line) for line in wrapped_description(text).splitlines()]
     # rpm looks for a section name in each expanded line: "%files" in prose would open one.
     return [(" " + line) if line.startswith("%") else line for line in lines]
 
@@ -174,10 +174,8 @@ def spec_context(resolved: Resolved) -> dict[str, object]:
         "epoch": pkg.epoch,
         "summary": rpm_escape(one_line(pkg.summary)),
         "license": rpm_escape(one_line(pkg.license)),
-        "packager": rpm_escape(one_line(pkg.maintainer)),
         "url": rpm_escape(one_line(pkg.url)),
         "vendor": rpm_escape(one_line(pkg.vendor)),
-        "group": rpm_escape(one_line(pkg.section)),
         "arch": build_arch(resolved),
         "relations": relation_lines(resolved),
         "pre_requires": list(pre_requires(resolved)),
