@@ -140,13 +140,7 @@ def run_per_distro(action: str, directory: Path, distro: str | None, out: Path, 
     else:
         if not (len(results) == 1 and not ok):
             typer.echo(summary(results, action))
-        for r in results:
-            if r.ok:
-                continue
-            prefix = "pkgtool: error: " if len(results) == 1 else f"{r.distro}: error: "
-            typer.echo(prefix + r.error, err=True)
-            for detail in r.details[:MAX_SCREEN_LINES]:
-                typer.echo("  " + detail.replace("\n", "\n  "), err=True)
+        say_failures([r for r in results if not r.ok], len(results))
     failed = [r for r in results if not r.ok]
     if not failed:
         raise typer.Exit(EXIT_OK)
@@ -155,11 +149,41 @@ def run_per_distro(action: str, directory: Path, distro: str | None, out: Path, 
     raise typer.Exit(EXIT_INPUT if only_input else EXIT_FINDINGS)
 
 
+def _paths_table(results) -> str:
+    """generate's table: source files have no artifact size or digest, so no such columns."""
+    rows = [(r.distro, "FAILED", "(below)") for r in results if not r.ok]
+    rows += [(r.distro, "source", p) for r in results if r.ok for p in r.paths]
+    rows.sort(key=lambda row: row[0])
+    head = ("distro", "format", "path")
+    w0, w1 = (max(len(x[i]) for x in [head, *rows]) for i in range(2))
+    return "\n".join(f"{a.ljust(w0)}  {b.ljust(w1)}  {c}" for a, b, c in [head, *rows])
+
+
+def say_failures(failed, total: int) -> None:
+    """Each failure once: a finding that several distros share is said once, with their names."""
+    if total == 1 and failed:
+        r = failed[0]
+        typer.echo("pkgtool: error: " + r.error, err=True)
+        for detail in r.details[:MAX_SCREEN_LINES]:
+            typer.echo("  " + detail.replace("\n", "\n  "), err=True)
+        return
+    groups: dict[str, list[str]] = {}
+    for r in failed:
+        # The findings when there are some (the error line names the distro, so it never groups).
+        for line in (r.details or (r.error,))[:MAX_SCREEN_LINES]:
+            groups.setdefault(line, []).append(r.distro)
+    for line, distros in groups.items():
+        who = f"all {total} distros" if len(distros) == total else ", ".join(distros)
+        typer.echo(f"{who}: {line}".replace("\n", "\n  "), err=True)
+
+
 def summary(results, action: str) -> str:
+    if action == "generate":
+        return _paths_table(results)
     rows = []
     for r in results:
         if not r.ok:
-            rows.append((r.distro, "FAILED", "", "", r.error.splitlines()[0] if r.error else ""))
+            rows.append((r.distro, "FAILED", "", "", "(below)"))
             continue
         for a in r.artifacts:
             rows.append((r.distro, a.format, f"{a.size:,}", a.sha256[:16], a.path))
