@@ -67,3 +67,15 @@ def test_init_unknown_kind_suggests_the_nearest(tmp_path):
     assert proc.returncode == 2
     assert "did you mean 'vdsm-hook'?" in proc.stderr
     assert not (tmp_path / "x" / "pkgtool.toml").exists()
+
+
+def test_misspelt_hook_point_suggests_the_nearest(tmp_path):
+    p = tmp_path / "hook"
+    shutil.copytree(EXAMPLES / "vdsm-hook-acme", p)
+    toml = p / "pkgtool.toml"
+    text = toml.read_text()
+    assert "vdsm/hooks/before_vm_start/" in text
+    toml.write_text(text.replace("vdsm/hooks/before_vm_start/", "vdsm/hooks/before_vm_strat/", 1))
+    proc = run("lint", str(p), "--distro", "fedora", "--json")
+    hints = [d["hint"] for d in json.loads(proc.stdout)["findings"] if d["rule"] == "vdsm-hook-point"]
+    assert "did you mean before_vm_start?" in hints, proc.stdout
