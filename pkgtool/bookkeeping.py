@@ -15,7 +15,9 @@ import os
 import re
 
 JOURNAL_PREFIX = ".pkgtool-journal."  # ROOT/.pkgtool-journal.NAME
-RECORDS_DIR = "/var/lib/pkgtool"  # install manifests: RECORDS_DIR/NAME.json
+# Install manifests: RECORDS_DIR/NAME.json, one hidden directory at the top of the root, so
+# nothing else in the root can be mistaken for package content.
+RECORDS_DIR = "/.pkgtool"
 MANIFEST_FORMAT = "pkgtool-install-manifest"
 # Every temp name pkgtool makes carries ".pkgtool-" (install's ".NAME.pkgtool-new-PID-N" and
 # "-old-" siblings, atomic output's ".NAME.pkgtool-tmp-XXXX", the journal itself).

@@ -18,6 +18,7 @@ from .cli_support import (
     EXIT_FINDINGS,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    artifact_profile,
     distro_ids,
     emit_json,
     fail,
@@ -202,7 +203,6 @@ def verify(
         fail(UsageError("nothing to verify: give --root DIR and/or package files"), as_json)
     reports = []
     try:
-        from .project import artifact_distro
         from .verify.artifact import verify_artifact
         from .verify.root import verify_root
 
@@ -211,7 +211,7 @@ def verify(
             # Each package chosen against its own entries; the others' paths are no extras of it.
             reports += [verify_root(p, root, resolved.packages) for p in resolved.select(packages or ())]
         for art in artifacts or []:
-            reports.append(verify_artifact(resolve_for(directory, distro or artifact_distro(art, directory)), art))
+            reports.append(verify_artifact(resolve_for(directory, distro or artifact_profile(art, directory)), art))
     except PkgtoolError as exc:
         fail(exc, as_json)
     ok = all(r.ok for r in reports)

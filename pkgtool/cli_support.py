@@ -63,9 +63,16 @@ def distro_ids(arg: str | None, project_dir: Path | None) -> list[str]:
 
     if arg:
         return expand_distros(arg, project_dir)
-    from .project import host_distro
+    return [host_choice(project_dir).profile]
 
-    return [host_distro(project_dir)]
+
+def host_choice(project_dir: Path | None):
+    """The profile detected for this machine, said on stderr (stdout may be JSON)."""
+    from .project import detect_host
+
+    match = detect_host(project_dir)
+    typer.echo("pkgtool: " + match.note(), err=True)
+    return match
 
 
 def one_distro(arg: str | None, project_dir: Path | None) -> str:
@@ -117,7 +124,8 @@ def run_per_distro(action: str, directory: Path, distro: str | None, out: Path, 
 
         check_out(out)
         load_layout(directory)  # a malformed map is reported once, not once per distro
-        ids = distro_ids(distro, directory)
+        host = None if distro else host_choice(directory)
+        ids = [host.profile] if host else distro_ids(distro, directory)
         job = Job(action, str(directory), str(out), backend, source_date_epoch(), timeout, per_distro_dirs=len(ids) > 1)
     except PkgtoolError as exc:
         fail(exc, as_json)
@@ -125,17 +133,14 @@ def run_per_distro(action: str, directory: Path, distro: str | None, out: Path, 
     ok = all(r.ok for r in results)
     if as_json:
         arts = [a.to_dict() for r in results for a in r.artifacts]
-        emit_json({"ok": ok, "action": action, "distros": [r.to_dict() for r in results], "artifacts": arts})
+        doc = {"ok": ok, "action": action, "distros": [r.to_dict() for r in results], "artifacts": arts}
+        if host is not None:
+            doc["host"] = host.to_dict()
+        emit_json(doc)
     else:
         if not (len(results) == 1 and not ok):
             typer.echo(summary(results, action))
-        for r in results:
-            if r.ok:
-                continue
-            prefix = "pkgtool: error: " if len(results) == 1 else f"{r.distro}: error: "
-            typer.echo(prefix + r.error, err=True)
-            for detail in r.details[:MAX_SCREEN_LINES]:
-                typer.echo("  " + detail.replace("\n", "\n  "), err=True)
+        say_failures([r for r in results if not r.ok], len(results))
     failed = [r for r in results if not r.ok]
     if not failed:
         raise typer.Exit(EXIT_OK)
@@ -144,11 +149,41 @@ def run_per_distro(action: str, directory: Path, distro: str | None, out: Path, 
     raise typer.Exit(EXIT_INPUT if only_input else EXIT_FINDINGS)
 
 
+def _paths_table(results) -> str:
+    """generate's table: source files have no artifact size or digest, so no such columns."""
+    rows = [(r.distro, "FAILED", "(below)") for r in results if not r.ok]
+    rows += [(r.distro, "source", p) for r in results if r.ok for p in r.paths]
+    rows.sort(key=lambda row: row[0])
+    head = ("distro", "format", "path")
+    w0, w1 = (max(len(x[i]) for x in [head, *rows]) for i in range(2))
+    return "\n".join(f"{a.ljust(w0)}  {b.ljust(w1)}  {c}" for a, b, c in [head, *rows])
+
+
+def say_failures(failed, total: int) -> None:
+    """Each failure once: a finding that several distros share is said once, with their names."""
+    if total == 1 and failed:
+        r = failed[0]
+        typer.echo("pkgtool: error: " + r.error, err=True)
+        for detail in r.details[:MAX_SCREEN_LINES]:
+            typer.echo("  " + detail.replace("\n", "\n  "), err=True)
+        return
+    groups: dict[str, list[str]] = {}
+    for r in failed:
+        # The findings when there are some (the error line names the distro, so it never groups).
+        for line in (r.details or (r.error,))[:MAX_SCREEN_LINES]:
+            groups.setdefault(line, []).append(r.distro)
+    for line, distros in groups.items():
+        who = f"all {total} distros" if len(distros) == total else ", ".join(distros)
+        typer.echo(f"{who}: {line}".replace("\n", "\n  "), err=True)
+
+
 def summary(results, action: str) -> str:
+    if action == "generate":
+        return _paths_table(results)
     rows = []
     for r in results:
         if not r.ok:
-            rows.append((r.distro, "FAILED", "", "", r.error.splitlines()[0] if r.error else ""))
+            rows.append((r.distro, "FAILED", "", "", "(below)"))
             continue
         for a in r.artifacts:
             rows.append((r.distro, a.format, f"{a.size:,}", a.sha256[:16], a.path))
@@ -160,3 +195,14 @@ def summary(results, action: str) -> str:
     for row in rows:
         lines.append("  ".join(str(c).ljust(w) for c, w in zip(row[:4], widths, strict=True)) + "  " + row[4])
     return "\n".join(lines)
+
+
+def artifact_profile(path: Path, project_dir: Path) -> str:
+    """The profile to hold a package against without --distro, from its magic bytes and release."""
+    from .formats.read import read_artifact
+    from .project import artifact_distro
+
+    info = read_artifact(path, binary_only=True)
+    distro, why = artifact_distro(path.name, info.format.value, info.release, project_dir)
+    typer.echo(f"pkgtool: {path.name}: profile {distro} ({why}); --distro chooses another", err=True)
+    return distro

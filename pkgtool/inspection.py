@@ -24,7 +24,12 @@ def _plain(value):
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     if dataclasses.is_dataclass(value):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        # A mode as people and every other --json of pkgtool write it: "0644", not 420.
+        return {
+            f.name: f"{v:04o}" if f.name == "mode" and isinstance(v, int) else _plain(v)
+            for f in dataclasses.fields(value)
+            for v in (getattr(value, f.name),)
+        }
     return value
 
 

@@ -23,8 +23,11 @@ class DistroResult:
     artifacts: tuple[Artifact, ...] = ()
     paths: tuple[str, ...] = ()
     error: str = ""
-    details: tuple[str, ...] = field(default=())
+    details: tuple[str, ...] = field(default=())  # for the screen: diagnostics, command, output
     input_error: bool = False  # the map or profile is wrong (exit 2), not the build (exit 1)
+    diagnostics: tuple[dict, ...] = ()  # the same findings as lint --json gives them
+    command: tuple[str, ...] = ()
+    output: str = ""
 
     def to_dict(self) -> dict:
         return {
@@ -34,7 +37,10 @@ class DistroResult:
             "artifacts": [a.to_dict() for a in self.artifacts],
             "paths": list(self.paths),
             "error": self.error or None,
-            "details": list(self.details),
+            # Structured, as lint --json: rule, severity, message, file, key, line, path, hint.
+            "diagnostics": list(self.diagnostics),
+            "command": list(self.command) or None,
+            "output": self.output or None,
             "input_error": self.input_error,
         }
 
@@ -97,6 +103,9 @@ def run_one(job: Job, distro: str) -> DistroResult:
             error=str(exc),
             details=tuple(details),
             input_error=not isinstance(exc, ToolError) and not _write_failure(exc),
+            diagnostics=tuple(d.to_dict() for d in exc.diagnostics),
+            command=tuple(command),
+            output=output,
         )
 
 

@@ -19,6 +19,8 @@ from .data import data_dir
 from .errors import ProfileError
 from .layout.tomlpos import Positions, format_path, scan
 from .model import DIR_PLACEHOLDERS, Family, Location, Profile
+from .profile_values import check_values
+from .profile_values import profile_error as _err
 
 _TABLES = ("dirs", "rpm_macros", "names", "extra")
 _STRINGS = (
@@ -32,7 +34,9 @@ _STRINGS = (
     "dist_tag",
 )
 _LISTS = ("system_dirs", "system_dirs_add", "auto_config_dirs")
-_KEYS = frozenset(_TABLES + _STRINGS + _LISTS + ("compression_level",))
+# [os_release]: which /etc/os-release this profile's own file matches (never inherited).
+_KEYS = frozenset(_TABLES + _STRINGS + _LISTS + ("compression_level", "os_release"))
+_OS_RELEASE_KEYS = ("id", "id_like", "version_id")
 _COMPRESSIONS = ("zstd", "xz", "gzip", "none")
 # The source tarball (Source0 / orig.tar): what the family's source tools unpack.  rpmbuild's
 # %setup reads zstd (rpm >= 4.14); dpkg-source 1.21 offers only gzip, bzip2, lzma and xz.
@@ -42,21 +46,6 @@ _SOURCE_COMPRESSIONS = {Family.RPM: ("gzip", "zstd"), Family.DEB: ("gzip",)}
 MAX_PROFILE_BYTES = 256 << 10
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9._+-]*$")
 
-# Every profile value that reaches an output, by type: what it may hold there.  A project's
-# own distros/*.toml is input like its map, and these values land in the spec, in
-# `rpmbuild --define`, in debian/control and debian/changelog without a further escape.
-_DIST_TAG = re.compile(r"(\.[A-Za-z0-9_.+~]+)?")
-# A macro reference by name only: no arguments, no %(...) shell, no %{lua:...}.
-_MACRO_REF = re.compile(r"%\{[A-Za-z_][A-Za-z0-9_]*\}")
-# Debian policy 5.6.11: major.minor.patch[.minor-patch].
-_STANDARDS_VERSION = re.compile(r"[0-9]+\.[0-9]+\.[0-9]+(\.[0-9]+)?")
-# A package name in an rpm or a Debian relation (rpm's file and `name(...)` provides included).
-_DEP_NAME = re.compile(r"[A-Za-z0-9_/][A-Za-z0-9_.+~:()/-]*")
-# Directories reach spec lines, shell words and %global: a plain absolute path.
-_DIR = re.compile(r"/|(/[A-Za-z0-9_.+~@-]+)+")
-# debian/changelog's distribution field: dist names separated by single spaces.
-_DISTRIBUTION = re.compile(r"[a-z0-9][a-z0-9.+-]*( [a-z0-9][a-z0-9.+-]*)*")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # Directories every shipped profile adds (docs/profiles.md); a project's profile may name others.
 PACKAGE_DIRS: tuple[str, ...] = (
     "userunitdir",
@@ -103,11 +92,6 @@ def _files(project_dir: Path | str | None) -> dict[str, list[Path]]:
     return out
 
 
-def _err(loc: Location, msg: str, hint: str = "") -> ProfileError:
-    """``FILE:LINE: KEY: msg``: one problem, so one line (the load stops at the first)."""
-    return ProfileError(f"{loc}: {msg}", hint=hint)
-
-
 class _File:
     """One profile file as read: its table and where each key path is written in it."""
 
@@ -148,7 +132,9 @@ def _check_types(f: _File) -> None:
     for key, value in f.raw.items():
         if key not in _KEYS:
             raise _err(f.at(key), "unknown key", hint="known keys: " + ", ".join(sorted(_KEYS)))
-        if key in _TABLES:
+        if key == "os_release":
+            _check_os_release(f, value)
+        elif key in _TABLES:
             if not isinstance(value, dict):
                 raise _err(f.at(key), "must be a table")
             for k, v in value.items():
@@ -174,6 +160,29 @@ def _check_types(f: _File) -> None:
             raise _err(f.at(key), "must be an integer")
 
 
+def _check_os_release(f: _File, value: object) -> None:
+    if not isinstance(value, dict):
+        raise _err(f.at("os_release"), "must be a table")
+    for k, v in value.items():
+        if k not in _OS_RELEASE_KEYS:
+            raise _err(f.at("os_release", k), "unknown key", hint="known keys: " + ", ".join(_OS_RELEASE_KEYS))
+        if k == "version_id" and not isinstance(v, str):
+            raise _err(f.at("os_release", k), 'must be a string (a glob like "9*")')
+        if k != "version_id" and (not isinstance(v, list) or not all(isinstance(x, str) for x in v)):
+            raise _err(f.at("os_release", k), "must be a list of strings")
+
+
+def os_release_rules(project_dir: Path | str | None = None) -> dict[str, dict]:
+    """Profile id -> its [os_release] table (the last of its files that has one; never inherited)."""
+    out: dict[str, dict] = {}
+    for distro_id, paths in _files(project_dir).items():
+        for p in paths:
+            table = _File(p).raw.get("os_release")
+            if table is not None:
+                out[distro_id] = table
+    return out
+
+
 # Key path ("compression",) or ("dirs", "bindir") -> the file that set its merged value.
 Provenance = dict[tuple[str, ...], _File]
 
@@ -189,6 +198,8 @@ def _layer(base: dict, f: _File, where: Provenance) -> dict:
             out[key] = merged
             for k in value:
                 where[(key, k)] = f
+        elif key == "os_release":
+            continue
         elif key == "system_dirs_add":
             out["system_dirs"] = list(out.get("system_dirs", [])) + list(value)
         else:
@@ -266,7 +277,7 @@ class _Loader:
                 raise _err(at("dirs", name), "missing (and not inherited)")
             if not value.startswith("/") or value != "/" and value.endswith("/"):
                 raise _err(at("dirs", name), f"must be an absolute path without a trailing '/': {value!r}")
-        _check_values(d, at)
+        check_values(d, at)
         # An empty string in [rpm_macros] / [names] removes an inherited entry.
         macros = {k: v for k, v in d.get("rpm_macros", {}).items() if v}
         for name in macros:
@@ -292,50 +303,6 @@ class _Loader:
             origin=origin,
             extra=MappingProxyType(dict(d.get("extra", {}))),
         )
-
-
-def _check_values(d: dict, at) -> None:
-    """Refuse a value that would not reach its output as the data it is (see the patterns above)."""
-
-    def need(ok: bool, parts: tuple[str, ...], value: object, what: str) -> None:
-        if not ok:
-            raise _err(at(*parts), f"{value!r} is not {what}")
-
-    for key in ("release", "description"):
-        value = d.get(key, "")
-        need(not _CONTROL.search(value), (key,), value, "one line of text")
-    dist_tag = d.get("dist_tag", "")
-    need(bool(_DIST_TAG.fullmatch(dist_tag)), ("dist_tag",), dist_tag, "a dist tag ('.' then letters, digits, _ . + ~)")
-    sv = d.get("standards_version", "")
-    need(
-        not sv or bool(_STANDARDS_VERSION.fullmatch(sv)),
-        ("standards_version",),
-        sv,
-        "a Debian Standards-Version (like 4.6.2)",
-    )
-    for name, value in d.get("dirs", {}).items():
-        segments = value.split("/")
-        ok = bool(_DIR.fullmatch(value)) and "." not in segments and ".." not in segments
-        need(ok, ("dirs", name), value, "a plain absolute path (letters, digits, _ . + ~ @ -)")
-    for name, value in d.get("rpm_macros", {}).items():
-        # '' removes an inherited macro.
-        need(
-            not value or bool(_MACRO_REF.fullmatch(value)),
-            ("rpm_macros", name),
-            value,
-            "a macro reference like %{_bindir}",
-        )
-    for name, value in d.get("names", {}).items():
-        need(not value or bool(_DEP_NAME.fullmatch(value)), ("names", name), value, "a package name")
-    for pattern in (*d.get("system_dirs", []), *d.get("auto_config_dirs", [])):
-        if _CONTROL.search(pattern):
-            key = "system_dirs" if pattern in d.get("system_dirs", []) else "auto_config_dirs"
-            raise _err(at(key), f"{pattern!r} holds a control character")
-    extra = d.get("extra", {})
-    if "changelog_distribution" in extra:
-        value = extra["changelog_distribution"]
-        ok = isinstance(value, str) and bool(_DISTRIBUTION.fullmatch(value))
-        need(ok, ("extra", "changelog_distribution"), value, "a Debian distribution name")
 
 
 def load_profile(distro_id: str, project_dir: Path | str | None = None) -> Profile:

@@ -48,7 +48,11 @@ def init_project(directory: Path, kind: str, name: str | None = None) -> list[Pa
     Refuses (UsageError) when pkgtool.toml exists; sample files that exist are left alone.
     """
     if kind not in KINDS:
-        raise UsageError(f"unknown kind {kind!r}", hint=f"one of: {', '.join(KIND_NAMES)}")
+        from .diagnostics import nearest
+
+        guess = nearest(kind, KIND_NAMES)
+        hint = (f"did you mean {guess!r}? " if guess else "") + f"one of: {', '.join(KIND_NAMES)}"
+        raise UsageError(f"unknown kind {kind!r}", hint=hint)
     info = KINDS[kind]
     directory = Path(directory)
     name = name if name is not None else default_name(directory, kind)

@@ -13,7 +13,7 @@ version = "1.0"
 summary = "{summary}"
 description = "A package made by a test."
 license = "MIT"
-maintainer = "Tess Ter <tess@example.org>"
+maintainer = "{maintainer}"
 kind = "{kind}"
 
 """
@@ -33,11 +33,12 @@ class Case:
     kind: str = "app"
     name: str = "tpkg"
     summary: str = "Package made by a test"
+    maintainer: str = "Tess Ter <tess@example.org>"
 
 
 def write_project(root: Path, case: Case) -> Path:
     root.mkdir(parents=True, exist_ok=True)
-    text = HEADER.format(name=case.name, summary=case.summary, kind=case.kind) + case.body
+    text = HEADER.format(name=case.name, summary=case.summary, kind=case.kind, maintainer=case.maintainer) + case.body
     (root / "pkgtool.toml").write_text(text, encoding="utf-8")
     for rel, (content, mode) in case.files.items():
         p = root / rel
@@ -158,6 +159,16 @@ CASES: tuple[Case, ...] = (
         None,
         "distro.fedora.file",
         "[[distro.fedora.file]]",
+    ),
+    Case(
+        "placeholder-maintainer",
+        "error",
+        "",
+        {},
+        None,
+        "package.maintainer",
+        "maintainer = ",
+        maintainer="Your Name <you@example.org>",
     ),
     # ---- vdsm-hook
     Case(

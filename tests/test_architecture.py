@@ -30,7 +30,7 @@ FLOORS: tuple[tuple[str, ...], ...] = (
         "printable",
         "arches",
     ),
-    ("layout", "profiles", "sources"),
+    ("layout", "profiles", "profile_values", "sources"),
     ("resolve",),
     ("project", "rootfs", "archive"),
     ("formats",),

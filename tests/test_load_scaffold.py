@@ -37,6 +37,12 @@ def test_scaffold_resolves_and_lints_without_errors(tmp_path: Path, kind: str):
     project = tmp_path / "acme"
     init_project(project, kind, name="acme-thing")
     report = lint(project, ["fedora", "debian"])
+    # Only the maintainer is left for the author to fill in, and lint says so.
+    errors = {d.rule for d in report.findings if d.severity.value == "error"}
+    assert errors == {"placeholder-maintainer"}, "\n".join(d.to_text() for d in report.findings)
+    text = (project / "pkgtool.toml").read_text()
+    (project / "pkgtool.toml").write_text(text.replace("Your Name <you@example.org>", "Jo Doe <jo@example.net>"))
+    report = lint(project, ["fedora", "debian"])
     assert report.ok, "\n".join(d.to_text() for d in report.findings)
 
 

@@ -29,6 +29,7 @@ from .dirfds import DIR_FLAGS, DirFds
 from .journal import DirState, Journal, Move, Plan, pending
 from .manifest import MANIFEST_DIR, MANIFEST_FORMAT, manifest_bytes, manifest_path, read_manifest
 from .nodes import Node, add_parents, check_names, content_node, decide, entry_nodes
+from .previous import Previous, Stale, previous_content
 from .recovery import Recovery, recover
 from .report import InstallAction, InstallReport
 from .undo import Change, DirChanged, MadeDir, MadeFile, MadeRoot, MovedAside, undo_all
@@ -67,13 +68,14 @@ def install(resolved: Resolved, root: Path | str, dry_run: bool = False) -> Inst
                 raise InstallError(f"{path}: the package deploys a path that {reason}")
         mpath = manifest_path(resolved.package.name)
         digests = {p: n.digest for p, n in nodes.items()}
-        nodes[mpath] = content_node(mpath, manifest_bytes(resolved, digests, owners))
+        prev = previous_content(root, resolved.package.name, set(nodes))
+        nodes[mpath] = content_node(mpath, manifest_bytes(resolved, digests, owners, prev.kept))
         add_parents(nodes)
         order = sorted(nodes.values(), key=lambda n: n.parts)
         decide(root, order, accounts, owners)
-        report = _report(resolved, root, order, mpath, dry_run, owners, recovered)
+        report = _report(resolved, root, order, mpath, dry_run, owners, recovered, prev)
         if not dry_run:
-            _Apply(root, order, accounts, owners, resolved.source_date_epoch, resolved.package.name).run()
+            _Apply(root, order, accounts, owners, resolved.source_date_epoch, resolved.package.name, prev).run()
     return report
 
 
@@ -96,6 +98,7 @@ def _report(
     dry_run: bool,
     owners: bool,
     recovered: list[Recovery],
+    prev: Previous,
 ) -> InstallReport:
     pkg = resolved.package
     return InstallReport(
@@ -109,9 +112,16 @@ def _report(
             InstallAction(n.path, n.kind, n.action, n.mode, n.owner, n.group, n.owned, n.link, n.digest)
             for n in order
             if n.entry is not None or n.path == mpath or n.action == "create"
-        ),
+        )
+        + tuple(_gone(s, "remove") for s in [*prev.remove, *prev.dirs])
+        + tuple(_gone(Stale(p, (), "file", 0), "keep") for p in prev.kept),
         recovered=tuple(recovered),
     )
+
+
+def _gone(s: Stale, action: str) -> InstallAction:
+    # An earlier install's path this one removes ('remove') or leaves as a modified config ('keep').
+    return InstallAction(s.path, EntryKind(s.kind), action, s.mode, "", "")
 
 
 # ---------------------------------------------------------------- helpers tests make fail
@@ -145,8 +155,11 @@ def _write_all(fd: int, data: bytes) -> None:
 class _Apply:
     """One install's changes to the root: each step a method, every change logged before it is made."""
 
-    def __init__(self, root: Path, order: list[Node], accounts: Accounts, owners: bool, epoch: int, package: str):
+    def __init__(
+        self, root: Path, order: list[Node], accounts: Accounts, owners: bool, epoch: int, package: str, prev: Previous
+    ):
         self.root, self.order, self.accounts, self.owners = root, order, accounts, owners
+        self.prev = prev
         self.times = (epoch * 10**9, epoch * 10**9)
         self.log: list[Change] = []  # what was done, for the in-process rollback
         self.plan = Plan(package)  # what will be done, on disk, for recovery after a kill
@@ -210,6 +223,9 @@ class _Apply:
                 name = node.parts[-1]
                 old = tmp_name(name, "old") if node.action == "replace" else None
                 self.names[node.parts] = (tmp_name(name, "new"), old)
+        for gone in self.prev.remove:
+            # A removal is a move aside with nothing staged: rollback and recovery put it back.
+            self.names[gone.parts] = (tmp_name(gone.parts[-1], "new"), tmp_name(gone.parts[-1], "old"))
         if not self.owners:
             self.unlocked = _to_unlock(fds, order)
         plan = self.plan
@@ -289,6 +305,13 @@ class _Apply:
                 os.rename(name, old, src_dir_fd=pfd, dst_dir_fd=pfd)
             self.log.append(MadeFile(parent, name))
             _place(tmp, name, pfd)
+        for gone in self.prev.remove:
+            parent, name = gone.parts[:-1], gone.parts[-1]
+            pfd = self.dirs().get(parent)
+            old = self.names[gone.parts][1]
+            assert old is not None
+            self.log.append(MovedAside(parent, name, old))
+            os.rename(name, old, src_dir_fd=pfd, dst_dir_fd=pfd)
 
     def set_dir_attrs(self) -> None:
         """Directory modes and owners last, deepest first, so a read-only directory is filled before it closes."""
@@ -331,6 +354,10 @@ class _Apply:
                 if isinstance(change, MovedAside):
                     with contextlib.suppress(OSError):
                         os.unlink(change.old, dir_fd=fds.get(change.parent))
+            for gone in self.prev.dirs:  # deepest first; a directory still holding files stays
+                fds.forget(gone.parts)
+                with contextlib.suppress(OSError):
+                    os.rmdir(gone.parts[-1], dir_fd=fds.get(gone.parts[:-1]))
             self.journal().finish()
             fds.close()
 

@@ -1,10 +1,14 @@
-"""The install manifest: what pkgtool installed into a root, kept there as its record (/var/lib/pkgtool)."""
+"""The install manifest: what pkgtool installed into a root, kept there as its record (ROOT/.pkgtool/).
+
+One hidden directory at the top of the root, which no package may deploy (bookkeeping.py),
+so the rest of the root is exactly what the package would install.
+"""
 
 from __future__ import annotations
 
 import json
 import stat
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ..bookkeeping import MANIFEST_FORMAT, RECORDS_DIR, manifest_path
@@ -16,7 +20,9 @@ MANIFEST_DIR = RECORDS_DIR
 __all__ = ["MANIFEST_DIR", "MANIFEST_FORMAT", "manifest_bytes", "manifest_path", "read_manifest"]
 
 
-def manifest_bytes(resolved: Resolved, digests: Mapping[str, str], owners_applied: bool) -> bytes:
+def manifest_bytes(
+    resolved: Resolved, digests: Mapping[str, str], owners_applied: bool, kept: Sequence[str] = ()
+) -> bytes:
     """The manifest of ``resolved`` as installed; ``digests`` maps each file's path to its sha256."""
     pkg = resolved.package
     doc = {
@@ -29,6 +35,8 @@ def manifest_bytes(resolved: Resolved, digests: Mapping[str, str], owners_applie
         "distro": resolved.profile.id,
         "source_date_epoch": resolved.source_date_epoch,
         "owners_applied": owners_applied,
+        # Modified config files of an earlier install the map no longer has, left in place.
+        "kept": list(kept),
         "entries": [
             {
                 "path": e.path,

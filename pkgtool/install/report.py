@@ -12,7 +12,9 @@ from .recovery import Recovery
 class InstallAction:
     path: str
     kind: EntryKind
-    action: str  # 'create' | 'replace' | 'update' (mode/owner only) | 'unchanged' | 'exists' (system dir)
+    # 'create' | 'replace' | 'update' (mode/owner only) | 'unchanged' | 'exists' (system dir);
+    # 'remove' | 'keep' (an earlier install's path the map no longer has; 'keep': a modified config)
+    action: str
     mode: int
     owner: str
     group: str
@@ -61,7 +63,9 @@ class InstallReport:
             "owners_applied": self.owners_applied,
             "manifest": self.manifest,
             "recovered": [r.to_dict() for r in self.recovered],
-            "summary": {k: self.count(k) for k in ("create", "replace", "update", "unchanged", "exists")},
+            "summary": {
+                k: self.count(k) for k in ("create", "replace", "update", "unchanged", "exists", "remove", "keep")
+            },
             "actions": [a.to_dict() for a in self.actions],
         }
 
@@ -80,6 +84,7 @@ class InstallReport:
             lines.append(f"owners applied; manifest {self.manifest}")
         else:
             lines.append(f"owners NOT applied (not running as root); intended owners recorded in {self.manifest}")
-        summary = ", ".join(f"{self.count(k)} {k}" for k in ("create", "replace", "update", "unchanged"))
+        kinds = ["create", "replace", "update", "unchanged"] + [k for k in ("remove", "keep") if self.count(k)]
+        summary = ", ".join(f"{self.count(k)} {k}" for k in kinds)
         lines.append(summary)
         return "\n".join(lines)

@@ -37,7 +37,21 @@ RULES: tuple[Rule, ...] = (
         "Fix: write `schema = 2` and keep in the override only what differs (docs/layout-map.md, "
         "`[distro.<id>]`); if the replacement is meant, list `remove = true` items instead.",
     ),
+    Rule(
+        "placeholder-maintainer",
+        Severity.ERROR,
+        "metadata",
+        "The maintainer is still the placeholder `pkgtool init` wrote.",
+        '`pkgtool init` writes `maintainer = "Your Name <you@example.org>"` for the author to '
+        "replace. Left as it is, it becomes the Maintainer field of the .deb and the author of every "
+        "generated changelog entry, and reviewers cannot reach anyone.\n\n"
+        'Fix: `maintainer = "Jane Doe <jane@example.net>"`: a real name and an address that answers.',
+    ),
 )
+
+# What templates/init/common/header.toml.j2 writes.
+_PLACEHOLDER_NAME = "your name"
+_PLACEHOLDER_ADDRESS = "you@example.org"
 
 
 def _lowercase_names(ctx: LintContext) -> set[str]:
@@ -85,4 +99,17 @@ def override_replaces(ctx: LintContext) -> Iterator[Finding]:
         )
 
 
-CHECKS = (summary_style, override_replaces)
+@check("placeholder-maintainer")
+def placeholder_maintainer(ctx: LintContext) -> Iterator[Finding]:
+    maintainer = ctx.resolved.package.maintainer
+    name, _, rest = maintainer.partition("<")
+    if name.strip().lower() == _PLACEHOLDER_NAME or rest.rstrip(">").strip().lower() == _PLACEHOLDER_ADDRESS:
+        yield Finding(
+            "placeholder-maintainer",
+            f"the maintainer is the placeholder {maintainer!r}",
+            location=ctx.map_location("package.maintainer"),
+            hint="put your name and e-mail address in [package] maintainer",
+        )
+
+
+CHECKS = (summary_style, override_replaces, placeholder_maintainer)

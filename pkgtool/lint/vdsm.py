@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..diagnostics import Severity
+from ..diagnostics import Severity, nearest
 from ..kinds.vdsm_hook import HOOK_NAME, HOOK_POINTS, SUDOERS_DIR
 from ..kinds.vdsm_hook import KIND as VDSM_HOOK
 from ..model import Entry, EntryKind
@@ -127,12 +127,15 @@ def hook_point(ctx: LintContext) -> Iterator[Finding]:
             )
         elif parts[0] not in HOOK_POINTS and parts[0] not in reported:
             reported.add(parts[0])
+            guess = nearest(parts[0], HOOK_POINTS)
             yield Finding(
                 "vdsm-hook-point",
                 f"{parts[0]!r} is not a VDSM hook point, so VDSM never runs {e.path}",
                 entry=e,
                 key="dst",
-                hint="use one of the 58 hook points, such as before_vm_start or after_vm_destroy",
+                hint=f"did you mean {guess}?"
+                if guess
+                else "use one of the 58 hook points, such as before_vm_start or after_vm_destroy",
             )
 
 

@@ -44,6 +44,10 @@ def verify_root(resolved: Resolved, root: Path | str, others: Sequence[Resolved]
                 if isinstance(e, dict) and {"path", "owner", "group"} <= e.keys()
             }
             notes.append("installed without root: owners checked against the install manifest, not the files")
+    leftovers = _leftovers(resolved, root, manifest)
+    kept = [p for p in (manifest or {}).get("kept", []) if isinstance(p, str)]
+    if kept:
+        notes.append("modified config files of an earlier install, kept: " + ", ".join(kept))
     from ..rootfs.accounts import load_accounts
     from ..rootfs.walk import read_root
 
@@ -57,6 +61,8 @@ def verify_root(resolved: Resolved, root: Path | str, others: Sequence[Resolved]
         content_diffs=_content_diffs(resolved, seen, root),
         elsewhere=frozenset(e.path for p in others if p is not resolved for e in p.entries),
     )
+    if leftovers:
+        report = replace(report, mismatches=(*report.mismatches, *leftovers))
     from ..install.journal import journal_name, pending
 
     if resolved.package.name not in pending(root):
@@ -68,6 +74,29 @@ def verify_root(resolved: Resolved, root: Path | str, others: Sequence[Resolved]
         actual={"interrupted": f"an install of {resolved.package.name} into this root was interrupted"},
     )
     return replace(report, mismatches=(killed, *report.mismatches))
+
+
+def _leftovers(resolved: Resolved, root: Path, manifest: dict | None) -> list[Mismatch]:
+    """Paths the recorded install put there that the map no longer has and that are still in the root."""
+    from ..rootfs.paths import lstat_in_root, path_parts
+
+    if manifest is None:
+        return []
+    mapped = {e.path for e in resolved.entries}
+    out = []
+    for e in manifest.get("entries", []):
+        if not isinstance(e, dict) or not isinstance(e.get("path"), str) or e["path"] in mapped:
+            continue
+        if e.get("kind") == "dir" and e.get("owned") is not True:
+            continue
+        try:
+            there = lstat_in_root(root, path_parts(e["path"])) is not None
+        except ValueError:
+            continue
+        if there:
+            what = f"{e.get('kind', 'path')} installed by {manifest.get('package')} {manifest.get('version')}"
+            out.append(Mismatch(e["path"], ("extra",), actual={"extra": f"{what}, still here and"}))
+    return out
 
 
 def _content_diffs(resolved: Resolved, seen: Mapping[str, Observed], root: Path) -> dict[str, tuple[str, str]]:

@@ -213,7 +213,8 @@ def leftovers(top: Path) -> list[str]:
     found = []
     for dirpath, dirnames, filenames in os.walk(top):
         for name in dirnames + filenames:
-            if ".pkgtool-" in name or name.startswith(".pkgtool"):
+            # ROOT/.pkgtool is install's records directory, meant to stay; ".pkgtool-..." are temporaries.
+            if ".pkgtool-" in name or name.startswith(".pkgtool") and name != ".pkgtool":
                 found.append(os.path.join(dirpath, name))
     return found
 

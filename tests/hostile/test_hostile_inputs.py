@@ -239,8 +239,8 @@ def test_waived_system_directory_is_left_as_the_system_has_it(tmp_path: Path):
         "/.pkgtool-journal.hostile",
         "/etc/.shadow.pkgtool-old-1-2",
         "/usr/bin/.tool.pkgtool-new-99-0",
-        "/var/lib/pkgtool/other.json",
-        "/var/lib/pkgtool",
+        "/.pkgtool/other.json",
+        "/.pkgtool",
     ],
 )
 @pytest.mark.parametrize("command", ["build", "install", "lint"])

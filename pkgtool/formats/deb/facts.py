@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ...arches import deb_name
 from ...model import ChangelogEntry, ConfigKind, Entry, EntryKind, Resolved, ResolvedRelation
+from ...resolve import DEFAULT_EPOCH
 from ...templating import one_line
 
 # Relation kinds -> Debian field, in the order dpkg writes binary control fields (deb-control(5)).
@@ -338,10 +339,11 @@ def dep5_license(spdx: str) -> str:
 def copyright_text(resolved: Resolved, license_texts: Iterable[str] = ()) -> str:
     """debian/copyright in DEP-5: one Files paragraph, one License paragraph per licence named."""
     pkg = resolved.package
-    years = sorted({e.date.year for e in resolved.layout.changelog}) or [
-        _dt.datetime.fromtimestamp(resolved.source_date_epoch, _dt.UTC).year
-    ]
-    year = str(years[0]) if years[0] == years[-1] else f"{years[0]}-{years[-1]}"
+    years = sorted({e.date.year for e in resolved.layout.changelog})
+    if not years and resolved.source_date_epoch != DEFAULT_EPOCH:
+        years = [_dt.datetime.fromtimestamp(resolved.source_date_epoch, _dt.UTC).year]
+    # Neither a changelog nor SOURCE_DATE_EPOCH: no year rather than the placeholder epoch's 2000.
+    year = "" if not years else str(years[0]) if years[0] == years[-1] else f"{years[0]}-{years[-1]}"
     ids = [w for w in _LICENSE_WORD.findall(pkg.license) if w not in ("OR", "AND", "WITH")]
     texts = [t for t in license_texts if t.strip()]
     paragraphs = []
@@ -363,7 +365,7 @@ def copyright_text(resolved: Resolved, license_texts: Iterable[str] = ()) -> str
             f"Upstream-Contact: {one_line(pkg.maintainer)}\n",
             f"Source: {source}\n" if source else "",
             "\nFiles: *\n",
-            f"Copyright: {year} {one_line(pkg.vendor or pkg.maintainer)}\n",
+            f"Copyright: {(year + ' ') if year else ''}{one_line(pkg.vendor or pkg.maintainer)}\n",
             f"License: {dep5_license(pkg.license)}\n",
             *paragraphs,
         ]

@@ -7,6 +7,7 @@ escapes for a spec (the spec renderer does that) or imports Jinja2.
 from __future__ import annotations
 
 import datetime as _dt
+import textwrap
 
 from ...model import Resolved, ResolvedRelation
 from .names import rpm_release
@@ -57,7 +58,23 @@ def changelog_items(resolved: Resolved) -> list[tuple[_dt.date, str, str, tuple[
         return [(c.date, c.author, c.version, tuple(c.changes)) for c in resolved.layout.changelog]
     pkg = resolved.package
     date = _dt.datetime.fromtimestamp(resolved.source_date_epoch, _dt.UTC).date()
-    return [(date, pkg.maintainer, f"{pkg.version}-{pkg.release}", (f"Package {pkg.name} {pkg.version}",))]
+    # rpmlint holds the newest entry against [EPOCH:]VERSION-RELEASE (incoherent-version-in-changelog).
+    evr = f"{pkg.version}-{pkg.release}" if pkg.epoch is None else f"{pkg.epoch}:{pkg.version}-{pkg.release}"
+    return [(date, pkg.maintainer, evr, (f"Package {pkg.name} {pkg.version}",))]
+
+
+def wrapped_description(text: str, width: int = 79) -> str:
+    """The description as rpm shows it: prose lines wrapped at ``width`` (rpmlint's
+    description-line-too-long), the author's line breaks, blank lines and indented
+    (verbatim) lines kept."""
+    out: list[str] = []
+    for line in text.strip("\n").splitlines():
+        line = line.rstrip()
+        if len(line) <= width or line[:1].isspace():
+            out.append(line)
+        else:
+            out += textwrap.wrap(line, width=width, break_long_words=False, break_on_hyphens=False)
+    return "\n".join(out)
 
 
 def changelog_timestamp(date: _dt.date) -> int:

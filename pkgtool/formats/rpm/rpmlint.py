@@ -67,4 +67,8 @@ def render_rpmlintrc(resolved: Resolved) -> str:
 
 
 def render_rpmlint_toml(resolved: Resolved) -> str:
-    return environment().get_template("rpm/rpmlint.toml.j2").render(license=resolved.package.license)
+    # The dist tag rpmbuild appends (%{?dist}): rpmlint strips it before it holds the changelog's
+    # version against the package's, so "1.0-1" in the changelog matches release "1.fc40".
+    tag = resolved.profile.dist_tag
+    ext = re.escape(tag) + "$" if tag else ""
+    return environment().get_template("rpm/rpmlint.toml.j2").render(license=resolved.package.license, release_ext=ext)

@@ -27,7 +27,7 @@ from ...model import Resolved, ResolvedRelation
 from ...sources.regular import read_input
 from ...sources.staging import template_fills
 from ...templating import environment, one_line, rpm_escape, rpm_shell_quote
-from .facts import changelog_items, implied_provides, relation_text, spec_evr
+from .facts import changelog_items, implied_provides, relation_text, spec_evr, wrapped_description
 from .rpmlint import render_rpmlint_toml, render_rpmlintrc
 from .scriptlets import SCRIPTLETS, pre_requires, rpm_scriptlets
 from .spec_paths import CORE_MACROS, files_lines, install_lines, install_word
@@ -67,7 +67,7 @@ def own_relation(rel: ResolvedRelation, resolved: Resolved) -> str:
 
 
 def description_lines(text: str) -> list[str]:
-    lines = [rpm_escape(line.rstrip()) for line in text.strip("\n").splitlines()]
+    lines = [rpm_escape(line) for line in wrapped_description(text).splitlines()]
     # rpm looks for a section name in each expanded line: "%files" in prose would open one.
     return [(" " + line) if line.startswith("%") else line for line in lines]
 
@@ -220,10 +220,8 @@ def spec_context(resolved: Resolved) -> dict[str, object]:
         "epoch": pkg.epoch,
         "summary": rpm_escape(one_line(pkg.summary)),
         "license": rpm_escape(one_line(pkg.license)),
-        "packager": rpm_escape(one_line(pkg.maintainer)),
         "url": rpm_escape(one_line(pkg.url)),
         "vendor": rpm_escape(one_line(pkg.vendor)),
-        "group": rpm_escape(one_line(pkg.section)),
         "arch": build_arch(resolved),
         "relations": relation_lines(resolved),
         "pre_requires": list(pre_requires(resolved)),

@@ -29,7 +29,7 @@ from ...links import link_text
 from ...model import ConfigKind, Entry, EntryKind, Resolved
 from ...templating import one_line
 from . import header as rh
-from .facts import changelog_items, changelog_timestamp, implied_provides
+from .facts import changelog_items, changelog_timestamp, implied_provides, wrapped_description
 from .names import rpm_arch, rpm_release
 from .payload import MAX_NEWC_SIZE, CpioWriter, NeedsLargeFiles, PayloadDigests, codec
 from .scriptlets import pre_requires, rpm_scriptlets
@@ -191,7 +191,7 @@ def main_header(resolved: Resolved, files: FileTable, payload: PayloadDigests) -
     if pkg.epoch is not None:
         h.int32(rh.EPOCH, pkg.epoch)
     h.i18n(rh.SUMMARY, one_line(pkg.summary))
-    h.i18n(rh.DESCRIPTION, pkg.description.strip("\n"))
+    h.i18n(rh.DESCRIPTION, wrapped_description(pkg.description))
     h.int32(rh.BUILDTIME, epoch)
     h.string(rh.BUILDHOST, BUILD_HOST)
     total = sum(files.sizes)
@@ -203,7 +203,7 @@ def main_header(resolved: Resolved, files: FileTable, payload: PayloadDigests) -
         h.string(rh.VENDOR, pkg.vendor)
     h.string(rh.LICENSE, pkg.license)
     h.string(rh.PACKAGER, pkg.maintainer)
-    h.i18n(rh.GROUP, pkg.section or "Unspecified")
+    h.i18n(rh.GROUP, "Unspecified")  # what rpmbuild writes for a spec without Group:
     if pkg.url:
         h.string(rh.URL, pkg.url)
     h.string(rh.OS, "linux")
