@@ -24,7 +24,18 @@ def default_name(directory: Path, kind: str) -> str:
     raw = Path(directory).absolute().name.lower()
     name = re.sub(r"[^a-z0-9+.-]+", "-", raw).lstrip("+.-") or "example"
     prefix = kind_info(kind).name_prefix
-    return name if name.startswith(prefix) else prefix + name
+    if not prefix:
+        return name
+    # A directory already named for the kind (vdsm-hook, vdsm_hooks-acme, as vdsm's own tree has
+    # vdsm_hooks/) gives its own name the prefix once, never 'vdsm-hook-vdsm-hook'.
+    stem = re.match(rf"{re.escape(prefix.rstrip('-'))}s?(-|$)", name)
+    rest = name[stem.end() :] if stem else name
+    if not rest:
+        raise UsageError(
+            f"the directory {Path(directory).absolute().name!r} names the kind, not the package",
+            hint=f"give the package's name: --name {prefix}NAME",
+        )
+    return prefix + rest
 
 
 def _ident(name: str, kind: str) -> str:
