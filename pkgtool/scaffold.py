@@ -26,16 +26,12 @@ def default_name(directory: Path, kind: str) -> str:
     prefix = kind_info(kind).name_prefix
     if not prefix:
         return name
-    # A directory already named for the kind (vdsm-hook, vdsm_hooks-acme, as vdsm's own tree has
-    # vdsm_hooks/) gives its own name the prefix once, never 'vdsm-hook-vdsm-hook'.
+    # A directory already named for the kind (vdsm-hook-acme, vdsm_hooks-acme as vdsm's own tree
+    # has vdsm_hooks/) gets the prefix once, never 'vdsm-hook-vdsm-hook'; one named just for the
+    # kind, like an empty name, gets the placeholder 'example'.
     stem = re.match(rf"{re.escape(prefix.rstrip('-'))}s?(-|$)", name)
     rest = name[stem.end() :] if stem else name
-    if not rest:
-        raise UsageError(
-            f"the directory {Path(directory).absolute().name!r} names the kind, not the package",
-            hint=f"give the package's name: --name {prefix}NAME",
-        )
-    return prefix + rest
+    return prefix + (rest or "example")
 
 
 def _ident(name: str, kind: str) -> str:

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from lint_cases import SH, Case, marker_line, write_project
 
-from pkgtool.errors import UsageError
 from pkgtool.lint import lint_project
 from pkgtool.scaffold import default_name, init_project
 
@@ -148,10 +147,10 @@ def test_init_name_carries_the_prefix_once(tmp_path: Path, directory: str, name:
     assert default_name(tmp_path / directory, "app") == directory.replace("_", "-")
 
 
-def test_init_in_a_directory_named_for_the_kind_asks_for_a_name(tmp_path: Path) -> None:
-    with pytest.raises(UsageError, match="names the kind, not the package") as exc:
-        init_project(tmp_path / "vdsm-hook", "vdsm-hook")
-    assert "--name vdsm-hook-NAME" in exc.value.hint
-    assert not (tmp_path / "vdsm-hook").exists()
+def test_init_in_a_directory_named_for_the_kind(tmp_path: Path) -> None:
+    written = init_project(tmp_path / "vdsm-hook", "vdsm-hook")
+    assert 'name = "vdsm-hook-example"' in written[0].read_text()
+    assert default_name(tmp_path / "vdsm_hooks", "vdsm-hook") == "vdsm-hook-example"
     written = init_project(tmp_path / "vdsm-hooks", "vdsm-hook", name="vdsm-hook-acme")
     assert 'name = "vdsm-hook-acme"' in written[0].read_text()
+    assert lint_project(tmp_path / "vdsm-hook", ["fedora"]).findings == ()
