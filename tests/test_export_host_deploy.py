@@ -196,6 +196,9 @@ HOOK = '[[file]]\nsrc = "h"\ndst = "{libexecdir}/vdsm/hooks/before_vm_start/50_t
         ("app", "package.kind is 'app'"),
         ("carry-not-a-package", "not an .rpm or .deb package"),
         ("carry-without-plugin", "--carry puts files into one otopi plugin directory"),
+        ("source-symlink-out", "leads outside the layout directory through a symlink"),
+        ("dst-climbs-out", "has a '.' or '..' segment"),
+        ("out-is-a-file", "which is not a directory"),
     ],
 )
 def test_refusals_are_one_screen_and_write_nothing(tmp_path, case: str, message: str) -> None:
@@ -213,10 +216,21 @@ def test_refusals_are_one_screen_and_write_nothing(tmp_path, case: str, message:
         args = [str(EXAMPLES / DRIVER), "--carry", str(tmp_path / "evil.deb")]
     elif case == "carry-without-plugin":
         args += ["--carry", str(tmp_path / "x.rpm")]
-    proc = run("export", "host-deploy", *args, "--out", str(tmp_path / "out"))
+    elif case == "source-symlink-out":
+        (tmp_path / "secret").write_text("secret\n")
+        args = [str(_hook_map(tmp_path / "l", "vdsm-hook-l", HOOK, {}))]
+        (tmp_path / "l/h").symlink_to(tmp_path / "secret")
+    elif case == "dst-climbs-out":
+        body = HOOK.replace("before_vm_start/50_t", "../../../../../../escaped")
+        args = [str(_hook_map(tmp_path / "c", "vdsm-hook-c", body, {"h": (b"#!/bin/sh\n", 0o755)}))]
+    out = tmp_path / "out"
+    if case == "out-is-a-file":
+        out = tmp_path / "a" / "pkgtool.toml" / "sub"
+    proc = run("export", "host-deploy", *args, "--out", str(out))
     assert proc.returncode == 2, proc.stdout
     assert message in proc.stderr and len(proc.stderr.splitlines()) <= 4, proc.stderr
     assert not (tmp_path / "out").exists()
+    assert {p.name for p in tmp_path.iterdir()} <= {"a", "b", "c", "evil.deb", "l", "s", "secret"}
 
 
 def test_host_deploy_ids_are_checked_where_they_are_written(tmp_path) -> None:
