@@ -170,6 +170,7 @@ def test_otopi_plugin_without_the_package_its_code_installs_is_refused(tmp_path)
     (diag,) = data["diagnostics"]
     assert diag["rule"] == "otopi-plugin-missing-file" and diag["path"] == "*.rpm"
     assert "acme_driver/packages.py" in diag["message"]
+    assert diag["file"] == str(EXAMPLES / DRIVER / "pkgtool.toml")
     assert not out.exists()
 
 

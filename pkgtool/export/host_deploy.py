@@ -194,7 +194,8 @@ def _check_references(plan: _Plan) -> None:
         }
         for module, name in missing_files(code, set(inside)):
             message = f"{plugin}/{module} opens {name!r}, which the plugin directory does not carry"
-            loc = Location(inside[module].origin)
+            # the code comes from the map that made the plugin directory; --carry files hold none
+            loc = Location(str(Path(plan.plugins[plugin]) / "pkgtool.toml"))
             diags.append(Diagnostic("otopi-plugin-missing-file", Severity.ERROR, message, loc, path=name))
     if diags:
         raise ResolveError(
