@@ -38,6 +38,8 @@ demo: setup
 	$(PKGTOOL) install examples/convirt --distro fedora --root $(DEMO_OUT)/root >/dev/null
 	$(PKGTOOL) verify examples/convirt --distro fedora --root $(DEMO_OUT)/root
 	@echo "demo: packages in $(DEMO_OUT)/fedora and $(DEMO_OUT)/debian, installed root in $(DEMO_OUT)/root"
+	$(PKGTOOL) export host-deploy examples/vdsm-hook-acme examples/vdsm-hook-ipcheck --distro all --out $(DEMO_OUT)/host-deploy
+	@echo "demo: ovirt-host-deploy's hooks.d and packages.d (one list per distribution id) in $(DEMO_OUT)/host-deploy/vdsmhooks"
 
 test: setup tools
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

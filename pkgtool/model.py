@@ -291,6 +291,8 @@ class Profile:
     rpm_macros: Mapping[str, str] = field(default_factory=dict)  # placeholder -> macro, '%{_datadir}'
     origin: Path | None = field(default=None, compare=False)  # the file it came from
     extra: Mapping[str, object] = field(default_factory=dict, compare=False)  # keys for one writer
+    # The ids ovirt-host-deploy matches packages.d/<name>.<id> against (Python's linux_distribution).
+    host_deploy_ids: tuple[str, ...] = ()
 
 
 # ---------------------------------------------------------------- resolved

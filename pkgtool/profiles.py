@@ -35,8 +35,14 @@ _STRINGS = (
 )
 _LISTS = ("system_dirs", "system_dirs_add", "auto_config_dirs")
 # [os_release]: which /etc/os-release this profile's own file matches (never inherited).
-_KEYS = frozenset(_TABLES + _STRINGS + _LISTS + ("compression_level", "os_release"))
+# Lists of names, not paths: host_deploy_ids are the distribution ids ovirt-host-deploy reads
+# (platform.linux_distribution(full_distribution_name=0)[0]: 'fedora', 'redhat', 'centos', 'debian').
+_NAME_LISTS = ("host_deploy_ids",)
+_KEYS = frozenset(_TABLES + _STRINGS + _LISTS + _NAME_LISTS + ("compression_level", "os_release"))
 _OS_RELEASE_KEYS = ("id", "id_like", "version_id")
+# Python takes the id from an /etc/<id>-release or <id>_version file name: (\w+), and it is a
+# file-name suffix in packages.d, so a word of letters, digits and '_'.
+_HOST_DEPLOY_ID = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _COMPRESSIONS = ("zstd", "xz", "gzip", "none")
 # The source tarball (Source0 / orig.tar): what the family's source tools unpack.  rpmbuild's
 # %setup reads zstd (rpm >= 4.14); dpkg-source 1.21 offers only gzip, bzip2, lzma and xz.
@@ -156,6 +162,14 @@ def _check_types(f: _File) -> None:
             for item in value:
                 if not item.startswith("/"):  # checked here, where the file and line are known
                     raise _err(f.at(key), f"not an absolute path: {item!r}")
+        elif key in _NAME_LISTS:
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise _err(f.at(key), "must be a list of strings")
+            for item in value:
+                if not _HOST_DEPLOY_ID.fullmatch(item):
+                    raise _err(f.at(key), f"{item!r} is not a distribution id (letters, digits, '_')")
+            if len(set(value)) != len(value):
+                raise _err(f.at(key), "names an id twice")
         elif key == "compression_level" and (not isinstance(value, int) or isinstance(value, bool)):
             raise _err(f.at(key), "must be an integer")
 
@@ -302,6 +316,7 @@ class _Loader:
             rpm_macros=MappingProxyType(dict(sorted(macros.items()))),
             origin=origin,
             extra=MappingProxyType(dict(d.get("extra", {}))),
+            host_deploy_ids=tuple(d.get("host_deploy_ids", ())),
         )
 
 
@@ -357,4 +372,5 @@ def profile_summary(profile: Profile) -> Mapping[str, object]:
         "rpm_macros": dict(profile.rpm_macros),
         "names": dict(sorted(profile.names.items())),
         "system_dirs": sorted(profile.system_dirs),
+        "host_deploy_ids": list(profile.host_deploy_ids),
     }

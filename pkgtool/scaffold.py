@@ -24,7 +24,14 @@ def default_name(directory: Path, kind: str) -> str:
     raw = Path(directory).absolute().name.lower()
     name = re.sub(r"[^a-z0-9+.-]+", "-", raw).lstrip("+.-") or "example"
     prefix = kind_info(kind).name_prefix
-    return name if name.startswith(prefix) else prefix + name
+    if not prefix:
+        return name
+    # A directory already named for the kind (vdsm-hook-acme, vdsm_hooks-acme as vdsm's own tree
+    # has vdsm_hooks/) gets the prefix once, never 'vdsm-hook-vdsm-hook'; one named just for the
+    # kind, like an empty name, gets the placeholder 'example'.
+    stem = re.match(rf"{re.escape(prefix.rstrip('-'))}s?(-|$)", name)
+    rest = name[stem.end() :] if stem else name
+    return prefix + (rest or "example")
 
 
 def _ident(name: str, kind: str) -> str:

@@ -424,6 +424,27 @@ CASES += (
     ),
 )
 
+# A driverdeploy-shaped plugin whose installer opens a file it does not carry.
+OTOPI_INIT = "from . import core\n\n\ndef createPlugins(context):\n    core.Plugin(context=context)\n"
+OTOPI_OPENS = OTOPI_MODULE.replace("CLOSE_UP", "PACKAGES").replace(
+    "pass", "open(os.path.join(os.path.dirname(__file__), 'acme.conf')).read()"
+)
+CASES += (
+    Case(
+        "otopi-plugin-missing-file",
+        "error",
+        '[[tree]]\nsrc = "plugins/"\ndst = "{datadir}/tpkg/plugins/"\n',
+        {
+            "plugins/tgroup/tplug/__init__.py": (OTOPI_INIT, 0o644),
+            "plugins/tgroup/tplug/core.py": ("import os\n" + OTOPI_OPENS, 0o644),
+        },
+        "/usr/share/tpkg/plugins/tgroup/tplug/core.py",
+        "tree[0].src",
+        'src = "plugins/"',
+        kind="otopi-plugin",
+    ),
+)
+
 _NODE_HOOKS = "{libexecdir}/ovirt-node/hooks"
 # The plugin file every node-plugin ships, so that each case below triggers only its own rule.
 _NODE_PLUGIN_FILE = '[[file]]\nsrc = "pf"\ndst = "{sysconfdir}/ovirt-plugins.d/tpkg"\nconfig = true\n\n'

@@ -34,7 +34,7 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     ("resolve",),
     ("project", "rootfs", "archive"),
     ("formats",),
-    ("lint", "install", "verify", "inspection", "scaffold"),
+    ("lint", "install", "verify", "inspection", "scaffold", "export"),
     ("parallel", "cli", "cli_support", "entry", "__main__", "__init__"),
 )
 FLOOR = {name: level for level, names in enumerate(FLOORS) for name in names}

@@ -28,7 +28,9 @@ RULES: tuple[Rule, ...] = (
         "A file under /etc/libvirt/hooks is not a hook libvirt runs.",
         "libvirt runs `/etc/libvirt/hooks/<driver>` and, since libvirt 6.5, every script in "
         "`/etc/libvirt/hooks/<driver>.d/`, for the drivers daemon, qemu, lxc, libxl, bhyve and "
-        "network. Any other name (`kvm`, `qemu-hook`, `qemu.d.bak/`) is never run.\n\n"
+        "network. Any other name (`kvm`, `qemu-hook`, `qemu.d.bak/`) is never run. A file there "
+        "that libvirt could not run anyway (no execute bit, no `#!`, not a binary) is data, such as "
+        "the `hooks.json` a dispatcher script reads, and is not reported.\n\n"
         "Fix: deploy the hook as `{sysconfdir}/libvirt/hooks/qemu.d/NN-name` (or the directory of "
         "the driver you mean).",
         _K,
@@ -50,7 +52,7 @@ RULES: tuple[Rule, ...] = (
         "The package ships a driver's main hook script itself (/etc/libvirt/hooks/qemu).",
         "There is one main script per driver, and other packages (VDSM among them) ship it too: "
         "two packages owning `/etc/libvirt/hooks/qemu` conflict, and an administrator's own script "
-        "there would be replaced. Since libvirt 6.5 each package can drop its own script into "
+        "there would be replaced; a `[[symlink]]` at that path takes it just the same. Since libvirt 6.5 each package can drop its own script into "
         "`<driver>.d/`, which libvirt runs in order after the main script.\n\n"
         "Fix: deploy the hook as `{sysconfdir}/libvirt/hooks/qemu.d/50-<name>` and require "
         '`libvirt = ">= 6.5"`.',
@@ -97,6 +99,11 @@ def _is_hook(ctx: LintContext, e: Entry) -> bool:
     return len(parts) == 2 and parts[0].endswith(".d") and parts[0][:-2] in DRIVERS
 
 
+def _is_data(ctx: LintContext, e: Entry) -> bool:
+    """A regular file libvirt could not run anyway: no execute bit, no '#!', not a binary."""
+    return e.kind is EntryKind.FILE and not e.mode & 0o111 and not ctx.runnable(e)
+
+
 @check("libvirt-hook-name")
 def hook_name(ctx: LintContext) -> Iterator[Finding]:
     reported: set[str] = set()
@@ -106,7 +113,8 @@ def hook_name(ctx: LintContext) -> Iterator[Finding]:
             continue
         top = parts[0]
         if len(parts) == 1 and e.kind is not EntryKind.DIR:
-            bad = top not in DRIVERS
+            # A data file beside a dispatcher (a qemu script reading hooks.json) is not a hook.
+            bad = top not in DRIVERS and not _is_data(ctx, e)
         else:
             bad = not (top.endswith(".d") and top[:-2] in DRIVERS)
         if bad and top not in reported:
@@ -129,14 +137,14 @@ def hook_not_executable(ctx: LintContext) -> Iterator[Finding]:
 
 @check("libvirt-hook-main-script")
 def main_script(ctx: LintContext) -> Iterator[Finding]:
-    for e in ctx.files:
+    for e in ctx.entries:  # a symlink there (to a script elsewhere) takes the same place
         parts = _parts(ctx, e)
-        if len(parts) == 1 and parts[0] in DRIVERS:
+        if len(parts) == 1 and parts[0] in DRIVERS and e.kind is not EntryKind.DIR:
             yield Finding(
                 "libvirt-hook-main-script",
                 f"{e.path} is the {parts[0]} driver's main hook script, which other packages ship too",
                 entry=e,
-                key="dst",
+                key="path" if e.kind is EntryKind.SYMLINK else "dst",
                 hint=f"deploy it as {ctx.hooks_dir()}/{parts[0]}.d/50-{ctx.resolved.package.name}",
             )
 

@@ -6,7 +6,7 @@ import posixpath
 from collections.abc import Iterator
 
 from ..diagnostics import Severity
-from ..kinds.node_plugin import FIREWALL_LINE, HOOK_NAME, HOOK_POINTS, PLUGINS_DIR
+from ..kinds.node_plugin import FIREWALL_COMMENT, FIREWALL_LINE, HOOK_NAME, HOOK_POINTS, PLUGINS_DIR
 from ..kinds.node_plugin import KIND as NODE_PLUGIN
 from ..model import Entry, EntryKind
 from .context import KindPolicy, LintContext, parts_below
@@ -81,10 +81,13 @@ RULES: tuple[Rule, ...] = (
         "A line of a `*.firewall` file under /etc/ovirt-plugins.d is not `port,proto`.",
         "Node opens the ports a plugin lists in `/etc/ovirt-plugins.d/*.firewall`, one `port,proto` "
         "line each, such as `5900,tcp`: the port a number from 1 to 65535, the protocol `tcp` or "
-        "`udp`, no spaces. The documented format has no port ranges (`5900:5910`), no services "
-        "and no comment lines, so pkgtool accepts none of them; empty lines are ignored. A line "
-        "Node cannot parse leaves the port closed on the node.\n\n"
-        "Fix: write one `port,proto` line for each port, for example `16514,tcp`.",
+        "`udp`, no spaces. The documented format has no port ranges (`5900:5910`) and no "
+        "services. Node's reader skips a line that starts with `#`, and splits every other line "
+        "at the comma into exactly two parts: an empty line (a blank line at the end of the file "
+        "too) or one with a second comma stops it with an error, and no plugin's ports are "
+        "opened; a line it reads but cannot use leaves that port closed.\n\n"
+        "Fix: write one `port,proto` line for each port, for example `16514,tcp`; start comments "
+        "with `#` in the first column; remove empty lines.",
         _K,
     ),
 )
@@ -226,7 +229,7 @@ def firewall_format(ctx: LintContext) -> Iterator[Finding]:
             continue
         bad = []
         for number, line in enumerate(ctx.text(e).splitlines(), 1):
-            if not line.strip():
+            if line.startswith(FIREWALL_COMMENT):
                 continue
             m = FIREWALL_LINE.match(line)
             if m is None or not 1 <= int(m.group(1)) <= 65535:
@@ -239,7 +242,7 @@ def firewall_format(ctx: LintContext) -> Iterator[Finding]:
                 f"{e.path} line {number}: {line[:60]!r} is not 'port,proto'{more}",
                 entry=e,
                 key="src",
-                hint="one port (1-65535) and tcp or udp a line, such as 5900,tcp",
+                hint="one port (1-65535) and tcp or udp a line, such as 5900,tcp; '#' comments; no empty lines",
             )
 
 

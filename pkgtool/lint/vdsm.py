@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from ..diagnostics import Severity, nearest
@@ -22,8 +23,12 @@ RULES: tuple[Rule, ...] = (
         "A file under the VDSM hooks directory is not inside one of the 58 hook-point directories.",
         "VDSM runs the files of `{libexecdir}/vdsm/hooks/<hook-point>/` for a fixed set of 58 hook "
         "points. A directory with any other name, such as `before_vm_started` or "
-        "`before_migration`, is never looked at, so the hook never runs, and a file directly in "
-        "hooks/ is never run either. The hook points: " + ", ".join(sorted(HOOK_POINTS)) + ".\n\n"
+        "`before_migration`, is never looked at, so the hook never runs. A file directly in hooks/ "
+        "is never run by VDSM either: it is reported when it is named like a hook (`NN_name`) and "
+        "nothing else in the package names its path; other files there are left alone (vdsm's "
+        "checkips hook ships its daemon as hooks/checkipsd, started by a systemd unit). The hook points: "
+        + ", ".join(sorted(HOOK_POINTS))
+        + ".\n\n"
         "Fix: deploy the hook into the directory of the hook point you mean, spelt exactly.",
         _K,
     ),
@@ -105,6 +110,15 @@ def _split(ctx: LintContext, e: Entry) -> tuple[str, ...]:
     return parts_below(e.path, ctx.hooks_dir())
 
 
+# A hook's name: NN_ or NN- first (vdsm's own hooks say 50_name).
+_LOOKS_LIKE_HOOK = re.compile(r"^[0-9]{2}[_-]")
+
+
+def _referenced(ctx: LintContext, e: Entry) -> bool:
+    """Another file of the package names ``e``'s deployed path (a unit's ExecStart=, a script)."""
+    return any(f is not e and e.path in ctx.text(f) for f in ctx.files if f.kind is EntryKind.FILE)
+
+
 def _is_hook_file(ctx: LintContext, e: Entry) -> bool:
     parts = _split(ctx, e)
     return e.kind is EntryKind.FILE and len(parts) == 2 and parts[0] in HOOK_POINTS
@@ -118,6 +132,11 @@ def hook_point(ctx: LintContext) -> Iterator[Finding]:
         if not parts or e.implicit:
             continue
         if len(parts) == 1 and e.kind is not EntryKind.DIR:
+            # VDSM runs hook-point directories only: a file beside them is never run by VDSM, and
+            # may be meant so (checkips ships its daemon there, started by a unit). Only a file
+            # named like a hook, and run by nothing in the package, is a hook in the wrong place.
+            if not _LOOKS_LIKE_HOOK.match(parts[0]) or _referenced(ctx, e):
+                continue
             yield Finding(
                 "vdsm-hook-point",
                 f"{e.path} is directly in {ctx.hooks_dir()}, not in a hook-point directory",
