@@ -14,10 +14,14 @@ import typer
 
 from . import __version__
 from .atomic import STOP_SIGNALS
+from .cli_delivery import export_app, publish
 from .cli_support import (
     EXIT_FINDINGS,
     EXIT_INTERRUPTED,
     EXIT_OK,
+    DirArg,
+    DistroOpt,
+    JsonOpt,
     artifact_profile,
     distro_ids,
     emit_json,
@@ -38,13 +42,9 @@ app = typer.Typer(
 )
 distros_app = typer.Typer(help="List distro profiles, or show one resolved profile.", invoke_without_command=True)
 app.add_typer(distros_app, name="distros")
-
-DirArg = Annotated[Path, typer.Argument(help="Directory holding pkgtool.toml.", show_default=True)]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
-DistroOpt = Annotated[
-    str | None,
-    typer.Option("--distro", "-d", help="Profile id, a comma list, or 'all'. Default: the host's distro."),
-]
+# The commands that deliver packages past one build: publish, export ... (cli_delivery.py).
+app.command()(publish)
+app.add_typer(export_app, name="export")
 
 
 # ---------------------------------------------------------------- commands
@@ -342,43 +342,3 @@ def main(argv: list[str] | None = None) -> None:
     for sig in STOP_SIGNALS:
         signal.signal(sig, _on_sigint)
     app(args=args, prog_name="pkgtool", standalone_mode=True)
-
-
-# ---------------------------------------------------------------- export
-
-export_app = typer.Typer(help="Write resolved maps in the layout another tool reads.", no_args_is_help=True)
-app.add_typer(export_app, name="export")
-
-
-@export_app.command("host-deploy")
-def export_host_deploy_cmd(
-    directories: Annotated[list[Path], typer.Argument(help="Directories holding vdsm-hook or otopi-plugin maps.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="ovirt-host-deploy's plugin group directory to write.")],
-    distro: Annotated[str, typer.Option("--distro", "-d", help="Profile ids, a comma list, or 'all'.")] = "all",
-    carry: Annotated[
-        list[Path] | None, typer.Option("--carry", help="A built package the otopi plugin carries (repeatable).")
-    ] = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """vdsmhooks/hooks.d + packages.d/<name>.<id> for hook maps; the plugin directory for an otopi plugin."""
-    try:
-        from .cli_support import check_out, source_date_epoch
-        from .export.host_deploy import export_host_deploy
-        from .profiles import expand_distros
-
-        check_out(out)
-        ids = expand_distros(distro, directories[0] if distro.strip() != "all" else None)
-        result = export_host_deploy(directories, ids, out, carry or (), source_date_epoch())
-    except PkgtoolError as exc:
-        fail(exc, as_json)
-    if as_json:
-        emit_json({"ok": True, **result.to_dict()})
-        return
-    for f in result.files:
-        typer.echo(f"{f.mode:04o} {out / f.path}")
-    if result.package_only:
-        typer.echo("installed by the listed packages only (hooks.d carries only VDSM's hooks directory):")
-        for path in result.package_only:
-            typer.echo(f"  {path}")
-    if result.without_id:
-        typer.echo(f"no packages.d list for {', '.join(result.without_id)}: ovirt-host-deploy has no id for it")

@@ -10,11 +10,18 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import Annotated, NoReturn
 
 import typer
 
 from .errors import PkgtoolError, ToolError, UsageError
+
+DirArg = Annotated[Path, typer.Argument(help="Directory holding pkgtool.toml.", show_default=True)]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON on stdout.")]
+DistroOpt = Annotated[
+    str | None,
+    typer.Option("--distro", "-d", help="Profile id, a comma list, or 'all'. Default: the host's distro."),
+]
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 MAX_SCREEN_LINES = 20  # an error report fits one screen; --json has everything

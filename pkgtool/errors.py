@@ -52,3 +52,7 @@ class ToolError(PkgtoolError):
 
 class UsageError(PkgtoolError):
     """Options that do not fit together, or an unknown distro / rule id on the command line."""
+
+
+class SigningError(PkgtoolError):
+    """A signing key is missing, ambiguous or unusable in the GnuPG keyring, or gpg / rpmsign refused it."""

@@ -1,0 +1,95 @@
+"""The commands that deliver packages past one build: repositories, exports for other tools.
+
+cli.py registers them; like every command here they are thin over the library, exit codes
+only through cli_support.fail.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .cli_support import JsonOpt, emit_json, fail
+from .errors import PkgtoolError
+
+# ---------------------------------------------------------------- publish
+
+
+def publish(
+    packages: Annotated[
+        list[Path], typer.Argument(help="Built .rpm / .deb files, or directories holding them.", show_default=False)
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The repository directory (replaced whole).")] = ...,  # type: ignore[assignment]
+    sign: Annotated[bool, typer.Option("--sign", help="Sign the packages and the repositories with GnuPG.")] = False,
+    key_id: Annotated[
+        str | None, typer.Option("--key-id", help="The signing key (default: $PKGTOOL_GPG_KEY), from $GNUPGHOME.")
+    ] = None,
+    suite: Annotated[str, typer.Option("--suite", help="The APT suite (dists/SUITE).")] = "stable",
+    component: Annotated[str, typer.Option("--component", help="The APT component.")] = "main",
+    arch: Annotated[
+        str | None,
+        typer.Option("--arch", help="APT architectures, a comma list (default: the packages' own, else amd64)."),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Publish built packages as an RPM repository per distro (createrepo_c) and an APT repository, signed with --sign."""
+    try:
+        from .cli_support import check_out, source_date_epoch
+        from .publish import PublishOptions
+        from .publish import publish as do_publish
+        from .publish.apt_repo import AptOptions
+
+        check_out(out)
+        archs = tuple(a.strip() for a in arch.split(",") if a.strip()) if arch else ()
+        options = PublishOptions(AptOptions(suite, component, archs), sign, key_id, source_date_epoch())
+        repos = do_publish(packages, out, options)
+    except PkgtoolError as exc:
+        fail(exc, as_json)
+    if as_json:
+        emit_json({"ok": True, "out": str(out), "repositories": [r.to_dict() for r in repos]})
+        return
+    for r in repos:
+        signed = ", signed" if r.signed else ""
+        count = f"{len(r.packages)} package{'' if len(r.packages) == 1 else 's'}"
+        typer.echo(f"{r.kind} {r.name}: {r.path} ({count}{signed})")
+
+
+# ---------------------------------------------------------------- export
+
+export_app = typer.Typer(help="Write resolved maps in the layout another tool reads.", no_args_is_help=True)
+
+
+@export_app.command("host-deploy")
+def export_host_deploy_cmd(
+    directories: Annotated[list[Path], typer.Argument(help="Directories holding vdsm-hook or otopi-plugin maps.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="ovirt-host-deploy's plugin group directory to write.")],
+    distro: Annotated[str, typer.Option("--distro", "-d", help="Profile ids, a comma list, or 'all'.")] = "all",
+    carry: Annotated[
+        list[Path] | None, typer.Option("--carry", help="A built package the otopi plugin carries (repeatable).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """vdsmhooks/hooks.d + packages.d/<name>.<id> for hook maps; the plugin directory for an otopi plugin."""
+    try:
+        from .cli_support import check_out, source_date_epoch
+        from .export.host_deploy import export_host_deploy
+        from .profiles import expand_distros
+
+        check_out(out)
+        ids = expand_distros(distro, directories[0] if distro.strip() != "all" else None)
+        result = export_host_deploy(directories, ids, out, carry or (), source_date_epoch())
+    except PkgtoolError as exc:
+        fail(exc, as_json)
+    if as_json:
+        emit_json({"ok": True, **result.to_dict()})
+        return
+    for f in result.files:
+        typer.echo(f"{f.mode:04o} {out / f.path}")
+    if result.package_only:
+        typer.echo("installed by the listed packages only (hooks.d carries only VDSM's hooks directory):")
+        for path in result.package_only:
+            typer.echo(f"  {path}")
+    if result.without_id:
+        typer.echo(f"no packages.d list for {', '.join(result.without_id)}: ovirt-host-deploy has no id for it")
