@@ -93,3 +93,27 @@ def export_host_deploy_cmd(
             typer.echo(f"  {path}")
     if result.without_id:
         typer.echo(f"no packages.d list for {', '.join(result.without_id)}: ovirt-host-deploy has no id for it")
+
+
+@export_app.command("obs")
+def export_obs_cmd(
+    directory: Annotated[Path, typer.Argument(help="Directory holding pkgtool.toml.")] = Path("."),
+    out: Annotated[Path, typer.Option("--out", "-o", help="The OBS package directory (replaced whole).")] = ...,  # type: ignore[assignment]
+    distro: Annotated[str, typer.Option("--distro", "-d", help="The rpm-family profile of the spec.")] = "fedora",
+    deb_distro: Annotated[str, typer.Option("--deb-distro", help="The deb-family profile of debian.*.")] = "debian",
+    as_json: JsonOpt = False,
+) -> None:
+    """The spec, its tarball and patches, debian.* files and NAME.dsc for OBS's debtransform."""
+    try:
+        from .cli_support import check_out, source_date_epoch
+        from .export.obs import export_obs
+
+        check_out(out)
+        result = export_obs(directory, distro, deb_distro, out, source_date_epoch())
+    except PkgtoolError as exc:
+        fail(exc, as_json)
+    if as_json:
+        emit_json({"ok": True, **result.to_dict()})
+        return
+    for f in result.files:
+        typer.echo(f"{f.sha256[:16]}  {out / f.name}")
