@@ -149,3 +149,14 @@ def test_a_name_with_shell_metacharacters_never_reaches_rules_or_dsc(tmp_path: P
     assert proc.returncode == 2
     assert "pkgtool.toml" in proc.stderr and "package.name" in proc.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_an_osc_checkout_is_never_replaced(tmp_path: Path) -> None:
+    checkout = tmp_path / "home:me/convirt"
+    (checkout / ".osc").mkdir(parents=True)
+    (checkout / ".osc/_files").write_text("osc's own state")
+    proc = run("export", "obs", str(EXAMPLES / "convirt"), "--out", str(checkout))
+    assert proc.returncode == 2 and "is an osc checkout" in proc.stderr
+    assert [p.name for p in checkout.iterdir()] == [".osc"] and (
+        checkout / ".osc/_files"
+    ).read_text() == "osc's own state"

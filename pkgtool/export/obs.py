@@ -158,6 +158,11 @@ def export_obs(
     """Resolve the map for both profiles and write OUT whole: spec side, debian.* side, NAME.dsc."""
     from ..formats.rpm.spec import patch_names
 
+    if (out / ".osc").exists():  # OUT is replaced whole: an osc checkout's .osc/ would go with it
+        raise UsageError(
+            f"--out {out} is an osc checkout, which the export would replace whole",
+            hint="export into another directory and copy its files into the checkout (docs/farms.md)",
+        )
     rpm = resolve_dir(directory, rpm_distro, source_date_epoch)
     deb = resolve_dir(directory, deb_distro, source_date_epoch)
     _check_family(rpm, Family.RPM, "--distro")
