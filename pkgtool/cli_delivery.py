@@ -101,6 +101,9 @@ def export_obs_cmd(
     out: Annotated[Path, typer.Option("--out", "-o", help="The OBS package directory (replaced whole).")] = ...,  # type: ignore[assignment]
     distro: Annotated[str, typer.Option("--distro", "-d", help="The rpm-family profile of the spec.")] = "fedora",
     deb_distro: Annotated[str, typer.Option("--deb-distro", help="The deb-family profile of debian.*.")] = "debian",
+    obs_release: Annotated[
+        bool, typer.Option("--obs-release", help="DEBTRANSFORM-RELEASE: OBS appends +<build counter> to the version.")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """The spec, its tarball and patches, debian.* files and NAME.dsc for OBS's debtransform."""
@@ -109,7 +112,7 @@ def export_obs_cmd(
         from .export.obs import export_obs
 
         check_out(out)
-        result = export_obs(directory, distro, deb_distro, out, source_date_epoch())
+        result = export_obs(directory, distro, deb_distro, out, source_date_epoch(), obs_release)
     except PkgtoolError as exc:
         fail(exc, as_json)
     if as_json:

@@ -160,3 +160,18 @@ def test_an_osc_checkout_is_never_replaced(tmp_path: Path) -> None:
     assert [p.name for p in checkout.iterdir()] == [".osc"] and (
         checkout / ".osc/_files"
     ).read_text() == "osc's own state"
+
+
+def test_obs_release_makes_every_rebuild_a_newer_version(tmp_path: Path) -> None:
+    """--obs-release: debtransform --release N (OBS's build counter) builds VERSION+N."""
+    require_tools("perl", "dpkg-source", "dpkg-buildpackage", "dh", "fakeroot", "dpkg-deb")
+    out = tmp_path / "convirt"
+    run("export", "obs", str(EXAMPLES / "convirt"), "--out", str(out), "--obs-release", check=True)
+    assert "DEBTRANSFORM-RELEASE: 1\n" in (out / "convirt.dsc").read_text()
+    work = tmp_path / "work"
+    work.mkdir()
+    tool("perl", debtransform(), "--release", "7", str(out), str(out / "convirt.dsc"), str(work), cwd=work)
+    tool("dpkg-source", "-x", "convirt_0.9.0-1+7.dsc", "src", cwd=work)
+    assert (work / "src/debian/changelog").read_text().startswith("convirt (0.9.0-1+7) ")
+    tool("dpkg-buildpackage", "-b", "-us", "-uc", cwd=work / "src")
+    assert tool("dpkg-deb", "-f", str(work / "convirt_0.9.0-1+7_all.deb"), "Version", cwd=work) == "0.9.0-1+7\n"

@@ -41,12 +41,13 @@ def test_docs_farms_commands_run(tmp_path: Path) -> None:
         require_tools("debtransform")  # skips, or fails under PKGTOOL_REQUIRE_TOOLS=1: install obs-build
     text = (REPO / "docs/farms.md").read_text()
     blocks = sh_blocks(text)
-    assert len(blocks) == 3
+    assert len(blocks) == 4
     assert "osc commit" in text.split("```text", 1)[1]  # osc needs an OBS account: shown, not run
     work = _scratch(tmp_path)
     proc = _run("\n".join(blocks), work)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert proc.stdout.count("paths checked, ok") == 2  # the .deb from debtransform, the .rpm from the spec
+    assert "DEBTRANSFORM-RELEASE: 1" in (work / "build/obs-release/convirt/convirt.dsc").read_text()
     for rel in (".github/workflows/pkgtool.yml", ".gitlab-ci.yml"):
         assert yaml.safe_load((work / rel).read_text())
 

@@ -87,7 +87,7 @@ def _rpm_side(rpm: Resolved, tmp: Path) -> list[str]:
     return names
 
 
-def _dsc_text(deb: Resolved, control: str, orig: str) -> str:
+def _dsc_text(deb: Resolved, control: str, orig: str, obs_release: bool) -> str:
     """The .dsc debtransform completes: the source paragraph's fields, Binary, and where the tarball is."""
     from debian.deb822 import Deb822
 
@@ -106,11 +106,17 @@ def _dsc_text(deb: Resolved, control: str, orig: str) -> str:
     ]
     fields += [(k, source[k]) for k in ("Homepage", "Standards-Version", "Build-Depends") if k in source]
     fields.append(("DEBTRANSFORM-TAR", orig))
+    if obs_release:
+        # OBS then builds VERSION+<its build counter>, with a changelog entry saying so: each
+        # rebuild is a newer package to apt.  pkgtool verify expects the map's release instead.
+        fields.append(("DEBTRANSFORM-RELEASE", "1"))
     # One line each: control's values are one line except Build-Depends, folded again here.
     return "".join(f"{k}: {' '.join(v.split())}\n" for k, v in fields)
 
 
-def _deb_side(deb: Resolved, rpm_patches: list[tuple[str, int, str]], tmp: Path, taken: set[str]) -> list[str]:
+def _deb_side(
+    deb: Resolved, rpm_patches: list[tuple[str, int, str]], tmp: Path, taken: set[str], obs_release: bool
+) -> list[str]:
     from ..formats.deb.debian_dir import debian_files, orig_name, tree_name
     from ..formats.deb.facts import license_texts
 
@@ -141,7 +147,7 @@ def _deb_side(deb: Resolved, rpm_patches: list[tuple[str, int, str]], tmp: Path,
     if rpm_patches:
         # The rpm side's patch files, as the map gives them; debtransform strips -pN itself.
         put("debian.series", "".join(f"{name} -p{strip}\n" for name, strip, _ in rpm_patches))
-    put(f"{deb.package.name}.dsc", _dsc_text(deb, control, orig))
+    put(f"{deb.package.name}.dsc", _dsc_text(deb, control, orig, obs_release))
     return written
 
 
@@ -153,7 +159,12 @@ def _normalise(tmp: Path, epoch: int) -> None:
 
 
 def export_obs(
-    directory: Path, rpm_distro: str, deb_distro: str, out: Path, source_date_epoch: int | None = None
+    directory: Path,
+    rpm_distro: str,
+    deb_distro: str,
+    out: Path,
+    source_date_epoch: int | None = None,
+    obs_release: bool = False,
 ) -> ObsExport:
     """Resolve the map for both profiles and write OUT whole: spec side, debian.* side, NAME.dsc."""
     from ..formats.rpm.spec import patch_names
@@ -169,7 +180,7 @@ def export_obs(
     _check_family(deb, Family.DEB, "--deb-distro")
     with atomic_dir(out) as tmp:  # built beside OUT and swapped in: never half an export
         names = _rpm_side(rpm, tmp)
-        names += _deb_side(deb, patch_names(rpm), tmp, set(names))
+        names += _deb_side(deb, patch_names(rpm), tmp, set(names), obs_release)
         _normalise(tmp, deb.source_date_epoch)
     digests: Mapping[str, str] = {n: hashlib.sha256((out / n).read_bytes()).hexdigest() for n in sorted(names)}
     return ObsExport(
