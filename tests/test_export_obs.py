@@ -175,3 +175,31 @@ def test_obs_release_makes_every_rebuild_a_newer_version(tmp_path: Path) -> None
     assert (work / "src/debian/changelog").read_text().startswith("convirt (0.9.0-1+7) ")
     tool("dpkg-buildpackage", "-b", "-us", "-uc", cwd=work / "src")
     assert tool("dpkg-deb", "-f", str(work / "convirt_0.9.0-1+7_all.deb"), "Version", cwd=work) == "0.9.0-1+7\n"
+
+
+def test_a_map_with_subpackages_builds_every_package_on_both_sides(tmp_path: Path) -> None:
+    """vdsm-hooks-acme: three binary packages from one .dsc and one spec, each verified."""
+    require_tools("perl", "dpkg-source", "dpkg-buildpackage", "dh", "fakeroot", "rpmbuild")
+    project, out, work = EXAMPLES / "vdsm-hooks-acme", tmp_path / "obs", tmp_path / "deb"
+    run("export", "obs", str(project), "--out", str(out), check=True)
+    work.mkdir()
+    tool("perl", debtransform(), str(out), str(out / "vdsm-hook-acme.dsc"), str(work), cwd=work)
+    tool("dpkg-source", "-x", "vdsm-hook-acme_2.0.1-1.dsc", "src", cwd=work)
+    tool("dpkg-buildpackage", "-b", "-us", "-uc", cwd=work / "src")
+    # Fedora's rpmbuild defines %dist; Debian's has none, so the test gives the profile's.
+    tool(
+        "rpmbuild", "-bb", "--define", f"_topdir {tmp_path / 'rpm'}", "--define", f"_sourcedir {out}",
+        "--define", "dist .fc40", str(out / "vdsm-hook-acme.spec"), cwd=tmp_path,
+    )  # fmt: skip
+    debs = sorted(work.glob("*.deb"))
+    rpms = sorted((tmp_path / "rpm/RPMS/noarch").glob("*.rpm"))
+    assert sorted(p.name.split("_")[0] for p in debs) == [
+        "vdsm-hook-acme",
+        "vdsm-hook-acme-bridge",
+        "vdsm-hook-acme-smbios",
+    ]
+    assert len(rpms) == 3
+    for distro, packages in (("debian", debs), ("fedora", rpms)):
+        proc = run("verify", str(project), "--distro", distro, *map(str, packages))
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert proc.stdout.count(", ok") == 3
