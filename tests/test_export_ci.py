@@ -156,3 +156,13 @@ def test_bad_options_are_refused(tmp_path: Path, args: list[str], message: str) 
     proc = run("export", "ci", *args, "--out", str(tmp_path / "out"))
     assert proc.returncode == 2 and message in proc.stderr, proc.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_a_symlinked_github_dir_is_not_followed_out_of_out(tmp_path: Path) -> None:
+    out, elsewhere = tmp_path / "repo", tmp_path / "elsewhere"
+    out.mkdir()
+    elsewhere.mkdir()
+    (out / ".github").symlink_to(elsewhere)
+    proc = run("export", "ci", "--provider", "github", MAP, "--out", str(out))
+    assert proc.returncode == 2 and "is a symlink" in proc.stderr
+    assert list(elsewhere.iterdir()) == []

@@ -154,6 +154,9 @@ def export_ci(provider: Provider, directory: Path, distros: Sequence[str], out: 
     jobs = tuple(_job(load_profile(d, directory)) for d in distros)
     lines = (_github if provider is Provider.GITHUB else _gitlab)(layout.package.name, map_dir, pip, jobs)
     path = out / WORKFLOW_PATHS[provider]
+    for parent in (path.parent.parent, path.parent) if provider is Provider.GITHUB else ():
+        if parent.is_symlink():  # .github/ or workflows/ pointing elsewhere: nothing is written outside OUT
+            raise UsageError(f"{parent} is a symlink; export ci writes only inside --out {out}")
     path.parent.mkdir(parents=True, exist_ok=True)
     write_bytes_atomic(path, ("\n".join(lines) + "\n").encode("ascii"))
     return CiExport(provider, path, jobs)
