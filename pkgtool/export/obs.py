@@ -82,7 +82,7 @@ def _rpm_side(rpm: Resolved, tmp: Path) -> list[str]:
         if name.startswith(("_", "debian.")) or name.endswith(".dsc"):
             raise ResolveError(
                 f"{rpm.layout.source_file}: {name!r} would be an OBS control file in the package",
-                hint="rename the patch: OBS treats names starting with '_' or 'debian.', and .dsc files, itself",
+                hint="rename the patch (or package): OBS and debtransform read names starting '_' or 'debian.' themselves",
             )
     return names
 
