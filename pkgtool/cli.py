@@ -148,9 +148,10 @@ def build(
     timeout: Annotated[float | None, typer.Option("--timeout", help="Seconds before a system tool is stopped.")] = None,
     as_json: JsonOpt = False,
     jobs: JobsOpt = None,
+    no_lint: Annotated[bool, typer.Option("--no-lint", help="Skip the lint rules run before building.")] = False,
 ) -> None:
-    """Write binary packages (.rpm / .deb), natively by default."""
-    run_per_distro("build", directory, distro, out, backend, timeout, as_json, jobs)
+    """Write binary packages (.rpm / .deb), natively by default, after the map's lint rules pass."""
+    run_per_distro("build", directory, distro, out, backend, timeout, as_json, jobs, lint=not no_lint)
 
 
 PackageOpt = Annotated[

@@ -123,7 +123,40 @@ def check_out(out: Path) -> None:
         raise UsageError(f"--out {out}: {p} {why}", hint="give a directory this user can write")
 
 
-def run_per_distro(action: str, directory: Path, distro: str | None, out: Path, backend: str, timeout, as_json, jobs):
+def lint_first(directory: Path, ids: list[str], as_json: bool):
+    """`build` runs the lint rules of the map first: the same lint_project as `pkgtool lint`.
+
+    A distro with an error-level finding is not built (its result says the located findings,
+    exit 1); the other distros still build, as one failing distro never hides the others.
+    Warnings are said once on stderr for all distros together and stop nothing.
+    Returns the lint report and the results of the distros it stopped.
+    """
+    from .diagnostics import Severity
+    from .lint import lint_project
+    from .parallel import DistroResult
+
+    report = lint_project(directory, ids)
+    if not as_json:
+        for d in report.findings:
+            if d.severity is Severity.WARNING:
+                typer.echo(d.to_text(), err=True)
+    stopped = []
+    for distro in ids:
+        errors = [d for d in report.findings if d.severity is Severity.ERROR and distro in report.distros_of(d)]
+        if errors:
+            error = f"{distro}: lint found {len(errors)} error(s); nothing built (--no-lint skips lint)"
+            details = tuple(d.to_text() for d in errors)
+            stopped.append(
+                DistroResult(
+                    distro, False, 0.0, error=error, details=details, diagnostics=tuple(d.to_dict() for d in errors)
+                )
+            )
+    return report, stopped
+
+
+def run_per_distro(
+    action: str, directory: Path, distro: str | None, out: Path, backend: str, timeout, as_json, jobs, lint=False
+):
     from .parallel import Job, run_all
 
     try:
@@ -133,16 +166,21 @@ def run_per_distro(action: str, directory: Path, distro: str | None, out: Path, 
         load_layout(directory)  # a malformed map is reported once, not once per distro
         host = None if distro else host_choice(directory)
         ids = [host.profile] if host else distro_ids(distro, directory)
+        report, stopped = lint_first(directory, ids, as_json) if lint else (None, [])
         job = Job(action, str(directory), str(out), backend, source_date_epoch(), timeout, per_distro_dirs=len(ids) > 1)
     except PkgtoolError as exc:
         fail(exc, as_json)
-    results = run_all(job, ids, jobs, progress(as_json))
+    todo = [d for d in ids if d not in {r.distro for r in stopped}]
+    done = {r.distro: r for r in [*stopped, *(run_all(job, todo, jobs, progress(as_json)) if todo else [])]}
+    results = [done[d] for d in ids]
     ok = all(r.ok for r in results)
     if as_json:
         arts = [a.to_dict() for r in results for a in r.artifacts]
         doc = {"ok": ok, "action": action, "distros": [r.to_dict() for r in results], "artifacts": arts}
         if host is not None:
             doc["host"] = host.to_dict()
+        if report is not None:
+            doc["lint"] = report.to_dict()
         emit_json(doc)
     else:
         if not (len(results) == 1 and not ok):
