@@ -14,6 +14,7 @@ import typer
 
 from . import __version__
 from .atomic import STOP_SIGNALS
+from .cli_bump import bump
 from .cli_delivery import export_app, publish
 from .cli_support import (
     EXIT_FINDINGS,
@@ -45,6 +46,7 @@ app.add_typer(distros_app, name="distros")
 # The commands that deliver packages past one build: publish, export ... (cli_delivery.py).
 app.command()(publish)
 app.add_typer(export_app, name="export")
+app.command()(bump)  # cli_bump.py
 
 
 # ---------------------------------------------------------------- commands
