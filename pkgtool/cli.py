@@ -72,13 +72,14 @@ def init(
     directory: DirArg = Path("."),
     kind: Annotated[str, typer.Option("--kind", help=", ".join(KIND_NAMES))] = "app",
     name: Annotated[str | None, typer.Option("--name", help="Package name (default: the directory's name).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing pkgtool.toml.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Write a commented pkgtool.toml (and a sample source) for a plugin kind."""
+    """Write a commented pkgtool.toml for a plugin kind: of the files already there, else with a sample source."""
     try:
         from .scaffold import init_project
 
-        written = init_project(directory, kind, name)
+        written = init_project(directory, kind, name, force)
     except PkgtoolError as exc:
         fail(exc, as_json)
     if as_json:
