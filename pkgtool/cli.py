@@ -15,6 +15,7 @@ import typer
 from . import __version__
 from .atomic import STOP_SIGNALS
 from .cli_bump import bump
+from .cli_completion import answer_completion_requests, completion
 from .cli_delivery import export_app, publish
 from .cli_support import (
     EXIT_FINDINGS,
@@ -47,6 +48,7 @@ app.add_typer(distros_app, name="distros")
 app.command()(publish)
 app.add_typer(export_app, name="export")
 app.command()(bump)  # cli_bump.py
+app.command()(completion)  # cli_completion.py
 
 
 # ---------------------------------------------------------------- commands
@@ -345,4 +347,5 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     for sig in STOP_SIGNALS:
         signal.signal(sig, _on_sigint)
+    answer_completion_requests()
     app(args=args, prog_name="pkgtool", standalone_mode=True)
