@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from .cli_output import say
 from .cli_support import DirArg, JsonOpt, emit_json, fail, source_date_epoch
 from .errors import PkgtoolError
 
@@ -34,5 +35,5 @@ def bump(
     if as_json:
         emit_json({"ok": True, **done.to_dict()})
     else:
-        typer.echo(f"{done.path}: {done.version}-{done.release}")
-        typer.echo(done.entry.rstrip("\n"))
+        say(f"{done.path}: {done.version}-{done.release}")
+        say(done.entry.rstrip("\n"))

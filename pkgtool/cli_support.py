@@ -14,6 +14,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
+from .cli_output import Level, say, wanted
 from .errors import PkgtoolError, ToolError, UsageError
 
 DirArg = Annotated[Path, typer.Argument(help="Directory holding pkgtool.toml.", show_default=True)]
@@ -52,7 +53,7 @@ def fail(exc: PkgtoolError, as_json: bool) -> NoReturn:
             lines.append("  command: " + " ".join(exc.command))
         if exc.output:
             lines.append("  output:\n" + exc.output.rstrip())
-    typer.echo("\n".join(lines), err=True)
+    say("\n".join(lines), err=True, level=Level.ERROR)
     raise typer.Exit(code)
 
 
@@ -78,7 +79,7 @@ def host_choice(project_dir: Path | None):
     from .project import detect_host
 
     match = detect_host(project_dir)
-    typer.echo("pkgtool: " + match.note(), err=True)
+    say("pkgtool: " + match.note(), err=True)
     return match
 
 
@@ -96,10 +97,10 @@ def resolve_for(project_dir: Path, distro: str | None):
 
 
 def progress(as_json: bool):
-    def say(msg: str) -> None:
-        typer.echo(msg, err=True)
+    def tell(msg: str) -> None:
+        say(msg, err=True)
 
-    return None if as_json else say
+    return None if as_json else tell
 
 
 def check_out(out: Path) -> None:
@@ -139,7 +140,11 @@ def lint_first(directory: Path, ids: list[str], as_json: bool):
     if not as_json:
         for d in report.findings:
             if d.severity is Severity.WARNING:
-                typer.echo(d.to_text(), err=True)
+                say(d.to_text(), err=True)
+        c = report.counts()
+        say(
+            f"lint: {c['error']} error(s), {c['warning']} warning(s), {c['info']} note(s)", err=True, level=Level.DETAIL
+        )
     stopped = []
     for distro in ids:
         errors = [d for d in report.findings if d.severity is Severity.ERROR and distro in report.distros_of(d)]
@@ -184,7 +189,9 @@ def run_per_distro(
         emit_json(doc)
     else:
         if not (len(results) == 1 and not ok):
-            typer.echo(summary(results, action))
+            say(summary(results, action))
+        if wanted(Level.DETAIL):
+            say("\n".join(f"wrote {p}" for p in written_files(results)))
         say_failures([r for r in results if not r.ok], len(results))
     failed = [r for r in results if not r.ok]
     if not failed:
@@ -208,9 +215,9 @@ def say_failures(failed, total: int) -> None:
     """Each failure once: a finding that several distros share is said once, with their names."""
     if total == 1 and failed:
         r = failed[0]
-        typer.echo("pkgtool: error: " + r.error, err=True)
+        say("pkgtool: error: " + r.error, err=True, level=Level.ERROR)
         for detail in r.details[:MAX_SCREEN_LINES]:
-            typer.echo("  " + detail.replace("\n", "\n  "), err=True)
+            say("  " + detail.replace("\n", "\n  "), err=True, level=Level.ERROR)
         return
     groups: dict[str, list[str]] = {}
     for r in failed:
@@ -219,7 +226,17 @@ def say_failures(failed, total: int) -> None:
             groups.setdefault(line, []).append(r.distro)
     for line, distros in groups.items():
         who = f"all {total} distros" if len(distros) == total else ", ".join(distros)
-        typer.echo(f"{who}: {line}".replace("\n", "\n  "), err=True)
+        say(f"{who}: {line}".replace("\n", "\n  "), err=True, level=Level.ERROR)
+
+
+def written_files(results) -> list[str]:
+    """--verbose: every file a run wrote, those inside a written directory (debian/) one by one."""
+    out: list[str] = []
+    for r in results:
+        for p in [*(a.path for a in r.artifacts), *r.paths]:
+            path = Path(p)
+            out += sorted(str(f) for f in path.rglob("*") if f.is_file()) if path.is_dir() else [str(path)]
+    return out
 
 
 def summary(results, action: str) -> str:
@@ -249,5 +266,5 @@ def artifact_profile(path: Path, project_dir: Path) -> str:
 
     info = read_artifact(path, binary_only=True)
     distro, why = artifact_distro(path.name, info.format.value, info.release, project_dir)
-    typer.echo(f"pkgtool: {path.name}: profile {distro} ({why}); --distro chooses another", err=True)
+    say(f"pkgtool: {path.name}: profile {distro} ({why}); --distro chooses another", err=True)
     return distro
