@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import tomllib
 from dataclasses import dataclass
@@ -29,22 +30,23 @@ class Place:
 
     dst: str  # a destination directory, with profile placeholders
     config: object = None  # the scaffold entry's `config` (None: not a config file)
-    as_tree: bool = False  # the scaffold deploys it as a [[tree]] (a directory of its own)
+    tree_depth: int = 0  # a [[tree]] per directory this deep (devstack/ 1, plugins/GROUP/ 2); 0: one [[file]] each
 
 
 def places(scaffold_doc: dict) -> dict[str, Place]:
     """First source directory -> its Place, from the rendered scaffold map's [[file]] and [[tree]] entries."""
     out: dict[str, Place] = {}
-    for table, as_tree in (("file", False), ("tree", True)):
+    for table in ("file", "tree"):
         for item in scaffold_doc.get(table, []):
             src, dst = PurePosixPath(item["src"]), item["dst"].rstrip("/")
-            if len(src.parts) < 2 and not as_tree:
+            if len(src.parts) < 2 and table == "file":
                 continue  # a file at the top says nothing about a directory
             rest = "/".join(src.parts[1:])
             if rest and not dst.endswith("/" + rest):
                 continue
             prefix = dst[: len(dst) - len(rest)].rstrip("/") if rest else dst
-            out.setdefault(src.parts[0], Place(prefix, item.get("config"), as_tree))
+            depth = len(src.parts) if table == "tree" else 0
+            out.setdefault(src.parts[0], Place(prefix, item.get("config"), depth))
     return out
 
 
@@ -77,31 +79,48 @@ def _s(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)  # a JSON string is a TOML basic string
 
 
+def _key(name: str) -> str:
+    return name if re.fullmatch(r"[A-Za-z0-9_-]+", name) else _s(name)
+
+
+def _file(rel: str, dst: str, mode: int, config: object = None) -> str:
+    text = f'[[file]]\nsrc = {_s(rel)}\ndst = {_s(dst)}\nmode = "{mode:04o}"\n'
+    if config is not None:
+        text += f"config = {_s(config) if isinstance(config, str) else 'true'}\n"
+    return text
+
+
 def entries_text(directory: Path, name: str, scaffold_doc: dict, script_files: set[str]) -> str:
-    """The [[tree]] and [[file]] tables for the files present."""
+    """The [[tree]] and [[file]] tables for the files present, in the order of their paths."""
     where = places(scaffold_doc)
-    default = Place(f"{{datadir}}/{name}", None, True)
-    groups: dict[str, list[str]] = {}
+    private = f"{{datadir}}/{name}"
+    trees: dict[str, tuple[str, list[str]]] = {}  # source directory -> (destination, its files)
+    out: dict[str, str] = {}  # the first source path of an entry -> its table
     for rel in present_files(directory):
         if rel in script_files:
             continue
-        top = rel.split("/", 1)[0] if "/" in rel else ""
-        groups.setdefault(top, []).append(rel)
-    out: list[str] = []
-    for top, files in groups.items():
-        place = where.get(top, default) if top else default
+        parts = rel.split("/")
+        place = where.get(parts[0]) if len(parts) > 1 else None
+        if place is None:  # the package's own data: under {datadir}/NAME/
+            place = Place(f"{private}/{parts[0]}", None, 1) if len(parts) > 1 else Place(private)
+            parts = ["", *parts] if len(parts) == 1 else parts
+        depth = place.tree_depth
+        if depth and len(parts) > depth:
+            src_dir = "/".join(parts[:depth])
+            trees.setdefault(src_dir, ("/".join([place.dst, *parts[1:depth]]), []))[1].append(rel)
+        else:
+            dst = "/".join([place.dst, *parts[1:]])
+            out[rel] = _file(rel, dst, _mode(directory / rel), place.config)
+    for src_dir, (dst, files) in trees.items():
         modes = {_mode(directory / f) for f in files}
-        base = place.dst if top in where else f"{default.dst}/{top}" if top else default.dst
-        if top and place.as_tree and len(modes) == 1 and place.config is None:
-            out.append(f'[[tree]]\nsrc = {_s(top + "/")}\ndst = {_s(base + "/")}\nmode = "{modes.pop():04o}"\n')
-            continue
-        for rel in files:
-            sub = rel.split("/", 1)[1] if top else rel
-            text = f'[[file]]\nsrc = {_s(rel)}\ndst = {_s(base + "/" + sub)}\nmode = "{_mode(directory / rel):04o}"\n'
-            if place.config is not None and top in where:
-                text += f"config = {_s(place.config) if isinstance(place.config, str) else 'true'}\n"
-            out.append(text)
-    return "\n".join(out)
+        if len(modes) == 1:
+            out[src_dir + "/"] = (
+                f'[[tree]]\nsrc = {_s(src_dir + "/")}\ndst = {_s(dst + "/")}\nmode = "{modes.pop():04o}"\n'
+            )
+        else:  # one mode per tree: files of several modes are listed one by one
+            for rel in files:
+                out[rel] = _file(rel, dst + "/" + rel[len(src_dir) + 1 :], _mode(directory / rel))
+    return "\n".join(out[k] for k in sorted(out))
 
 
 def adopted_map(directory: Path, name: str, scaffold_text: str, header: str) -> str:
@@ -110,7 +129,7 @@ def adopted_map(directory: Path, name: str, scaffold_text: str, header: str) -> 
     parts = [header.rstrip("\n") + "\n"]
     requires = doc.get("requires") or {}
     if requires:
-        parts.append("[requires]\n" + "".join(f"{_s(k)} = {_s(v)}\n" for k, v in requires.items()))
+        parts.append("[requires]\n" + "".join(f"{_key(k)} = {_s(v)}\n" for k, v in requires.items()))
     scripts = {k: v for k, v in (doc.get("scripts") or {}).items() if (directory / v).is_file()}
     if scripts:
         parts.append("[scripts]\n" + "".join(f"{k} = {_s(v)}\n" for k, v in scripts.items()))

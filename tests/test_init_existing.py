@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import tomllib
 
+import pytest
 from conftest import EXAMPLES
 from test_cli import no_traceback, run
 
@@ -45,16 +46,39 @@ def test_app_tree_is_taken_in_as_it_is(tmp_path):
     assert proc.returncode == 0, proc.stdout
 
 
-def test_vdsm_hook_tree_lints_clean(tmp_path):
-    d = tmp_path / "vdsm-hook-acme"
-    shutil.copytree(EXAMPLES / "vdsm-hook-acme", d)
+@pytest.mark.parametrize(
+    ("example", "kind", "expect"),
+    [
+        (
+            "vdsm-hook-acme",
+            "vdsm-hook",
+            ("file", "hooks/before_vm_start/50_acme", "{libexecdir}/vdsm/hooks/before_vm_start/50_acme"),
+        ),
+        ("libvirt-hook-acme", "libvirt-hook", ("file", "qemu.d/50-acme", "{sysconfdir}/libvirt/hooks/qemu.d/50-acme")),
+        (
+            "ovirt-host-deploy-acme-driver",
+            "otopi-plugin",
+            ("tree", "plugins/acme_driver/", "{datadir}/ovirt-host-deploy/plugins/acme_driver/"),
+        ),
+        ("devstack-plugin-acme", "devstack-plugin", ("tree", "devstack/", "{datadir}/devstack-plugin-acme/devstack/")),
+    ],
+)
+def test_plugin_trees_placed_as_their_kind_places_them(tmp_path, example, kind, expect):
+    d = tmp_path / example
+    shutil.copytree(EXAMPLES / example, d)
     (d / "pkgtool.toml").unlink()
-    proc = run("init", str(d), "--kind", "vdsm-hook", env=AUTHOR)
+    proc = run("init", str(d), "--kind", kind, env=AUTHOR)
     assert proc.returncode == 0, proc.stderr
     doc = tomllib.loads((d / "pkgtool.toml").read_text())
-    assert doc["requires"] == {"vdsm": ""}
-    hook = next(f for f in doc["file"] if f["src"] == "hooks/before_vm_start/50_acme")
-    assert hook["dst"] == "{libexecdir}/vdsm/hooks/before_vm_start/50_acme" and hook["mode"] == "0755"
+    table, src, dst = expect
+    assert {"src": src, "dst": dst} == {
+        k: v for e in doc[table] if e["src"] == src for k, v in e.items() if k in ("src", "dst")
+    }
+    if kind == "vdsm-hook":
+        assert doc["requires"] == {"vdsm": ""}
+    if kind == "libvirt-hook":  # its scripts are [scripts], not files to install
+        assert doc["scripts"]["post-install"] == "packaging/reload-libvirtd.sh"
+        assert all(not f["src"].startswith("packaging/") for f in doc["file"])
     proc = run("lint", str(d), "--distro", "fedora,debian")
     assert proc.returncode == 0, proc.stdout
 
