@@ -127,15 +127,18 @@ def check_out(out: Path) -> None:
 def lint_first(directory: Path, ids: list[str], as_json: bool):
     """`build` runs the lint rules of the map first: the same lint_project as `pkgtool lint`.
 
-    A distro with an error-level finding is not built (its result says the located findings,
-    exit 1); the other distros still build, as one failing distro never hides the others.
-    Warnings are said once on stderr for all distros together and stop nothing.
+    A distro with an error-level finding of a lint rule is not built (its result says the located
+    findings, exit 1); the other distros still build, as one failing distro never hides the others.
+    What the loader or resolve finds (a missing source) is left to the build, which reports it as
+    the input error it is (exit 2).  Warnings are said once on stderr for all distros together.
     Returns the lint report and the results of the distros it stopped.
     """
     from .diagnostics import Severity
     from .lint import lint_project
+    from .lint.registry import CHECKS
     from .parallel import DistroResult
 
+    checked = {rule for chk in CHECKS for rule in chk.rules}
     report = lint_project(directory, ids)
     if not as_json:
         for d in report.findings:
@@ -147,7 +150,11 @@ def lint_first(directory: Path, ids: list[str], as_json: bool):
         )
     stopped = []
     for distro in ids:
-        errors = [d for d in report.findings if d.severity is Severity.ERROR and distro in report.distros_of(d)]
+        errors = [
+            d
+            for d in report.findings
+            if d.severity is Severity.ERROR and d.rule in checked and distro in report.distros_of(d)
+        ]
         if errors:
             error = f"{distro}: lint found {len(errors)} error(s); nothing built (--no-lint skips lint)"
             details = tuple(d.to_text() for d in errors)
