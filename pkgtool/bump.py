@@ -89,15 +89,23 @@ def _git_config(key: str, cwd: Path, env: Mapping[str, str]) -> str:
     return proc.stdout.strip() if proc.returncode == 0 else ""
 
 
-def _error(source: Path, key: str, line: int | None, message: str, hint: str) -> UsageError:
-    diag = Diagnostic("bump", Severity.ERROR, message, Location(display_path(source), key, line), hint)
-    return UsageError(message, diagnostics=[diag], hint=hint)
+def _error(rule: str, source: Path, key: str, line: int | None, message: str, hint: str) -> UsageError:
+    """A refusal located in the map, with the loader's rule ids (`pkgtool explain` knows them)."""
+    diag = Diagnostic(rule, Severity.ERROR, message, Location(display_path(source), key, line), hint)
+    return UsageError(message, diagnostics=[diag])  # the hint is the diagnostic's: said once
 
 
 def _set_value(lines: list[str], line: int, value: str, source: Path, key: str) -> None:
-    m = _VALUE_LINE.match(lines[line - 1])
-    if not m:
-        raise _error(source, key, line, f"cannot edit {key}: not a one-line string on its own line", "edit it by hand")
+    m = _VALUE_LINE.match(lines[line - 1]) if line else None
+    if not m or m["name"] != key.rsplit(".", 1)[-1]:
+        raise _error(
+            "bad-value",
+            source,
+            key,
+            line,
+            f"cannot edit {key}: not a one-line string on its own line",
+            "edit it by hand",
+        )
     lines[line - 1] = f"{m['key']}{json.dumps(value)}{m['rest']}"
 
 
@@ -118,7 +126,7 @@ def bump(
     layout = load_layout(project_dir)
     source = Path(layout.source_file)
     pkg = layout.package
-    text = source.read_text(encoding="utf-8")
+    text = source.read_bytes().decode("utf-8")  # as it is: read_text would turn CRLF into LF
     pos = scan(text)
     if "\n" in message or not message.strip():
         raise UsageError("the change (-m) must be one non-empty line")
@@ -131,6 +139,7 @@ def bump(
     if order < 0:
         line = pos.exact(("package", "version"))
         raise _error(
+            "bad-value",
             source,
             "package.version",
             line,
@@ -141,6 +150,7 @@ def bump(
     first = pos.exact(("changelog", 0))
     if who is None:
         raise _error(
+            "missing-key",
             source,
             "changelog[0].author",
             first,
@@ -151,7 +161,8 @@ def bump(
         raise UsageError(f"author {who!r} is not 'Name <mail>'", hint="such as --author 'Jane Doe <jane@example.org>'")
     when = _dt.datetime.fromtimestamp(epoch, _dt.UTC).date() if epoch is not None else _dt.date.today()
 
-    lines = text.split("\n")
+    nl = "\r\n" if "\r\n" in text else "\n"  # a map written on Windows stays CRLF
+    lines = text.split(nl)
     if version:
         _set_value(lines, pos.exact(("package", "version")) or 0, new_version, source, "package.version")
     release_line = pos.exact(("package", "release"))
@@ -159,20 +170,33 @@ def bump(
         _set_value(lines, release_line, new_release, source, "package.release")
     elif new_release != "1":  # the loader's default: a release of 1 needs no line
         vline = pos.exact(("package", "version")) or 0
-        indent = _VALUE_LINE.match(lines[vline - 1])["key"].split("version")[0]  # type: ignore[index]
-        lines.insert(vline, f"{indent}release = {json.dumps(new_release)}")
+        m = _VALUE_LINE.match(lines[vline - 1]) if vline else None
+        if not m or m["name"] != "version":
+            raise _error(
+                "bad-value", source, "package.version", vline or None, "cannot add a release line", "add it by hand"
+            )
+        lines.insert(vline, f"{m['key'].split('version')[0]}release = {json.dumps(new_release)}")
         first = first + 1 if first and first > vline else first
     entry = (
         f'[[changelog]]\nversion = {json.dumps(f"{new_version}-{new_release}")}\ndate = "{when.isoformat()}"\n'
         f"author = {json.dumps(who)}\nchanges = [{json.dumps(message.strip())}]\n"
     )
+    if first and lines[first - 1].strip().replace(" ", "") != "[[changelog]]":
+        raise _error(
+            "bad-value",
+            source,
+            "changelog",
+            first,
+            "cannot add an entry: the changelog is not written as [[changelog]] tables",
+            "write each entry as a [[changelog]] table, or add this one by hand",
+        )
     if first:  # before the newest entry, the blank line after it keeping the two apart
         lines[first - 1 : first - 1] = [*entry.rstrip("\n").split("\n"), ""]
     else:
         while lines and lines[-1] == "":
             lines.pop()
         lines += ["", *entry.rstrip("\n").split("\n"), ""]
-    new_text = "\n".join(lines)
+    new_text = nl.join(lines)
     original = source.read_bytes()
     mode = source.stat().st_mode & 0o7777
     write_bytes_atomic(source, new_text.encode("utf-8"), mode)

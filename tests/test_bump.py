@@ -8,6 +8,7 @@ import subprocess
 
 import pytest
 from conftest import EXAMPLES
+from lint_cases import CASES, write_project
 from test_cli import no_traceback, run
 
 from pkgtool.bump import vercmp
@@ -98,3 +99,38 @@ def test_vercmp_orders_like_rpm():
     assert vercmp("1.10", "1.9") == 1 and vercmp("1.0", "1.0.1") == -1
     assert vercmp("1.0~rc1", "1.0") == -1 and vercmp("2a", "2") == 1 and vercmp("1.a", "1.1") == -1
     assert vercmp("0.9.0", "0.9.0") == 0
+
+
+def test_a_map_without_changelog_gets_one_at_the_end(tmp_path):
+    proj = write_project(tmp_path / "p", next(c for c in CASES if c.rule == "world-writable"))
+    before = (proj / "pkgtool.toml").read_text()
+    proc = run("bump", str(proj), "-m", "First package", "--author", "A B <a@b.org>", env=EPOCH)
+    assert proc.returncode == 0, proc.stderr
+    after = (proj / "pkgtool.toml").read_text()
+    assert after.startswith(before.rstrip("\n") + "\n\n[[changelog]]\n")
+    assert load_layout(proj).changelog[0].version == "1.0-1"
+
+
+def test_crlf_map_stays_crlf(proj):
+    path = proj / "pkgtool.toml"
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    proc = run("bump", str(proj), "--version", "1.0", "-m", "One", "--author", "A B <a@b.org>", env=EPOCH)
+    assert proc.returncode == 0, proc.stderr
+    data = path.read_bytes()
+    assert data.count(b"\n") == data.count(b"\r\n") and b'version = "1.0-1"\r\n' in data
+
+
+def test_inline_changelog_is_refused_untouched(tmp_path):
+    proj = write_project(tmp_path / "p", next(c for c in CASES if c.rule == "world-writable"))
+    path = proj / "pkgtool.toml"
+    path.write_text(
+        path.read_text().replace(
+            "schema = 1\n",
+            'schema = 1\nchangelog = [{version = "1.0-1", date = "2025-01-01", author = "A B <a@b.org>", changes = ["x"]}]\n',
+            1,
+        )
+    )
+    before = path.read_bytes()
+    proc = run("bump", str(proj), "-m", "y", "--author", "A B <a@b.org>", env=EPOCH)
+    no_traceback(proc)
+    assert proc.returncode == 2 and "[[changelog]] tables" in proc.stderr and path.read_bytes() == before
