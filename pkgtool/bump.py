@@ -70,11 +70,12 @@ def find_author(given: str | None, env: Mapping[str, str], cwd: Path) -> str | N
     """--author, else DEBFULLNAME + DEBEMAIL (as dch), else git's user.name + user.email; None when none is set."""
     if given:
         return given
-    mail = env.get("DEBEMAIL", "").strip()
-    if "<" in mail:  # dch also takes DEBEMAIL="Name <mail>"
-        return mail
-    if mail and env.get("DEBFULLNAME", "").strip():
-        return f"{env['DEBFULLNAME'].strip()} <{mail}>"
+    mail, name = env.get("DEBEMAIL", "").strip(), env.get("DEBFULLNAME", "").strip()
+    both = re.fullmatch(r"(.*?)\s*<(.*)>", mail)
+    if both:  # DEBEMAIL="Name <mail>", as dch reads it: DEBFULLNAME, when set, still names
+        name, mail = name or both[1].strip(), both[2].strip()
+    if mail and name:
+        return f"{name} <{mail}>"
     name, email = _git_config("user.name", cwd, env), _git_config("user.email", cwd, env)
     return f"{name} <{email}>" if name and email else None
 

@@ -11,7 +11,7 @@ from conftest import EXAMPLES
 from lint_cases import CASES, write_project
 from test_cli import no_traceback, run
 
-from pkgtool.bump import vercmp
+from pkgtool.bump import find_author, vercmp
 from pkgtool.layout.load import load_layout
 
 EPOCH = {"SOURCE_DATE_EPOCH": "1767225600"}  # 2026-01-01
@@ -134,3 +134,16 @@ def test_inline_changelog_is_refused_untouched(tmp_path):
     proc = run("bump", str(proj), "-m", "y", "--author", "A B <a@b.org>", env=EPOCH)
     no_traceback(proc)
     assert proc.returncode == 2 and "[[changelog]] tables" in proc.stderr and path.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("env", "author"),
+    [
+        ({"DEBEMAIL": "Deb Both <both@example.org>"}, "Deb Both <both@example.org>"),
+        ({"DEBEMAIL": "Deb Both <both@example.org>", "DEBFULLNAME": "Full Name"}, "Full Name <both@example.org>"),
+        ({"DEBEMAIL": "only@example.org", "DEBFULLNAME": "Full Name"}, "Full Name <only@example.org>"),
+        ({"DEBEMAIL": "only@example.org"}, None),  # no name: on to git, here unset
+    ],
+)
+def test_debemail_forms_as_dch_reads_them(tmp_path, env, author):
+    assert find_author(None, {**NO_AUTHOR, **env}, tmp_path) == author
