@@ -52,8 +52,11 @@ def places(scaffold_doc: dict) -> dict[str, Place]:
 
 def _mode(path: Path) -> int:
     mode = stat.S_IMODE(path.lstat().st_mode)
-    with open(path, "rb") as fh:
-        shebang = fh.read(2) == b"#!"
+    try:
+        with open(path, "rb") as fh:
+            shebang = fh.read(2) == b"#!"
+    except OSError:  # unreadable here: its mode as it is; lint and the build say what is wrong
+        shebang = False
     if shebang and not mode & 0o111:
         mode |= (mode & 0o444) >> 2  # executable wherever it is readable: 0644 -> 0755
     return mode
