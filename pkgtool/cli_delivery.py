@@ -11,7 +11,6 @@ from typing import Annotated
 
 import typer
 
-from .cli_output import say
 from .cli_support import JsonOpt, emit_json, fail
 from .errors import PkgtoolError
 
@@ -54,7 +53,7 @@ def publish(
     for r in repos:
         signed = ", signed" if r.signed else ""
         count = f"{len(r.packages)} package{'' if len(r.packages) == 1 else 's'}"
-        say(f"{r.kind} {r.name}: {r.path} ({count}{signed})")
+        typer.echo(f"{r.kind} {r.name}: {r.path} ({count}{signed})")
 
 
 # ---------------------------------------------------------------- export
@@ -87,10 +86,10 @@ def export_host_deploy_cmd(
         emit_json({"ok": True, **result.to_dict()})
         return
     for f in result.files:
-        say(f"{f.mode:04o} {out / f.path}")
+        typer.echo(f"{f.mode:04o} {out / f.path}")
     if result.package_only:
-        say("installed by the listed packages only (hooks.d carries only VDSM's hooks directory):")
+        typer.echo("installed by the listed packages only (hooks.d carries only VDSM's hooks directory):")
         for path in result.package_only:
-            say(f"  {path}")
+            typer.echo(f"  {path}")
     if result.without_id:
-        say(f"no packages.d list for {', '.join(result.without_id)}: ovirt-host-deploy has no id for it")
+        typer.echo(f"no packages.d list for {', '.join(result.without_id)}: ovirt-host-deploy has no id for it")
