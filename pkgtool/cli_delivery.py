@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from .cli_output import say
 from .cli_support import JsonOpt, emit_json, fail
 from .errors import PkgtoolError
 
@@ -53,7 +54,7 @@ def publish(
     for r in repos:
         signed = ", signed" if r.signed else ""
         count = f"{len(r.packages)} package{'' if len(r.packages) == 1 else 's'}"
-        typer.echo(f"{r.kind} {r.name}: {r.path} ({count}{signed})")
+        say(f"{r.kind} {r.name}: {r.path} ({count}{signed})")
 
 
 # ---------------------------------------------------------------- export
@@ -86,13 +87,13 @@ def export_host_deploy_cmd(
         emit_json({"ok": True, **result.to_dict()})
         return
     for f in result.files:
-        typer.echo(f"{f.mode:04o} {out / f.path}")
+        say(f"{f.mode:04o} {out / f.path}")
     if result.package_only:
-        typer.echo("installed by the listed packages only (hooks.d carries only VDSM's hooks directory):")
+        say("installed by the listed packages only (hooks.d carries only VDSM's hooks directory):")
         for path in result.package_only:
-            typer.echo(f"  {path}")
+            say(f"  {path}")
     if result.without_id:
-        typer.echo(f"no packages.d list for {', '.join(result.without_id)}: ovirt-host-deploy has no id for it")
+        say(f"no packages.d list for {', '.join(result.without_id)}: ovirt-host-deploy has no id for it")
 
 
 @export_app.command("obs")
@@ -119,7 +120,7 @@ def export_obs_cmd(
         emit_json({"ok": True, **result.to_dict()})
         return
     for f in result.files:
-        typer.echo(f"{f.sha256[:16]}  {out / f.name}")
+        say(f"{f.sha256[:16]}  {out / f.name}")
 
 
 @export_app.command("ci")
@@ -153,4 +154,4 @@ def export_ci_cmd(
     if as_json:
         emit_json({"ok": True, **result.to_dict()})
         return
-    typer.echo(f"{result.path}: {', '.join(f'{j.distro} ({j.image})' for j in result.jobs)}")
+    say(f"{result.path}: {', '.join(f'{j.distro} ({j.image})' for j in result.jobs)}")

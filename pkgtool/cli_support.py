@@ -150,11 +150,9 @@ def lint_first(directory: Path, ids: list[str], as_json: bool):
         )
     stopped = []
     for distro in ids:
-        errors = [
-            d
-            for d in report.findings
-            if d.severity is Severity.ERROR and d.rule in checked and distro in report.distros_of(d)
-        ]
+        mine = [d for d in report.findings if d.severity is Severity.ERROR and distro in report.distros_of(d)]
+        # An input error of the loader or resolve wins: the build reports it, located, with exit 2.
+        errors = [d for d in mine if d.rule in checked] if all(d.rule in checked for d in mine) else []
         if errors:
             error = f"{distro}: lint found {len(errors)} error(s); nothing built (--no-lint skips lint)"
             details = tuple(d.to_text() for d in errors)
