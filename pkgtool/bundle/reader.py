@@ -18,6 +18,7 @@ from ..errors import ArtifactError
 
 MAX_MEMBER = 1 << 30  # a bundled RPM of 1 GiB is no plugin; refused rather than held in memory
 MAX_MEMBERS = 10_000
+_COMPRESSED_MAGIC = (b"\x1f\x8b", b"\xfd7zXZ\x00")  # gzip, xz
 SUFFIXES = (".plugin.tar", ".plugin.tar.gz", ".plugin.tar.xz")
 
 
@@ -56,6 +57,7 @@ def read_members(path: Path) -> dict[str, Member]:
     path = Path(path)
     members: dict[str, Member] = {}
     current = "(header)"
+    end = 0
     try:
         with tarfile.open(path, "r:*") as tf:
             for info in tf:
@@ -70,10 +72,23 @@ def read_members(path: Path) -> dict[str, Member]:
                 if len(data) != info.size:
                     raise ArtifactError(f"{path}: member {info.name!r} is truncated")
                 members[info.name] = Member(info.name, data)
+            end = tf.offset  # just past the last member: the end-of-archive blocks must follow
     except FileNotFoundError:
         raise ArtifactError(f"{path}: no such file") from None
     except (tarfile.TarError, EOFError, zlib.error, lzma.LZMAError) as exc:
         raise ArtifactError(f"{path}: damaged or truncated bundle at member {current!r}: {exc}") from None
     except OSError as exc:
         raise ArtifactError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    _check_end(path, end, current)
     return members
+
+
+def _check_end(path: Path, end: int, last: str) -> None:
+    """A plain tar cut after its last member's data still lists whole members: its end blocks tell."""
+    with open(path, "rb") as fh:
+        if fh.read(6).startswith(_COMPRESSED_MAGIC):
+            return  # the decompressor refuses a cut stream itself
+        fh.seek(end)
+        tail = fh.read(2 * tarfile.BLOCKSIZE)
+    if len(tail) < 2 * tarfile.BLOCKSIZE or tail.strip(b"\0"):
+        raise ArtifactError(f"{path}: truncated bundle: no end-of-archive blocks after member {last!r}")
