@@ -256,3 +256,33 @@ def test_manifest_render_parse_round_trip():
     bad = m.render().replace(b"file " + b"0" * 64, b"file " + b"0" * 63)
     with pytest.raises(ArtifactError, match="x: manifest line 5: not a 'file SHA256 SIZE PATH' line"):
         parse(bad, "x")
+
+
+def test_every_command_docs_bundle_and_readme_show_runs(tmp_path):
+    """docs/bundle.md's sh blocks, in order, in a scratch directory; README's bundle lines are among them."""
+    require_tools("rpm")
+    import re
+
+    doc = (REPO / "docs/bundle.md").read_text()
+    blocks = re.findall(r"^```sh\n(.*?)^```$", doc, flags=re.S | re.M)
+    assert len(blocks) == 2
+    shown = [line for block in blocks for line in block.splitlines()]
+    readme = [
+        line.split("  #")[0].strip()
+        for line in (REPO / "README.md").read_text().splitlines()
+        if line.startswith(("pkgtool bundle", "pkgtool verify dist/node"))
+    ]
+    assert len(readme) == 2 and set(readme) <= set(shown)
+    (tmp_path / "examples").symlink_to(EXAMPLES)
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    proc = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", "\n".join(blocks)],
+        cwd=tmp_path,
+        env={**ENV, "PATH": path},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.count("2 paths checked, ok") == 2  # verify, and verify --root checks the bundle first
+    assert "in dist/image: 5 paths checked, ok" in proc.stdout
