@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -122,8 +123,23 @@ def test_bundle_is_byte_identical_when_rebuilt(tmp_path, compress):
 def test_persistence_warnings_name_unpersisted_config(tmp_path):
     proc = bundle(tmp_path, "--json")
     assert proc.returncode == 0
-    assert "/etc/ovirt-plugins.d/ovirt-node-plugin-acme is not persisted on ovirt-node-3.6" in proc.stdout
-    assert "/usr/libexec" not in proc.stdout  # image files are rebuilt with the image, no warning
+    doc = json.loads(proc.stdout)
+    # The two config files; the on-boot hook under /usr is rebuilt with the image, no warning.
+    assert [w.split(": ", 1)[1] for w in doc["warnings"]] == [
+        f"/etc/ovirt-plugins.d/{f} is not persisted on ovirt-node-3.6; changes are lost on reboot"
+        for f in ("acme-agent.firewall", "ovirt-node-plugin-acme")
+    ]
+    assert doc["path"].endswith(f"{NAME}.plugin.tar.gz") and doc["left_out"] == []
+
+
+@pytest.mark.parametrize("content", [b"\xff\xfe not utf-8\n", None])
+def test_unreadable_image_packages_is_a_one_line_error(tmp_path, content):
+    image = tmp_path / "image"
+    if content is not None:
+        image.write_bytes(content)
+    proc = bundle(tmp_path / "out", "--image-packages", str(image))
+    assert proc.returncode == 2 and proc.stderr.startswith(f"pkgtool: error: --image-packages {image}")
+    assert "Traceback" not in proc.stderr and not (tmp_path / "out").exists()
 
 
 def test_flipped_byte_in_a_bundled_rpm_fails_naming_it(made, tmp_path):
@@ -229,13 +245,27 @@ def test_root_verify_reports_changed_core_and_plugin_files(made, image, tmp_path
     hook.write_text(hook.read_text() + "# changed\n")
     proc = run("verify", str(made), "--root", str(copy), "--image-manifest", str(manifest), "--json")
     assert proc.returncode == 1
-    import json
-
     (report,) = [r for r in json.loads(proc.stdout)["reports"] if " in " in r["subject"]]
     bad = {m["path"]: m for m in report["mismatches"]}
     assert set(bad) == {"/etc/system-release", "/usr/libexec/ovirt-node/hooks/on-boot/90-acme-agent"}
     assert bad["/etc/system-release"]["origin"] == "image manifest"
     assert bad["/usr/libexec/ovirt-node/hooks/on-boot/90-acme-agent"]["problems"] == ["digest"]
+
+
+def test_root_verify_reads_nothing_through_a_symlink_out_of_the_root(made, image, tmp_path):
+    root, _ = image
+    copy = tmp_path / "root"
+    shutil.copytree(root, copy, symlinks=True)
+    hooks = copy / "usr/libexec/ovirt-node/hooks"
+    shutil.copytree(hooks, tmp_path / "outside")  # the same content, but outside the image
+    shutil.rmtree(hooks)
+    hooks.symlink_to(tmp_path / "outside")
+    proc = run("verify", str(made), "--root", str(copy), "--json")
+    assert proc.returncode == 1
+    (report,) = [r for r in json.loads(proc.stdout)["reports"] if " in " in r["subject"]]
+    bad = {m["path"]: m["actual"] for m in report["mismatches"]}
+    hook = "/usr/libexec/ovirt-node/hooks/on-boot/90-acme-agent"
+    assert bad[hook] == {"type": "path through a symlink out of the root"}
 
 
 def test_image_manifest_bad_line_is_a_located_error(made, image, tmp_path):

@@ -77,6 +77,9 @@ def read_image_manifest(path: Path) -> dict[str, str]:
 def _file_digest(root: Path, rel: str, algo: str) -> tuple[str | None, int | None, str]:
     """(digest, mode, kind) of ROOT/rel without following a symlink at the end; (None, None, '') if absent."""
     p = root / rel
+    top = os.path.realpath(root)
+    if os.path.commonpath([top, os.path.realpath(p.parent)]) != top:
+        return None, None, "path through a symlink out of the root"  # read nothing outside the image
     try:
         st = os.lstat(p)
     except OSError:
