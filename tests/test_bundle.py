@@ -316,3 +316,30 @@ def test_every_command_docs_bundle_and_readme_show_runs(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.count("2 paths checked, ok") == 2  # verify, and verify --root checks the bundle first
     assert "in dist/image: 5 paths checked, ok" in proc.stdout
+
+
+def _with_package_key(tmp_path: Path, line: str) -> Path:
+    plugin = tmp_path / "plugin"
+    shutil.copytree(EXAMPLES / "ovirt-node-plugin-acme", plugin)
+    text = (plugin / "pkgtool.toml").read_text()
+    (plugin / "pkgtool.toml").write_text(text.replace('kind = "node-plugin"\n', f'kind = "node-plugin"\n{line}\n', 1))
+    return plugin
+
+
+def test_node_kernel_args_become_the_bootloader_line(tmp_path):
+    plugin = _with_package_key(tmp_path, 'node_kernel_args = "intel_iommu=on kvm.ignore_msrs=1"')
+    proc = bundle(tmp_path / "out", "--compress", "none", src=plugin)
+    assert proc.returncode == 0, proc.stderr
+    recipe = members(tmp_path / "out" / f"{NAME}.plugin.tar")["recipe.ks"].decode().splitlines()
+    assert recipe[3] == 'bootloader --append="intel_iommu=on kvm.ignore_msrs=1"'
+    from pkgtool.bundle.recipe import render_recipe
+
+    assert "bootloader" not in render_recipe("p", "1", ["p"], 2048).decode()  # no key, no line
+
+
+def test_hostile_node_kernel_args_is_a_located_error(tmp_path):
+    plugin = _with_package_key(tmp_path, 'node_kernel_args = "quiet\\"\\n%post\\nrm -rf /"')
+    proc = bundle(tmp_path / "out", src=plugin)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "pkgtool.toml:17" in proc.stderr and "package.node_kernel_args" in proc.stderr
+    assert not (tmp_path / "out").exists()

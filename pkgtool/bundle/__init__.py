@@ -119,7 +119,7 @@ def build_bundle(
     if len(members) != len(plan.carried):
         raise UsageError("two bundled RPMs have the same file name: " + ", ".join(f.path.name for f in plan.carried))
     names = [f.name for f in plan.carried]
-    members[RECIPE] = render_recipe(pkg.name, pkg.version, names, release.root_size_mib)
+    members[RECIPE] = render_recipe(pkg.name, pkg.version, names, release.root_size_mib, pkg.node_kernel_args)
     files = tuple(ManifestFile(n, len(d), hashlib.sha256(d).hexdigest()) for n, d in sorted(members.items()))
     manifest = Manifest(pkg.name, pkg.version, release.node_versions, files)
     members[MANIFEST] = manifest.render()
