@@ -343,3 +343,15 @@ def test_hostile_node_kernel_args_is_a_located_error(tmp_path):
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "pkgtool.toml:17" in proc.stderr and "package.node_kernel_args" in proc.stderr
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.damaged_rpms
+def test_with_a_file_that_is_no_rpm_is_refused(tmp_path):
+    (tmp_path / "fake.rpm").write_text("not an rpm\n" * 20)
+    for given, message in (
+        (REPO / "README.md", "not a binary .rpm file"),
+        (tmp_path / "fake.rpm", "fake.rpm: not an RPM package (wrong magic"),
+    ):
+        proc = bundle(tmp_path / "out", "--with", str(given))
+        assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "out").exists()

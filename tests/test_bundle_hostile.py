@@ -139,3 +139,33 @@ def test_bundle_without_manifest_or_with_a_bad_one_is_refused(good, tmp_path):
     assert "no manifest member" in _refused(tmp_path, no_manifest, "manifest")
     bad = _tar(tmp_path / "b.plugin.tar", {**good, "manifest": b"pkgtool-node-bundle 2\n"})
     assert "manifest line 1" in _refused(tmp_path, bad, "pkgtool-node-bundle 2")
+
+
+def test_oversized_member_is_refused_before_it_is_read(good, tmp_path, monkeypatch):
+    from pkgtool.bundle import reader
+    from pkgtool.errors import ArtifactError
+
+    bundle = _tar(tmp_path / "b.plugin.tar", good)
+    monkeypatch.setattr(reader, "MAX_TOTAL", len(good["manifest"]) + 10)
+    with pytest.raises(ArtifactError, match="members up to 'recipe.ks' hold over"):
+        reader.read_members(bundle)
+    monkeypatch.setattr(reader, "MAX_MEMBER", 100)
+    with pytest.raises(ArtifactError, match="member 'manifest' is .* bytes, over the 100 limit"):
+        reader.read_members(bundle)
+
+
+def test_malformed_node_release_data_is_a_located_error(tmp_path, monkeypatch):
+    from pkgtool.bundle import node
+    from pkgtool.errors import ProfileError
+
+    data = tmp_path / "ovirt-node.toml"
+    monkeypatch.setattr(node, "_file", lambda: data)
+    data.write_text('[[release]]\nid = "x"\nnode_versions = ["1.*"]\nprofile = "el9"\nsurprise = 1\n')
+    with pytest.raises(ProfileError, match=r"ovirt-node.toml: release\[0\]: .*unknown keys: surprise"):
+        node.release_for("1.0")
+    data.write_text('[[release]]\nid = "x"\nnode_versions = ["1.*"]\n')
+    with pytest.raises(ProfileError, match=r"release\[0\]: missing or malformed key 'profile'"):
+        node.release_for("1.0")
+    data.write_text("[[release]\n")
+    with pytest.raises(ProfileError, match="ovirt-node.toml: cannot read: .*line 1"):
+        node.release_for("1.0")

@@ -18,6 +18,7 @@ from ..errors import ArtifactError
 
 MAX_MEMBER = 1 << 30  # a bundled RPM of 1 GiB is no plugin; refused rather than held in memory
 MAX_MEMBERS = 10_000
+MAX_TOTAL = 2 << 30  # all members together: a decompression bomb stops here, not in memory
 _COMPRESSED_MAGIC = (b"\x1f\x8b", b"\xfd7zXZ\x00")  # gzip, xz
 SUFFIXES = (".plugin.tar", ".plugin.tar.gz", ".plugin.tar.xz")
 
@@ -57,7 +58,7 @@ def read_members(path: Path) -> dict[str, Member]:
     path = Path(path)
     members: dict[str, Member] = {}
     current = "(header)"
-    end = 0
+    end = total = 0
     try:
         with tarfile.open(path, "r:*") as tf:
             for info in tf:
@@ -67,6 +68,9 @@ def read_members(path: Path) -> dict[str, Member]:
                     raise ArtifactError(f"{path}: member {info.name!r} appears twice")
                 if len(members) >= MAX_MEMBERS:
                     raise ArtifactError(f"{path}: more than {MAX_MEMBERS} members")
+                total += info.size
+                if total > MAX_TOTAL:
+                    raise ArtifactError(f"{path}: members up to {info.name!r} hold over {MAX_TOTAL} bytes")
                 fh = tf.extractfile(info)
                 data = fh.read() if fh is not None else b""
                 if len(data) != info.size:
