@@ -204,7 +204,7 @@ def verify(
         Path | None, typer.Option("--image-manifest", help="A bundle's image: `sha256sum` lines of its core files.")
     ] = None,
 ) -> None:
-    """Hold an installed root, built packages or a Node plugin bundle (.plugin.tar*) against the map; exit 1 on any mismatch."""
+    """Hold an installed root or built packages against the map (like rpm -V), or a Node plugin bundle (.plugin.tar*) against its manifest; exit 1 on any mismatch."""
     if is_bundle(directory):  # a Node plugin bundle (by its .plugin.tar* name), not a map directory
         verify_bundle_cmd(directory, node_version, root, image_manifest, as_json)
     if root is None and not artifacts:
