@@ -14,8 +14,11 @@ import typer
 
 from . import __version__
 from .atomic import STOP_SIGNALS
+from .cli_bump import bump
 from .cli_bundle import NodeVersionOpt, bundle, is_bundle, verify_bundle_cmd
+from .cli_completion import answer_completion_requests, completion
 from .cli_delivery import export_app, publish
+from .cli_output import Level, configure, say, wanted
 from .cli_support import (
     EXIT_FINDINGS,
     EXIT_INTERRUPTED,
@@ -46,6 +49,8 @@ app.add_typer(distros_app, name="distros")
 # The commands that deliver packages past one build: publish, export ... (cli_delivery.py).
 app.command()(publish)
 app.add_typer(export_app, name="export")
+app.command()(bump)  # cli_bump.py
+app.command()(completion)  # cli_completion.py
 app.command()(bundle)  # oVirt Node plugin bundles (cli_bundle.py)
 
 
@@ -63,8 +68,14 @@ def _root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version_callback, is_eager=True, help="Show the version and exit.")
     ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Say only errors.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Say more: each file written, lint counts.")] = False,
+    no_color: Annotated[
+        bool, typer.Option("--no-color", help="No colour, even on a terminal (as NO_COLOR=1).")
+    ] = False,
 ) -> None:
     """pkgtool: one layout map, every package format."""
+    configure(quiet, verbose, no_color)
 
 
 @app.command()
@@ -72,20 +83,21 @@ def init(
     directory: DirArg = Path("."),
     kind: Annotated[str, typer.Option("--kind", help=", ".join(KIND_NAMES))] = "app",
     name: Annotated[str | None, typer.Option("--name", help="Package name (default: the directory's name).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing pkgtool.toml.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Write a commented pkgtool.toml (and a sample source) for a plugin kind."""
+    """Write a commented pkgtool.toml for a plugin kind: of the files already there, else with a sample source."""
     try:
         from .scaffold import init_project
 
-        written = init_project(directory, kind, name)
+        written = init_project(directory, kind, name, force)
     except PkgtoolError as exc:
         fail(exc, as_json)
     if as_json:
         emit_json({"ok": True, "written": [str(p) for p in written]})
     else:
         for p in written:
-            typer.echo(f"wrote {p}")
+            say(f"wrote {p}")
 
 
 @app.command()
@@ -109,8 +121,10 @@ def lint(
         emit_json(to_sarif(report.findings, __version__))
     elif as_json:
         emit_json(report.to_dict())
-    else:
-        typer.echo(report.to_text())
+    elif wanted(Level.NORMAL):
+        say(report.to_text())
+    elif errors := [d.to_text() for d in report.findings if d.severity.value == "error"]:
+        say("\n".join(errors), level=Level.ERROR)  # --quiet: the errors only
     failed = not report.ok or (strict and any(d.severity.value == "warning" for d in report.findings))
     raise typer.Exit(EXIT_FINDINGS if failed else EXIT_OK)
 
@@ -150,9 +164,10 @@ def build(
     timeout: Annotated[float | None, typer.Option("--timeout", help="Seconds before a system tool is stopped.")] = None,
     as_json: JsonOpt = False,
     jobs: JobsOpt = None,
+    no_lint: Annotated[bool, typer.Option("--no-lint", help="Skip the lint rules run before building.")] = False,
 ) -> None:
-    """Write binary packages (.rpm / .deb), natively by default."""
-    run_per_distro("build", directory, distro, out, backend, timeout, as_json, jobs)
+    """Write binary packages (.rpm / .deb), natively by default, after the map's lint rules pass."""
+    run_per_distro("build", directory, distro, out, backend, timeout, as_json, jobs, lint=not no_lint)
 
 
 PackageOpt = Annotated[
@@ -186,7 +201,7 @@ def install(
     if as_json:
         emit_json(reports[0].to_dict() if len(reports) == 1 else {"packages": [r.to_dict() for r in reports]})
     else:
-        typer.echo("\n".join(r.to_text() for r in reports))
+        say("\n".join(r.to_text() for r in reports))
 
 
 @app.command()
@@ -226,7 +241,7 @@ def verify(
     if as_json:
         emit_json({"ok": ok, "reports": [r.to_dict() for r in reports]})
     else:
-        typer.echo("\n".join(r.to_text() for r in reports))
+        say("\n".join(r.to_text() for r in reports), level=Level.NORMAL if ok else Level.ERROR)
     raise typer.Exit(EXIT_OK if ok else EXIT_FINDINGS)
 
 
@@ -245,7 +260,7 @@ def inspect(
     if as_json:
         emit_json(to_dict(info))
     else:
-        typer.echo(render_text(info))
+        say(render_text(info))
 
 
 @distros_app.callback()
@@ -281,7 +296,7 @@ def distros_list(
         return
     w = max(len(r["id"]) for r in rows) if rows else 2
     for r in rows:
-        typer.echo(f"{r['id']:<{w}}  {r['family']:<4} {r['release']:<8} {r['origin']}")
+        say(f"{r['id']:<{w}}  {r['family']:<4} {r['release']:<8} {r['origin']}")
 
 
 @distros_app.command("show")
@@ -304,13 +319,13 @@ def distros_show(
         return
     for key, value in data.items():
         if isinstance(value, dict):
-            typer.echo(f"{key}:")
+            say(f"{key}:")
             for k, v in value.items():
-                typer.echo(f"  {k} = {v}")
+                say(f"  {k} = {v}")
         elif isinstance(value, list):
-            typer.echo(f"{key}: {', '.join(map(str, value))}")
+            say(f"{key}: {', '.join(map(str, value))}")
         else:
-            typer.echo(f"{key}: {value}")
+            say(f"{key}: {value}")
 
 
 @app.command()
@@ -329,7 +344,7 @@ def explain(
         rule = RULES[rule_id]
         emit_json({"id": rule.id, "severity": rule.severity.value, "explanation": text})
     else:
-        typer.echo(text)
+        say(text)
 
 
 # ---------------------------------------------------------------- entry point
@@ -349,4 +364,5 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     for sig in STOP_SIGNALS:
         signal.signal(sig, _on_sigint)
+    answer_completion_requests()
     app(args=args, prog_name="pkgtool", standalone_mode=True)

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from .cli_output import Level, say
 from .cli_support import EXIT_FINDINGS, EXIT_OK, DirArg, JsonOpt, emit_json, fail
 from .errors import PkgtoolError
 
@@ -52,12 +53,12 @@ def bundle(
         emit_json({"ok": True, **result.to_dict()})
         return
     for f in result.manifest.files:
-        typer.echo(f"{f.size:>10,}  {f.sha256[:16]}  {f.path}")
+        say(f"{f.size:>10,}  {f.sha256[:16]}  {f.path}", level=Level.DETAIL)
     for name in result.left_out:
-        typer.echo(f"left out {name}: the Node image has it")
+        say(f"left out {name}: the Node image has it")
     for w in result.warnings:
-        typer.echo(f"warning: {w}", err=True)
-    typer.echo(f"wrote {result.path}")
+        say(f"warning: {w}", err=True)
+    say(f"wrote {result.path}")
 
 
 def is_bundle(path: Path) -> bool:
@@ -82,5 +83,5 @@ def verify_bundle_cmd(
     if as_json:
         emit_json({"ok": ok, "reports": [r.to_dict() for r in reports]})
     else:
-        typer.echo("\n".join(r.to_text() for r in reports))
+        say("\n".join(r.to_text() for r in reports), level=Level.NORMAL if ok else Level.ERROR)
     raise typer.Exit(EXIT_OK if ok else EXIT_FINDINGS)
