@@ -40,6 +40,9 @@ demo: setup
 	@echo "demo: packages in $(DEMO_OUT)/fedora and $(DEMO_OUT)/debian, installed root in $(DEMO_OUT)/root"
 	$(PKGTOOL) export host-deploy examples/vdsm-hook-acme examples/vdsm-hook-ipcheck --distro all --out $(DEMO_OUT)/host-deploy
 	@echo "demo: ovirt-host-deploy's hooks.d and packages.d (one list per distribution id) in $(DEMO_OUT)/host-deploy/vdsmhooks"
+	$(PKGTOOL) bundle examples/ovirt-node-plugin-acme --node-version 3.6.2 --out $(DEMO_OUT)/node
+	$(PKGTOOL) verify $(DEMO_OUT)/node/ovirt-node-plugin-acme-2.0.1.plugin.tar.gz --node-version 3.6.2
+	@echo "demo: an oVirt Node plugin bundle (manifest, recipe.ks for edit-node, rpms/) in $(DEMO_OUT)/node"
 
 test: setup tools
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

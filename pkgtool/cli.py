@@ -15,6 +15,7 @@ import typer
 from . import __version__
 from .atomic import STOP_SIGNALS
 from .cli_bump import bump
+from .cli_bundle import NodeVersionOpt, bundle, is_bundle, verify_bundle_cmd
 from .cli_completion import answer_completion_requests, completion
 from .cli_delivery import export_app, publish
 from .cli_output import Level, configure, say, wanted
@@ -50,6 +51,7 @@ app.command()(publish)
 app.add_typer(export_app, name="export")
 app.command()(bump)  # cli_bump.py
 app.command()(completion)  # cli_completion.py
+app.command()(bundle)  # oVirt Node plugin bundles (cli_bundle.py)
 
 
 # ---------------------------------------------------------------- commands
@@ -212,8 +214,14 @@ def verify(
     distro: DistroOpt = None,
     as_json: JsonOpt = False,
     packages: PackageOpt = None,
+    node_version: NodeVersionOpt = None,
+    image_manifest: Annotated[
+        Path | None, typer.Option("--image-manifest", help="A bundle's image: `sha256sum` lines of its core files.")
+    ] = None,
 ) -> None:
-    """Hold an installed root or built packages against the map (like rpm -V); exit 1 on any mismatch."""
+    """Hold an installed root or built packages against the map (like rpm -V), or a Node plugin bundle (.plugin.tar*) against its manifest; exit 1 on any mismatch."""
+    if is_bundle(directory):  # a Node plugin bundle (by its .plugin.tar* name), not a map directory
+        verify_bundle_cmd(directory, node_version, root, image_manifest, as_json)
     if root is None and not artifacts:
         fail(UsageError("nothing to verify: give --root DIR and/or package files"), as_json)
     reports = []

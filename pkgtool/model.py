@@ -118,6 +118,7 @@ class Package:
     arch: str = "noarch"
     kind: str = "app"
     section: str = ""
+    node_kernel_args: str = ""  # an oVirt Node plugin's kernel arguments (recipe.ks bootloader --append)
     source: str = ""  # the source package's name when it is another's (a [[subpackage]]); "" is its own
 
 

@@ -34,8 +34,20 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     ("resolve",),
     ("project", "rootfs", "archive"),
     ("formats",),
-    ("lint", "install", "verify", "inspection", "scaffold", "adopt", "export", "publish", "bump"),
-    ("parallel", "cli", "cli_support", "cli_delivery", "cli_bump", "cli_completion", "cli_output", "entry", "__main__", "__init__"),
+    ("lint", "install", "verify", "inspection", "scaffold", "adopt", "export", "publish", "bump", "bundle"),
+    (
+        "parallel",
+        "cli",
+        "cli_support",
+        "cli_delivery",
+        "cli_bump",
+        "cli_completion",
+        "cli_output",
+        "cli_bundle",
+        "entry",
+        "__main__",
+        "__init__",
+    ),
 )
 FLOOR = {name: level for level, names in enumerate(FLOORS) for name in names}
 

@@ -22,7 +22,7 @@ def test_bash_requests_are_answered():
     env = {"COMP_WORDS": "pkgtool bu", "COMP_CWORD": "1", "_PKGTOOL_COMPLETE": "complete_bash"}
     proc = run(env=env)
     assert proc.returncode == 0, proc.stderr
-    assert sorted(proc.stdout.split()) == ["build", "bump"]
+    assert sorted(proc.stdout.split()) == ["build", "bump", "bundle"]
     env = {"COMP_WORDS": "pkgtool build --no-", "COMP_CWORD": "2", "_PKGTOOL_COMPLETE": "complete_bash"}
     assert "--no-lint" in run(env=env).stdout.split()
 
