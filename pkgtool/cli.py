@@ -104,9 +104,7 @@ def lint(
     except PkgtoolError as exc:
         fail(exc, as_json or sarif)
     if sarif:
-        from .diagnostics import to_sarif
-
-        emit_json(to_sarif(report.findings, __version__))
+        emit_json(report.to_sarif())
     elif as_json:
         emit_json(report.to_dict())
     else:
@@ -309,18 +307,31 @@ def distros_show(
 
 @app.command()
 def explain(
-    rule_id: Annotated[str, typer.Argument(help="A rule id, such as world-writable.")], as_json: JsonOpt = False
+    rule_id: Annotated[str | None, typer.Argument(help="A rule id, such as world-writable.")] = None,
+    list_rules: Annotated[bool, typer.Option("--list", help="List every rule id, severity and summary.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Explain a lint rule: what it checks, why, and how to fix it."""
-    try:
-        from .lint.registry import RULES
-        from .lint.registry import explain as explain_rule
+    """Explain a lint rule: what it checks, why, and how to fix it; --list shows every rule."""
+    from .lint.registry import RULES, catalogue
+    from .lint.registry import explain as explain_rule
 
-        text = explain_rule(rule_id)
+    try:
+        if list_rules == (rule_id is not None):
+            raise UsageError("give a rule id or --list", hint="`pkgtool explain --list` shows every rule id")
+        if list_rules:
+            rules = catalogue()
+            if as_json:
+                emit_json({"rules": rules})
+            else:
+                width = max(len(r["id"]) for r in rules)
+                for r in rules:
+                    typer.echo(f"{r['id']:<{width}}  {r['severity']:<7}  {r['summary']}")
+            return
+        text = explain_rule(rule_id or "")
     except PkgtoolError as exc:
         fail(exc, as_json)
     if as_json:
-        rule = RULES[rule_id]
+        rule = RULES[rule_id or ""]
         emit_json({"id": rule.id, "severity": rule.severity.value, "explanation": text})
     else:
         typer.echo(text)
