@@ -17,7 +17,8 @@ from pkgtool.layout.tomlpos import format_path
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMITTED = ROOT / "schema" / "pkgtool.schema.json"
-EXAMPLES = sorted(ROOT.glob("examples/*/pkgtool.toml"))
+BROKEN = ROOT / "examples" / "broken" / "pkgtool.toml"  # README's error example, wrong on purpose
+EXAMPLES = sorted(p for p in ROOT.glob("examples/*/pkgtool.toml") if p != BROKEN)
 CORPUS = sorted((ROOT / "tests" / "load_corpus").glob("*.toml"))
 
 # Corpus cases that no schema of the map's shape can see, each with its reason.
@@ -111,6 +112,11 @@ def test_exempt_cases_exist():
     stems = {p.stem for p in CORPUS}
     assert set(EXEMPT) <= stems
     assert len(SHAPED) >= 40 and all(EXEMPT.values())
+
+
+def test_the_broken_example_fails_where_readme_says(validator):
+    doc = tomllib.loads(BROKEN.read_text(encoding="utf-8"))
+    assert _error_paths(validator, doc) == {"tree[0].mode", "file[0].dst", "file[0].dts"}
 
 
 def test_an_unknown_key_is_named(validator):
