@@ -90,17 +90,26 @@ def init(
 
 @app.command()
 def lint(
-    directory: DirArg = Path("."),
+    directories: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Directories holding pkgtool.toml, or the maps themselves; several at once (pre-commit).",
+            show_default=False,
+        ),
+    ] = None,
     distro: DistroOpt = None,
     as_json: JsonOpt = False,
     sarif: Annotated[bool, typer.Option("--sarif", help="Print SARIF 2.1.0 (for code-scanning UIs).")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too (exit 1).")] = False,
 ) -> None:
-    """Check the map and its sources, with the rules of the package's kind."""
+    """Check the map and its sources, with the rules of the package's kind (default: the current directory)."""
     try:
-        from .lint import lint_project
+        from .lint import lint_project, merge
+        from .project import project_of
 
-        report = lint_project(directory, distro_ids(distro, directory))
+        projects = [project_of(p) for p in directories or [Path(".")]]
+        reports = [lint_project(p, distro_ids(distro, p)) for p in dict.fromkeys(projects)]
+        report = reports[0] if len(reports) == 1 else merge(reports)
     except PkgtoolError as exc:
         fail(exc, as_json or sarif)
     if sarif:
