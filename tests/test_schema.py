@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -141,3 +142,39 @@ def test_schema_command_refuses_a_directory(tmp_path: Path):
     )
     assert run.returncode == 2
     assert "is a directory" in run.stderr and "Traceback" not in run.stderr
+
+
+def _taplo() -> str:
+    # A dev dependency (pyproject.toml), installed beside this Python.
+    path = Path(sys.executable).parent / "taplo"
+    assert path.exists(), "taplo is missing: pip install -e '.[dev]'"
+    return str(path)
+
+
+def _taplo_check(files: list[Path], cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [_taplo(), "check", "--no-auto-config", *args, *map(str, files)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_taplo_accepts_the_examples_with_the_schema():
+    proc = _taplo_check(EXAMPLES, ROOT, "--schema", COMMITTED.as_uri())
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_taplo_reads_the_documented_directive(tmp_path: Path):
+    # docs/layout-map.md: `#:schema ./schema/pkgtool.schema.json` on the map's first line.
+    (tmp_path / "schema").mkdir()
+    shutil.copyfile(COMMITTED, tmp_path / "schema" / "pkgtool.schema.json")
+    good, bad = tmp_path / "good", tmp_path / "bad"
+    for where, source in ((good, ROOT / "examples" / "vdsm-hook-acme" / "pkgtool.toml"), (bad, BROKEN)):
+        where.mkdir()
+        (where / "pkgtool.toml").write_text("#:schema ../schema/pkgtool.schema.json\n" + source.read_text())
+    assert _taplo_check([good / "pkgtool.toml"], tmp_path).returncode == 0
+    proc = _taplo_check([bad / "pkgtool.toml"], tmp_path)
+    assert proc.returncode == 1
+    assert '644 is not of type "string"' in proc.stderr and "'dts' was unexpected" in proc.stderr
