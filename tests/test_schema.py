@@ -13,6 +13,17 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from pkgtool.layout.grammar import (
+    ATTR_KEYS,
+    CHANGELOG_KEYS,
+    DIR_KEYS,
+    FILE_KEYS,
+    PACKAGE_KEYS,
+    PATCH_KEYS,
+    SUBPACKAGE_KEYS,
+    SYMLINK_KEYS,
+    TREE_KEYS,
+)
 from pkgtool.layout.schema import json_schema, schema_text
 from pkgtool.layout.tomlpos import format_path
 
@@ -178,3 +189,102 @@ def test_taplo_reads_the_documented_directive(tmp_path: Path):
     proc = _taplo_check([bad / "pkgtool.toml"], tmp_path)
     assert proc.returncode == 1
     assert '644 is not of type "string"' in proc.stderr and "'dts' was unexpected" in proc.stderr
+
+
+# The smallest item of each array of tables the loader accepts: every key it leaves out is optional.
+MINIMAL = {
+    "tree": {"src": '"a"', "dst": '"/b"'},
+    "file": {"src": '"a"', "dst": '"/b"'},
+    "dir": {"path": '"/d"'},
+    "symlink": {"path": '"/l"', "target": '"/t"'},
+    "attr": {"path": '"/p"', "mode": '"0644"'},
+    "patch": {"file": '"a.patch"'},
+    "changelog": {
+        "version": '"1.0-1"',
+        "date": "2025-01-06",
+        "author": '"Jane Packager <jane@example.org>"',
+        "changes": '["x"]',
+    },
+    "subpackage": {"name": '"-sub"', "summary": '"S"'},
+}
+PACKAGE = {
+    "name": '"demo"',
+    "version": '"1.0"',
+    "summary": '"A demo"',
+    "description": '"Demo."',
+    "license": '"MIT"',
+    "maintainer": '"Jane Packager <jane@example.org>"',
+}
+
+
+def _map(package: dict, kind: str | None = None, item: dict | None = None) -> str:
+    # A value of None leaves its key out.
+    lines = ["schema = 2", "[package]", *(f"{k} = {v}" for k, v in package.items() if v is not None)]
+    if kind is not None and item is not None:
+        lines += [f"[[{kind}]]", *(f"{k} = {v}" for k, v in item.items() if v is not None)]
+    return "\n".join(lines) + "\n"
+
+
+def _missing_keys(tmp_path: Path, text: str) -> set[str]:
+    from pkgtool.errors import LayoutError
+    from pkgtool.layout.load import load_layout
+
+    (tmp_path / "pkgtool.toml").write_text(text)
+    try:
+        load_layout(tmp_path)
+    except LayoutError as exc:
+        return {d.location.key for d in exc.diagnostics if d.rule == "missing-key" and d.location}
+    return set()
+
+
+@pytest.mark.parametrize("kind", [None, *MINIMAL])
+def test_required_keys_are_the_loaders(kind: str | None, tmp_path: Path):
+    """The schema's required keys are exactly those whose absence the loader reports as missing-key."""
+    defs = json_schema()["$defs"]
+    table = defs["package"] if kind is None else defs[kind]
+    where = "package" if kind is None else f"{kind}[0]"
+    item = PACKAGE if kind is None else MINIMAL[kind]
+
+    def text(fields: dict[str, str]) -> str:
+        return _map(fields) if kind is None else _map(PACKAGE, kind, fields)
+
+    assert _missing_keys(tmp_path, text(item)) == set()  # every key left out is optional
+    required = {k for k in item if f"{where}.{k}" in _missing_keys(tmp_path, text({**item, k: None}))}
+    assert set(table.get("required", [])) == required
+
+
+def _loader_error_keys(tmp_path: Path, text: str) -> set[str]:
+    from pkgtool.errors import LayoutError
+    from pkgtool.layout.load import load_layout
+
+    (tmp_path / "pkgtool.toml").write_text(text)
+    with pytest.raises(LayoutError) as info:
+        load_layout(tmp_path)
+    return {d.location.key for d in info.value.diagnostics if d.location}
+
+
+TABLE_KEYS = {
+    "tree": TREE_KEYS,
+    "file": FILE_KEYS,
+    "dir": DIR_KEYS,
+    "symlink": SYMLINK_KEYS,
+    "attr": ATTR_KEYS,
+    "patch": PATCH_KEYS,
+    "changelog": CHANGELOG_KEYS,
+    "subpackage": SUBPACKAGE_KEYS,
+}
+TYPED_KEYS = [("package", k) for k in PACKAGE_KEYS] + [(kind, k) for kind, keys in TABLE_KEYS.items() for k in keys]
+
+
+@pytest.mark.parametrize(("kind", "key"), TYPED_KEYS, ids=[f"{t}.{k}" for t, k in TYPED_KEYS])
+def test_a_wrong_value_is_refused_by_both_at_its_key(validator, kind: str, key: str, tmp_path: Path):
+    # An inline table with an integer in it is wrong for every key: both must say so under that key.
+    wrong = "{ x = 1 }"
+    if kind == "package":
+        text, where = _map({**PACKAGE, key: wrong}), f"package.{key}"
+    else:
+        text, where = _map(PACKAGE, kind, {**MINIMAL[kind], key: wrong}), f"{kind}[0].{key}"
+    loader = _loader_error_keys(tmp_path, text)
+    schema = _error_paths(validator, tomllib.loads(text))
+    assert any(k.startswith(where) for k in loader), loader
+    assert any(k.startswith(where) for k in schema), schema
