@@ -6,9 +6,9 @@ PKGTOOL := $(VENV)/bin/pkgtool
 PYTEST_ARGS ?= -n auto
 DEMO_OUT ?= dist/demo
 # Debian packages the real-tool tests use (installed by `make tools` when run as root).
-TOOLS_DEBS := rpm rpmlint lintian debhelper devscripts fakeroot patch createrepo-c dnf gpg gpg-agent obs-build
+TOOLS_DEBS := rpm rpmlint lintian debhelper devscripts fakeroot patch createrepo-c dnf gpg gpg-agent obs-build groff-base man-db
 
-.PHONY: setup tools demo test lint format bench golden clean
+.PHONY: setup tools demo test lint format bench golden schema clean
 
 setup: $(VENV)/.installed
 
@@ -54,6 +54,10 @@ lint: setup
 format: setup
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+# The map's JSON Schema for editors, generated from the loader (tests/test_schema.py checks it is current).
+schema: setup
+	$(PKGTOOL) schema --out schema/pkgtool.schema.json
 
 golden: setup
 	PKGTOOL_UPDATE_GOLDEN=1 $(VENV)/bin/pytest -q tests -k golden

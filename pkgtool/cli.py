@@ -18,6 +18,7 @@ from .cli_bump import bump
 from .cli_bundle import NodeVersionOpt, bundle, is_bundle, verify_bundle_cmd
 from .cli_completion import answer_completion_requests, completion
 from .cli_delivery import export_app, publish
+from .cli_docs import register as register_docs
 from .cli_output import Level, configure, say, wanted
 from .cli_support import (
     EXIT_FINDINGS,
@@ -52,6 +53,7 @@ app.add_typer(export_app, name="export")
 app.command()(bump)  # cli_bump.py
 app.command()(completion)  # cli_completion.py
 app.command()(bundle)  # oVirt Node plugin bundles (cli_bundle.py)
+register_docs(app)  # schema, man (cli_docs.py)
 
 
 # ---------------------------------------------------------------- commands
@@ -102,23 +104,30 @@ def init(
 
 @app.command()
 def lint(
-    directory: DirArg = Path("."),
+    directories: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Directories holding pkgtool.toml, or the maps themselves; several at once (pre-commit).",
+            show_default=False,
+        ),
+    ] = None,
     distro: DistroOpt = None,
     as_json: JsonOpt = False,
     sarif: Annotated[bool, typer.Option("--sarif", help="Print SARIF 2.1.0 (for code-scanning UIs).")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too (exit 1).")] = False,
 ) -> None:
-    """Check the map and its sources, with the rules of the package's kind."""
+    """Check the map and its sources, with the rules of the package's kind (default: the current directory)."""
     try:
-        from .lint import lint_project
+        from .lint import lint_project, merge
+        from .project import project_of
 
-        report = lint_project(directory, distro_ids(distro, directory))
+        projects = [project_of(p) for p in directories or [Path(".")]]
+        reports = [lint_project(p, distro_ids(distro, p)) for p in dict.fromkeys(projects)]
+        report = reports[0] if len(reports) == 1 else merge(reports)
     except PkgtoolError as exc:
         fail(exc, as_json or sarif)
     if sarif:
-        from .diagnostics import to_sarif
-
-        emit_json(to_sarif(report.findings, __version__))
+        emit_json(report.to_sarif())
     elif as_json:
         emit_json(report.to_dict())
     elif wanted(Level.NORMAL):
@@ -330,18 +339,31 @@ def distros_show(
 
 @app.command()
 def explain(
-    rule_id: Annotated[str, typer.Argument(help="A rule id, such as world-writable.")], as_json: JsonOpt = False
+    rule_id: Annotated[str | None, typer.Argument(help="A rule id, such as world-writable.")] = None,
+    list_rules: Annotated[bool, typer.Option("--list", help="List every rule id, severity and summary.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Explain a lint rule: what it checks, why, and how to fix it."""
-    try:
-        from .lint.registry import RULES
-        from .lint.registry import explain as explain_rule
+    """Explain a lint rule: what it checks, why, and how to fix it; --list shows every rule."""
+    from .lint.registry import RULES, catalogue
+    from .lint.registry import explain as explain_rule
 
-        text = explain_rule(rule_id)
+    try:
+        if list_rules == (rule_id is not None):
+            raise UsageError("give a rule id or --list", hint="`pkgtool explain --list` shows every rule id")
+        if list_rules:
+            rules = catalogue()
+            if as_json:
+                emit_json({"rules": rules})
+            else:
+                width = max(len(r["id"]) for r in rules)
+                for r in rules:
+                    typer.echo(f"{r['id']:<{width}}  {r['severity']:<7}  {r['summary']}")
+            return
+        text = explain_rule(rule_id or "")
     except PkgtoolError as exc:
         fail(exc, as_json)
     if as_json:
-        rule = RULES[rule_id]
+        rule = RULES[rule_id or ""]
         emit_json({"id": rule.id, "severity": rule.severity.value, "explanation": text})
     else:
         say(text)

@@ -44,6 +44,8 @@ FLOORS: tuple[tuple[str, ...], ...] = (
         "cli_completion",
         "cli_output",
         "cli_bundle",
+        "cli_docs",
+        "manpages",
         "entry",
         "__main__",
         "__init__",
