@@ -54,7 +54,8 @@ def test_docs_farms_commands_run(tmp_path: Path) -> None:
 
 def test_readme_farms_commands_run(tmp_path: Path) -> None:
     readme = (REPO / "README.md").read_text()
-    section = readme[readme.index("### Building for many distros at scale") : readme.index("## Reference")]
+    section = readme[readme.index("### Building for many distros at scale") :]
+    section = section[: section.index("\n#", 1)]  # up to the next heading
     (block,) = sh_blocks(section)
     work = _scratch(tmp_path)
     proc = _run(block, work)

@@ -25,6 +25,7 @@ from .grammar import (
     DIR_KEYS,
     DISTRO_ID_RE,
     FILE_KEYS,
+    KERNEL_ARGS_RE,
     LINT_KEYS,
     MAINTAINER_RE,
     MAX_SUMMARY,
@@ -89,6 +90,7 @@ _PACKAGE = {
     "arch": _ARCH,
     "kind": _KIND,
     "section": {"type": "string", "pattern": _full(SECTION_RE)},
+    "node_kernel_args": {"type": "string", "pattern": _full(KERNEL_ARGS_RE)},
 }
 _CONTENT = {
     "src": _LINE,
