@@ -15,6 +15,7 @@ import typer
 from . import __version__
 from .atomic import STOP_SIGNALS
 from .cli_delivery import export_app, publish
+from .cli_source import source
 from .cli_support import (
     EXIT_FINDINGS,
     EXIT_INTERRUPTED,
@@ -45,6 +46,7 @@ app.add_typer(distros_app, name="distros")
 # The commands that deliver packages past one build: publish, export ... (cli_delivery.py).
 app.command()(publish)
 app.add_typer(export_app, name="export")
+app.command()(source)  # the distro's source package, natively (cli_source.py)
 
 
 # ---------------------------------------------------------------- commands

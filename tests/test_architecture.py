@@ -35,7 +35,7 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     ("project", "rootfs", "archive"),
     ("formats",),
     ("lint", "install", "verify", "inspection", "scaffold", "export", "publish"),
-    ("parallel", "cli", "cli_support", "cli_delivery", "entry", "__main__", "__init__"),
+    ("parallel", "cli", "cli_support", "cli_delivery", "cli_source", "entry", "__main__", "__init__"),
 )
 FLOOR = {name: level for level, names in enumerate(FLOORS) for name in names}
 

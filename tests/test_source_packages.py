@@ -1,0 +1,236 @@
+"""`pkgtool source`: native .src.rpm and .dsc source packages, held against the real tools.
+
+rpmbuild --rebuild of the .src.rpm and dpkg-source -x + dpkg-buildpackage -b of the .dsc must
+build packages `pkgtool verify` accepts; the .src.rpm is compared with what rpmbuild -bs
+writes for the same spec; the files are byte-identical from the same input.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tarfile
+from pathlib import Path
+
+import pytest
+from debian import deb822
+from subpkg_map import write_project
+from tooling import require_tools
+from typer.testing import CliRunner
+
+from pkgtool.cli import app
+from pkgtool.formats.rpm import header as rh
+from pkgtool.formats.rpm.reader import is_source_rpm, read_header
+
+pytestmark = pytest.mark.tools
+
+REPO = Path(__file__).resolve().parent.parent
+EPOCH = 1736121600
+RUNNER = CliRunner()
+
+
+def pkgtool(*args: str) -> tuple[int, str]:
+    res = RUNNER.invoke(app, list(args), env={"SOURCE_DATE_EPOCH": str(EPOCH)})
+    assert not isinstance(res.exception, Exception) or isinstance(res.exception, SystemExit), res.exception
+    out = (res.stdout or "") + (res.stderr or "")
+    assert "Traceback" not in out, out
+    return res.exit_code, out
+
+
+def run(*cmd: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ, SOURCE_DATE_EPOCH=str(EPOCH))
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, f"{' '.join(cmd)}: exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+    return proc
+
+
+@pytest.fixture(scope="module")
+def projects(tmp_path_factory) -> dict[str, Path]:
+    base = tmp_path_factory.mktemp("source-projects")
+    return {"convirt": REPO / "examples" / "convirt", "subpkg": write_project(base / "subpkg")}
+
+
+@pytest.fixture(scope="module")
+def sources(projects, tmp_path_factory) -> dict[tuple[str, str], Path]:
+    """(project, distro) -> the out directory `pkgtool source` wrote."""
+    base = tmp_path_factory.mktemp("source-out")
+    out = {}
+    for name, project in projects.items():
+        for distro in ("el9", "debian", "ubuntu"):
+            dest = base / name / distro
+            code, text = pkgtool("source", str(project), "--distro", distro, "--out", str(dest))
+            assert code == 0, text
+            out[name, distro] = dest
+    return out
+
+
+def one(directory: Path, suffix: str) -> Path:
+    found = sorted(directory.glob(f"*{suffix}"))
+    assert len(found) == 1, found
+    return found[0]
+
+
+# ---------------------------------------------------------------- RPM
+
+
+@pytest.mark.parametrize("name", ["convirt", "subpkg"])
+def test_srpm_rebuilds_into_packages_verify_accepts(name, projects, sources, tmp_path):
+    require_tools("rpmbuild", "rpm")
+    srpm = one(sources[name, "el9"], ".src.rpm")
+    run("rpmbuild", "--rebuild", "--define", f"_topdir {tmp_path}", "--define", "dist .el9", str(srpm))
+    rpms = sorted((tmp_path / "RPMS").rglob("*.rpm"))
+    expected = {"convirt": 1, "subpkg": 3}[name]
+    assert len(rpms) == expected, rpms
+    code, text = pkgtool("verify", str(projects[name]), *map(str, rpms), "--distro", "el9")
+    assert code == 0, text
+    assert text.count(", ok") == expected, text
+
+
+def test_srpm_is_what_rpm_reads_as_a_source_package(sources):
+    require_tools("rpm")
+    srpm = one(sources["convirt", "el9"], ".src.rpm")
+    assert srpm.name == "convirt-0.9.0-1.el9.src.rpm"
+    info = run("rpm", "-qip", str(srpm)).stdout
+    assert "Source RPM  : (none)" in info
+    assert "Architecture: noarch" in info
+    assert "digests OK" in run("rpm", "-K", "--nosignature", str(srpm)).stdout
+    files = run("rpm", "-qlp", str(srpm)).stdout.split()
+    assert files == ["0001-paramiko-channel-timeout.patch", "convirt-0.9.0.tar.zst", "convirt.spec"]
+    assert is_source_rpm(srpm)
+
+
+def test_srpm_matches_rpmbuild_bs(sources, tmp_path):
+    """The tags that make a source package, file modes, owners and flags: as rpmbuild -bs writes them."""
+    require_tools("rpmbuild")
+    native = read_header(one(sources["convirt", "el9"], ".src.rpm"))
+    code, text = pkgtool(
+        "generate", str(REPO / "examples" / "convirt"), "--distro", "el9", "--out", str(tmp_path / "g")
+    )
+    assert code == 0, text
+    run(
+        "rpmbuild", "-bs", "--define", f"_topdir {tmp_path}", "--define", f"_sourcedir {tmp_path / 'g'}",
+        "--define", "dist .el9", str(tmp_path / "g" / "convirt.spec"),
+    )  # fmt: skip
+    system = read_header(one(tmp_path / "SRPMS", ".src.rpm"))
+    for tag in (
+        rh.NAME, rh.VERSION, rh.RELEASE, rh.ARCH, rh.BASENAMES, rh.DIRNAMES, rh.FILEMODES, rh.FILEUSERNAME,
+        rh.FILEGROUPNAME, rh.FILEFLAGS, rh.FILESIZES, rh.FILEDIGESTS, rh.SOURCE, rh.PATCH, rh.BUILDARCHS,
+        rh.SOURCEPACKAGE, rh.REQUIRENAME, rh.PROVIDENAME, rh.FILEDIGESTALGO, rh.CHANGELOGTEXT,
+    ):  # fmt: skip
+        assert native.tags.get(tag) == system.tags.get(tag), tag
+    assert rh.SOURCERPM not in native.tags and rh.SOURCERPM not in system.tags
+
+
+def test_inspect_lists_a_source_rpm(sources):
+    code, text = pkgtool("inspect", str(one(sources["convirt", "el9"], ".src.rpm")))
+    assert code == 0, text
+    assert "convirt.spec" in text and "0644 root:root" in text
+
+
+def test_verify_refuses_a_source_rpm_with_a_clear_message(projects, sources):
+    code, text = pkgtool("verify", str(projects["convirt"]), str(one(sources["convirt", "el9"], ".src.rpm")))
+    assert code == 2, text
+    assert "a source package (.src.rpm); verify the binary .rpm built from it" in text
+
+
+# ---------------------------------------------------------------- Debian
+
+
+@pytest.mark.parametrize("name", ["convirt", "subpkg"])
+def test_dsc_unpacks_and_builds_packages_verify_accepts(name, projects, sources, tmp_path):
+    require_tools("dpkg-source", "dpkg-buildpackage", "dh")
+    dsc = one(sources[name, "debian"], ".dsc")
+    run("dpkg-source", "-x", str(dsc), "src", cwd=tmp_path)
+    run("dpkg-buildpackage", "-b", "-us", "-uc", cwd=tmp_path / "src")
+    debs = sorted(tmp_path.glob("*.deb"))
+    expected = {"convirt": 1, "subpkg": 3}[name]
+    assert len(debs) == expected, debs
+    code, text = pkgtool("verify", str(projects[name]), *map(str, debs), "--distro", "debian")
+    assert code == 0, text
+
+
+def test_dscverify_validates_the_checksums(sources):
+    require_tools("dscverify")
+    changes = one(sources["convirt", "debian"], "_source.changes")
+    out = run("dscverify", "--no-sig-check", str(changes)).stdout
+    assert "All files validated successfully" in out
+
+
+def test_orig_tarball_is_the_one_generate_writes(projects, sources, tmp_path):
+    code, text = pkgtool("generate", str(projects["convirt"]), "--distro", "debian", "--out", str(tmp_path))
+    assert code == 0, text
+    orig = "convirt_0.9.0.orig.tar.gz"
+    assert (tmp_path / orig).read_bytes() == (sources["convirt", "debian"] / orig).read_bytes()
+
+
+@pytest.mark.parametrize(("distro", "distribution"), [("debian", "unstable"), ("ubuntu", "noble")])
+def test_changes_names_the_profiles_distribution(distro, distribution, sources, tmp_path):
+    out = sources["subpkg", distro]
+    changes = deb822.Changes(one(out, "_source.changes").read_text())
+    assert changes["Distribution"] == distribution
+    assert changes["Format"] == "1.8" and changes["Architecture"] == "source"
+    assert changes["Date"] == "Mon, 06 Jan 2025 00:00:00 +0000"  # SOURCE_DATE_EPOCH
+    assert changes["Binary"].split() == ["acme-hooks", "acme-hooks-helper", "acme-hooks-net"]
+    # debian/changelog, from the same profile key, says the same.
+    with tarfile.open(one(out, ".debian.tar.xz")) as tar:
+        changelog = tar.extractfile("debian/changelog").read().decode()
+    assert changelog.split("\n", 1)[0].split(") ", 1)[1].startswith(f"{distribution};")
+    dsc = deb822.Deb822(one(out, ".dsc").read_text())
+    assert dsc["Format"] == "3.0 (quilt)"
+    assert [line.strip() for line in dsc["Package-List"].split("\n")[1:]] == [
+        "acme-hooks deb misc optional arch=all",
+        "acme-hooks-helper deb misc optional arch=all",
+        "acme-hooks-net deb misc optional arch=all",
+    ]
+
+
+def test_debian_tarball_is_sorted_and_root_owned_at_the_epoch(sources):
+
+    with tarfile.open(one(sources["convirt", "debian"], ".debian.tar.xz")) as tar:
+        members = tar.getmembers()
+    names = [m.name for m in members]
+    assert names == sorted(names, key=str.encode) and names[0] == "debian"
+    assert {(m.uid, m.gid, m.uname, m.gname, m.mtime) for m in members} == {(0, 0, "root", "root", EPOCH)}
+
+
+# ---------------------------------------------------------------- both
+
+
+def test_byte_identical_twice(projects, tmp_path):
+    for n in ("a", "b"):
+        for distro in ("el9", "debian"):
+            code, text = pkgtool("source", str(projects["subpkg"]), "-d", distro, "-o", str(tmp_path / n / distro))
+            assert code == 0, text
+    files = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
+    assert len(files) == 5, files  # the .src.rpm; .dsc, two tarballs, .changes
+    for rel in files:
+        assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes(), rel
+
+
+def test_json_report_lists_the_files(projects, tmp_path):
+    import json
+
+    code, text = pkgtool("source", str(projects["convirt"]), "-d", "debian", "-o", str(tmp_path), "--json")
+    assert code == 0, text
+    doc = json.loads(text)
+    assert [a["format"] for a in doc["artifacts"]] == ["dsc", "tar", "tar", "changes"]
+    assert [p.name for p in sorted(tmp_path.iterdir())] == sorted(Path(a["path"]).name for a in doc["artifacts"])
+
+
+def test_a_source_outside_the_tree_is_refused_and_nothing_written(tmp_path):
+    project = write_project(tmp_path / "p")
+    outside = tmp_path / "outside.txt"
+    outside.write_text("secret\n")
+    (project / "src" / "acme.conf").unlink()
+    (project / "src" / "acme.conf").symlink_to(outside)
+    for distro in ("el9", "debian"):
+        code, text = pkgtool("source", str(project), "-d", distro, "-o", str(tmp_path / "out" / distro))
+        assert code == 2, text
+        assert "pkgtool.toml" in text and "symlink" in text, text
+        assert not any((tmp_path / "out").rglob("*.*")), list((tmp_path / "out").rglob("*"))
+
+
+def test_seam_declares_source_package():
+    from pkgtool.formats import all_formats
+
+    assert all("source_package" in type(f).__dict__ for f in all_formats())
