@@ -8,7 +8,9 @@ writes for the same spec; the files are byte-identical from the same input.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
+import sys
 import tarfile
 from pathlib import Path
 
@@ -234,3 +236,95 @@ def test_seam_declares_source_package():
     from pkgtool.formats import all_formats
 
     assert all("source_package" in type(f).__dict__ for f in all_formats())
+
+
+def test_a_bad_name_in_the_map_is_a_located_error_and_nothing_written(tmp_path):
+    from subpkg_map import MAP
+
+    project = write_project(tmp_path / "p", MAP.replace('name = "acme-hooks"', 'name = "../acme-hooks"', 1))
+    code, text = pkgtool("source", str(project), "-d", "el9", "-o", str(tmp_path / "out"))
+    assert code == 2, text
+    assert "pkgtool.toml:4" in text and "package.name" in text, text
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+@pytest.mark.parametrize(("key", "value"), [("version", "1/../../x"), ("release", ".."), ("name", "a..b")])
+def test_names_that_would_leave_out_are_refused_before_writing(key, value, projects, tmp_path):
+    import dataclasses
+
+    from pkgtool.errors import ArtifactError
+    from pkgtool.formats.source import source_package
+    from pkgtool.project import resolve_dir
+
+    r = resolve_dir(projects["subpkg"], "debian", source_date_epoch=EPOCH)
+    layout = dataclasses.replace(r.layout, package=dataclasses.replace(r.package, **{key: value}))
+    bad = dataclasses.replace(r, layout=layout)
+    assert getattr(bad.package, key) == value
+    with pytest.raises(ArtifactError, match=f"package.{key}"):
+        source_package(bad, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+# ---------------------------------------------------------------- the docs' commands
+
+
+def sh_blocks(text: str) -> list[str]:
+    return re.findall(r"^```sh\n(.*?)^```$", text, flags=re.S | re.M)
+
+
+def section(path: str, heading: str) -> str:
+    lines = (REPO / path).read_text().splitlines(keepends=True)
+    start = next(i for i, line in enumerate(lines) if line.startswith(heading))
+    # To the next heading of the same or a higher level ("## " ends a "### " section too), outside fences.
+    level, fenced, end = len(heading.split(" ", 1)[0]), False, len(lines)
+    for i in range(start + 1, len(lines)):
+        fenced ^= lines[i].startswith("```")
+        if not fenced and re.match(rf"#{{1,{level}}} ", lines[i]):
+            end = i
+            break
+    return "".join(lines[start:end])
+
+
+def run_blocks(blocks: list[str], tmp_path: Path) -> subprocess.CompletedProcess:
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "examples").symlink_to(REPO / "examples")
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    env = {**os.environ, "PATH": path, "SOURCE_DATE_EPOCH": str(EPOCH)}
+    script = "\n".join(blocks)
+    proc = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script], cwd=work, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc
+
+
+def test_docs_rpm_source_commands_run(tmp_path):
+    require_tools("rpm", "rpmbuild")
+    (block,) = sh_blocks(section("docs/rpm.md", "## The source RPM"))
+    proc = run_blocks([block], tmp_path)
+    assert "Source RPM  : (none)" in proc.stdout and "digests OK" in proc.stdout
+    assert "27 paths checked, ok" in proc.stdout
+
+
+def test_docs_debian_source_commands_run(tmp_path):
+    require_tools("dscverify", "dpkg-source", "dpkg-buildpackage", "dh")
+    (block,) = sh_blocks(section("docs/debian.md", "## `pkgtool source --distro debian`"))
+    proc = run_blocks([block], tmp_path)
+    assert "All files validated successfully" in proc.stdout
+    assert "paths checked, ok" in proc.stdout
+
+
+def test_readme_at_scale_commands_run_and_the_service_ones_are_marked_not_run(tmp_path):
+    text = section("README.md", "### Building for many distros at scale")
+    (block,) = sh_blocks(text)
+    assert not re.search(r"copr-cli|dput|debsign", block)  # shown in a text block: need an account
+    shown = re.search(r"^```text\n(.*?)^```$", text, flags=re.S | re.M).group(1)
+    assert "# not run here" in shown and "copr-cli build PROJECT out/fedora/*.src.rpm" in shown
+    assert "dput ppa:USER/PPA out/ubuntu/*_source.changes" in shown and "debsign" in shown
+    run_blocks([block], tmp_path)
+    out = tmp_path / "work" / "out"
+    assert (out / "fedora" / "convirt-0.9.0-1.fc40.src.rpm").is_file()
+    changes = deb822.Deb822((out / "ubuntu" / "convirt_0.9.0-1_source.changes").read_text())
+    assert changes["Distribution"] == "noble"
+    assert sorted(p.name for p in out.iterdir()) == ["debian", "el9", "fedora", "ubuntu"]
