@@ -23,9 +23,9 @@ from debian import deb822
 
 from ...archive.tar import TarFormat, TarWriter
 from ...archive.xz import XzWriter
-from ...atomic import atomic_file, write_bytes_atomic
+from ...atomic import atomic_file, atomic_file_set, write_bytes_atomic
 from ...model import Resolved
-from .debian_dir import generate_deb
+from .debian_dir import generate_deb, orig_name
 from .facts import changelog_distribution, deb_version, file_version
 
 DSC_FORMAT = "3.0 (quilt)"
@@ -133,27 +133,28 @@ def render_changes(resolved: Resolved, control: list[deb822.Deb822], changelog: 
 
 
 def write_source_package(resolved: Resolved, out_dir: Path) -> list[Path]:
-    """Write the .dsc, orig and debian tarballs and the _source.changes into ``out_dir``; return them, .dsc first."""
+    """Write the .dsc, orig and debian tarballs and the _source.changes into ``out_dir``; return them, .dsc first.
+
+    The four are written into a private directory and moved into ``out_dir`` together
+    (atomic_file_set), so a failure or Ctrl-C never leaves a .dsc without its tarballs.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     pkg = resolved.package
     base = f"{pkg.name}_{file_version(resolved)}"
-    with tempfile.TemporaryDirectory(prefix=".dsc-", dir=out_dir) as work:
+    names = [f"{base}.dsc", orig_name(resolved), f"{base}.debian.tar.xz", f"{base}_source.changes"]
+    with (
+        tempfile.TemporaryDirectory(prefix=f".{names[0]}.pkgtool-work-", dir=out_dir) as work,
+        atomic_file_set(out_dir, names[0]) as final,
+    ):
         tree, orig = generate_deb(resolved, Path(work))
         debian = tree / "debian"
-        debian_tar = write_debian_tarball(debian, Path(work) / f"{base}.debian.tar.xz", resolved.source_date_epoch)
+        debian_tar = write_debian_tarball(debian, final / names[2], resolved.source_date_epoch)
+        os.replace(orig, final / names[1])
         control = list(deb822.Deb822.iter_paragraphs((debian / "control").read_text(encoding="utf-8")))
         changelog = (debian / "changelog").read_text(encoding="utf-8")
-        files = [_checksums(orig), _checksums(debian_tar)]
-        dsc_name = f"{base}.dsc"
-        dsc = Path(work) / dsc_name
-        dsc.write_bytes(render_dsc(control, deb_version(resolved), files))
-        changes = render_changes(resolved, control, changelog, [_checksums(dsc), *files])
-        changes_path = Path(work) / f"{base}_source.changes"
-        write_bytes_atomic(changes_path, changes)
-        # Every file is complete before any lands in out_dir; each lands by rename (same file system).
-        written = []
-        for src in (dsc, orig, debian_tar, changes_path):
-            os.replace(src, out_dir / src.name)
-            written.append(out_dir / src.name)
-    return written
+        files = [_checksums(final / names[1]), _checksums(debian_tar)]
+        write_bytes_atomic(final / names[0], render_dsc(control, deb_version(resolved), files))
+        changes = render_changes(resolved, control, changelog, [_checksums(final / names[0]), *files])
+        write_bytes_atomic(final / names[3], changes)
+    return [out_dir / name for name in names]

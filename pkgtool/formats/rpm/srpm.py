@@ -164,7 +164,7 @@ def write_srpm(resolved: Resolved, out_dir: Path) -> Path:
     pkg = resolved.package
     try:
         with (
-            tempfile.TemporaryDirectory(prefix=".srpm-", dir=out_dir) as work,
+            tempfile.TemporaryDirectory(prefix=f".{dest.name}.pkgtool-work-", dir=out_dir) as work,
             tempfile.TemporaryFile(prefix=f".{dest.name}.payload-", dir=out_dir) as payload_fh,
         ):
             files, sources, patches = _spec_files(resolved, Path(work))
