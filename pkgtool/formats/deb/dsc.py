@@ -4,8 +4,10 @@ What ``dpkg-source -b`` (format 3.0 (quilt)) and ``dpkg-genchanges -S`` write,
 without them: the orig tarball is generate's (same bytes), the debian tarball
 holds the generated debian/ tree (sorted, root-owned, mtime SOURCE_DATE_EPOCH,
 xz), and the .dsc fields come from that tree's debian/control, as dpkg-source
-takes them.  The .changes is unsigned (debsign signs it) and its Date is
-SOURCE_DATE_EPOCH, so the four files are byte-identical for the same input.
+takes them (tests/test_source_packages.py compares the .dsc with dpkg-source's, field
+by field).  The .changes has dpkg-genchanges -S's fields but no .buildinfo; it is
+unsigned (debsign signs it) and its Date is SOURCE_DATE_EPOCH (dpkg-genchanges takes
+the changelog's), so the four files are byte-identical for the same input.
 """
 
 from __future__ import annotations
@@ -105,7 +107,8 @@ def render_dsc(control: list[deb822.Deb822], version: str, files: list[SourceFil
 
 
 def render_changes(resolved: Resolved, control: list[deb822.Deb822], changelog: str, files: list[SourceFile]) -> bytes:
-    source, binaries = control[0], control[1:]
+    # The fields dpkg-genchanges -S writes: a source-only upload has no Binary or Description.
+    source = control[0]
     section, priority = source.get("Section", "misc"), source.get("Priority", "optional")
     date = _dt.datetime.fromtimestamp(resolved.source_date_epoch, _dt.UTC)
     # The newest changelog entry: its trailer names who made the change.
@@ -116,14 +119,12 @@ def render_changes(resolved: Resolved, control: list[deb822.Deb822], changelog: 
     ch["Format"] = CHANGES_FORMAT
     ch["Date"] = format_datetime(date)
     ch["Source"] = source["Source"]
-    ch["Binary"] = " ".join(b["Package"] for b in binaries)
     ch["Architecture"] = "source"
     ch["Version"] = deb_version(resolved)
     ch["Distribution"] = changelog_distribution(resolved)
     ch["Urgency"] = "medium"
     ch["Maintainer"] = source["Maintainer"]
     ch["Changed-By"] = changed_by
-    ch["Description"] = "".join(f"\n {b['Package']} - {b['Description'].split(chr(10), 1)[0]}" for b in binaries)
     ch["Changes"] = "".join("\n " + (line if line.strip() else ".") for line in body)
     ch["Checksums-Sha1"] = _file_lines(files, "sha1")
     ch["Checksums-Sha256"] = _file_lines(files, "sha256")
