@@ -369,3 +369,18 @@ def test_readme_at_scale_commands_run_and_the_service_ones_are_marked_not_run(tm
     changes = deb822.Deb822((out / "ubuntu" / "convirt_0.9.0-1_source.changes").read_text())
     assert changes["Distribution"] == "noble"
     assert sorted(p.name for p in out.iterdir()) == ["debian", "el9", "fedora", "ubuntu"]
+
+
+@pytest.mark.damaged_rpms
+def test_flat_names_pass_only_in_a_real_source_package(sources, tmp_path):
+    """A binary package (lead type 0) whose header claims SOURCEPACKAGE still may not hold names outside /."""
+    from pkgtool.errors import ArtifactError
+    from pkgtool.formats.read import read_artifact
+
+    data = bytearray(one(sources["convirt", "el9"], ".src.rpm").read_bytes())
+    assert data[6:8] == b"\0\1"
+    data[6:8] = b"\0\0"
+    forged = tmp_path / "forged.rpm"
+    forged.write_bytes(bytes(data))
+    with pytest.raises(ArtifactError, match="leaves the package root"):
+        read_artifact(forged)

@@ -250,7 +250,8 @@ def _file_paths(header: RpmHeader) -> tuple[str, ...]:
         if len(basenames) != len(indexes) or any(i >= len(dirnames) for i in indexes):
             raise ArtifactError(f"{header.path}: corrupt RPM package (file name tags disagree)")
         paths = tuple(dirnames[i] + b for i, b in zip(indexes, basenames, strict=True))
-    source = bool(header.ints(rh.SOURCEPACKAGE))
+    # Both marks of a source package, the header's tag and the lead's type: a binary package claiming one is not let off.
+    source = bool(header.ints(rh.SOURCEPACKAGE)) and is_source_rpm(Path(header.path))
     for name in paths:
         # A source package's files are flat names (rpm unpacks them into %_sourcedir): one plain component.
         if source and "/" not in name and name not in ("", ".", "..") and "\0" not in name:
