@@ -122,6 +122,15 @@ def test_srpm_matches_rpmbuild_bs(sources, tmp_path):
     ):  # fmt: skip
         assert native.tags.get(tag) == system.tags.get(tag), tag
     assert rh.SOURCERPM not in native.tags and rh.SOURCERPM not in system.tags
+    # rpmlint finds the same in both (what the spec and the sources carry), no error in ours.
+    require_tools("rpmlint")
+    findings = []
+    for srpm in (one(sources["convirt", "el9"], ".src.rpm"), one(tmp_path / "SRPMS", ".src.rpm")):
+        proc = subprocess.run(
+            ["rpmlint", "-c", str(tmp_path / "g" / "convirt-rpmlint.toml"), str(srpm)], capture_output=True, text=True
+        )
+        findings.append({line for line in proc.stdout.splitlines() if ": W: " in line or ": E: " in line})
+    assert findings[0] == findings[1] and not any(": E: " in line for line in findings[0]), findings
 
 
 def test_inspect_lists_a_source_rpm(sources):
