@@ -393,3 +393,20 @@ def test_flat_names_pass_only_in_a_real_source_package(sources, tmp_path):
     forged.write_bytes(bytes(data))
     with pytest.raises(ArtifactError, match="leaves the package root"):
         read_artifact(forged)
+
+
+def test_srpm_large_file_format(projects, tmp_path, monkeypatch):
+    """A source of 4 GiB or more switches to LONGFILESIZES and rpm's stripped cpio; shown with a 1 KB threshold."""
+    require_tools("rpm", "rpmbuild")
+    from pkgtool.formats.rpm import payload as rpm_payload
+    from pkgtool.formats.rpm.srpm import write_srpm
+    from pkgtool.project import resolve_dir
+
+    monkeypatch.setattr(rpm_payload, "MAX_NEWC_SIZE", 1000)
+    srpm = write_srpm(resolve_dir(projects["convirt"], "el9", source_date_epoch=EPOCH), tmp_path / "out")
+    header = read_header(srpm)
+    assert rh.LONGFILESIZES in header.tags and rh.FILESIZES not in header.tags
+    assert "rpmlib(LargeFiles) <= 4.12.0-1" in run("rpm", "-qp", "--requires", str(srpm)).stdout
+    assert "digests OK" in run("rpm", "-K", "--nosignature", str(srpm)).stdout
+    run("rpmbuild", "--rebuild", "--define", f"_topdir {tmp_path / 'top'}", str(srpm))
+    assert len(list((tmp_path / "top" / "RPMS").rglob("*.rpm"))) == 1

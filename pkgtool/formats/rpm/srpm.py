@@ -20,11 +20,23 @@ from ...errors import ArtifactError
 from ...model import Resolved
 from ...templating import one_line
 from . import header as rh
+from . import payload as rpm_payload
 from .facts import changelog_items, changelog_timestamp, wrapped_description
 from .names import rpm_arch, rpm_release
-from .payload import CpioWriter, PayloadDigests, codec
+from .payload import CpioWriter, NeedsLargeFiles, PayloadDigests, codec
 from .spec import _write_rpm_sources, patch_names
-from .writer import BUILD_HOST, NO_VERIFY_FLAGS, RPMLIB_ALWAYS, FileTable, _append, _md5, evr, signature_header
+from .writer import (
+    BUILD_HOST,
+    LARGE_FILES,
+    NO_VERIFY_FLAGS,
+    RPMLIB_ALWAYS,
+    UINT32_MAX,
+    FileTable,
+    _append,
+    _md5,
+    evr,
+    signature_header,
+)
 
 SOURCE_COMPRESSION, SOURCE_LEVEL = "gzip", 9  # %_source_payload w9.gzdio
 RPMLIB_SOURCE = RPMLIB_ALWAYS[:2]  # CompressedFileNames, FileDigests: what rpmbuild -bs requires
@@ -50,10 +62,20 @@ def _spec_files(resolved: Resolved, work: Path) -> tuple[list[Path], list[str], 
 
 
 def _payload(resolved: Resolved, files: list[Path], out) -> tuple[FileTable, PayloadDigests]:
+    """The cpio payload; a file of 4 GiB or more (a huge tarball) writes it again in rpm's large-file format."""
+    try:
+        return _write_payload(resolved, files, out, large=False)
+    except NeedsLargeFiles:
+        out.seek(0)
+        out.truncate()
+        return _write_payload(resolved, files, out, large=True)
+
+
+def _write_payload(resolved: Resolved, files: list[Path], out, large: bool) -> tuple[FileTable, PayloadDigests]:
     table = FileTable()
     table.paths = [p.name for p in files]
     table.modes = [FILE_MODE] * len(files)
-    cpio = CpioWriter(codec(SOURCE_COMPRESSION, SOURCE_LEVEL), out, resolved.source_date_epoch, prefix="")
+    cpio = CpioWriter(codec(SOURCE_COMPRESSION, SOURCE_LEVEL), out, resolved.source_date_epoch, large, prefix="")
     try:
         results = cpio.add_entries((p.name, FILE_MODE, str(p)) for p in files)
         digests = cpio.finish()
@@ -88,7 +110,11 @@ def source_header(
     h.i18n(rh.DESCRIPTION, wrapped_description(pkg.description))
     h.int32(rh.BUILDTIME, epoch)
     h.string(rh.BUILDHOST, BUILD_HOST)
-    h.int32(rh.SIZE, sum(files.sizes))
+    total = sum(files.sizes)
+    if total > UINT32_MAX:
+        h.ints(rh.LONGSIZE, rh.Type.INT64, [total])
+    else:
+        h.int32(rh.SIZE, total)
     if pkg.vendor:
         h.string(rh.VENDOR, pkg.vendor)
     h.string(rh.LICENSE, pkg.license)
@@ -103,7 +129,11 @@ def source_header(
     h.string(rh.OS, "linux")
     arch = rpm_arch(resolved)
     h.string(rh.ARCH, arch)
-    h.ints(rh.FILESIZES, rh.Type.INT32, files.sizes)
+    large = any(size >= rpm_payload.MAX_NEWC_SIZE for size in files.sizes)
+    if large:
+        h.ints(rh.LONGFILESIZES, rh.Type.INT64, files.sizes)
+    else:
+        h.ints(rh.FILESIZES, rh.Type.INT32, files.sizes)
     h.ints(rh.FILEMODES, rh.Type.INT16, files.modes)
     h.ints(rh.FILERDEVS, rh.Type.INT16, [0] * n)
     h.ints(rh.FILEMTIMES, rh.Type.INT32, [epoch] * n)
@@ -119,7 +149,10 @@ def source_header(
             (r.name, rh.OPERATOR_FLAGS[r.op], r.version) if r.op and r.version else (r.name, 0, "")
             for r in resolved.relations.get("build-requires", ())
         }
-        | {(f"rpmlib({f})", rh.SENSE_RPMLIB | rh.SENSE_LESS | rh.SENSE_EQUAL, v) for f, v in RPMLIB_SOURCE}
+        | {
+            (f"rpmlib({f})", rh.SENSE_RPMLIB | rh.SENSE_LESS | rh.SENSE_EQUAL, v)
+            for f, v in RPMLIB_SOURCE + ((LARGE_FILES,) if large else ())
+        }
     )
     h.strings(rh.PROVIDENAME, [pkg.source or pkg.name])
     h.ints(rh.REQUIREFLAGS, rh.Type.INT32, [r[1] for r in requires])
