@@ -28,5 +28,8 @@ def source(
     as_json: JsonOpt = False,
     jobs: SourceJobsOpt = None,
 ) -> None:
-    """Write the distro's source package: a .src.rpm, or .dsc + orig/debian tarballs + _source.changes; no distro tools."""
+    """Write the distro's source package: a .src.rpm, or .dsc + orig/debian tarballs + _source.changes; no distro tools.
+
+    Example: pkgtool source examples/convirt --distro el9,ubuntu --out srcpkg/
+    """
     run_per_distro("source", directory, distro, out, "native", None, as_json, jobs)
