@@ -20,6 +20,7 @@ from .cli_completion import answer_completion_requests, completion
 from .cli_delivery import export_app, publish
 from .cli_docs import register as register_docs
 from .cli_output import Level, configure, say, wanted
+from .cli_source import source
 from .cli_support import (
     EXIT_FINDINGS,
     EXIT_INTERRUPTED,
@@ -54,6 +55,7 @@ app.command()(bump)  # cli_bump.py
 app.command()(completion)  # cli_completion.py
 app.command()(bundle)  # oVirt Node plugin bundles (cli_bundle.py)
 register_docs(app)  # schema, man (cli_docs.py)
+app.command()(source)  # the distro's source package, natively (cli_source.py)
 
 
 # ---------------------------------------------------------------- commands

@@ -79,6 +79,11 @@ def run_one(job: Job, distro: str) -> DistroResult:
 
             arts = build(resolved, out, job.backend, job.timeout)
             return DistroResult(distro, True, time.perf_counter() - start, artifacts=tuple(arts))
+        if job.action == "source":
+            from .formats.source import source_package
+
+            arts = source_package(resolved, out)
+            return DistroResult(distro, True, time.perf_counter() - start, artifacts=tuple(arts))
         from .formats.generate import generate
 
         paths = generate(resolved, out)

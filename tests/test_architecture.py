@@ -45,6 +45,7 @@ FLOORS: tuple[tuple[str, ...], ...] = (
         "cli_output",
         "cli_bundle",
         "cli_docs",
+        "cli_source",
         "manpages",
         "entry",
         "__main__",

@@ -33,7 +33,7 @@ def test_version_and_help():
     assert proc.returncode == 0 and proc.stdout.startswith("pkgtool ")
     proc = run("--help")
     assert proc.returncode == 0
-    for cmd in ("init", "lint", "generate", "build", "install", "verify", "inspect", "distros", "explain"):
+    for cmd in ("init", "lint", "generate", "source", "build", "install", "verify", "inspect", "distros", "explain"):
         assert cmd in proc.stdout
 
 

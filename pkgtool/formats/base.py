@@ -5,7 +5,8 @@ package's ``__init__``, and registers an instance there; generate, build, read
 and verify then ask the registry for the format of a profile's family and
 never name a family themselves.  A format says:
 
-- what its source package is (``generate``: spec + tarball, debian/ + orig);
+- what its source package is (``generate``: spec + tarball, debian/ + orig) and
+  how it is written as the distro's own upload (``source_package``: .src.rpm, .dsc);
 - which backends write its binary package (``builders``), all called the same
   way: ``builder(resolved, out_dir, BuildOptions) -> written paths``;
 - how to recognise and read one of its artifacts (``sniff``, ``read``);
@@ -53,6 +54,10 @@ class PackageFormat(ABC):
     @abstractmethod
     def generate(self, resolved: Resolved, out_dir: Path) -> list[Path]:
         """Write the source package into ``out_dir`` (which exists); return its top-level paths."""
+
+    @abstractmethod
+    def source_package(self, resolved: Resolved, out_dir: Path) -> list[Path]:
+        """Write the distro's source package (.src.rpm; .dsc + tarballs + _source.changes) natively; main file first."""
 
     @abstractmethod
     def builders(self) -> Mapping[str, Builder]:

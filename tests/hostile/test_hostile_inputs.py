@@ -18,7 +18,7 @@ import pytest
 from hostile_harness import HEAD, SENTINEL, check_run, cli, leftovers, snapshot
 
 FILE = '[[file]]\nsrc = "a.txt"\ndst = "/usr/share/hostile/a.txt"\n'
-COMMANDS = ("lint", "build", "generate", "install")
+COMMANDS = ("lint", "build", "generate", "source", "install")
 
 
 def _project(base: Path, body: str) -> Path:

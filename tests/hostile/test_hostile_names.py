@@ -30,6 +30,8 @@ COMMANDS = {
     "lint": (["lint", "{p}", "-d", "fedora"], 1),
     "generate-rpm": (["generate", "{p}", "-d", "fedora", "-o", "{o}"], 2),
     "generate-deb": (["generate", "{p}", "-d", "debian", "-o", "{o}"], 2),
+    "source-rpm": (["source", "{p}", "-d", "fedora", "-o", "{o}"], 2),
+    "source-deb": (["source", "{p}", "-d", "debian", "-o", "{o}"], 2),
     "build-system": (["build", "{p}", "-d", "fedora", "-o", "{o}", "--backend", "system"], 2),
     "build-native": (["build", "{p}", "-d", "debian", "-o", "{o}"], 2),
     "install": (["install", "{p}", "-d", "debian", "-r", "{r}"], 2),

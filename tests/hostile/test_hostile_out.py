@@ -30,6 +30,8 @@ COMMANDS = [
     ["build", "-d", "debian"],
     ["generate", "-d", "fedora"],
     ["generate", "-d", "debian"],
+    ["source", "-d", "fedora"],
+    ["source", "-d", "debian"],
     ["build", "-d", "fedora,debian"],
 ]
 

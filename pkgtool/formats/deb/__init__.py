@@ -25,6 +25,11 @@ class DebFormat(PackageFormat):
 
         return list(generate_deb(resolved, out_dir))
 
+    def source_package(self, resolved: Resolved, out_dir: Path) -> list[Path]:
+        from .dsc import write_source_package
+
+        return write_source_package(resolved, out_dir)
+
     def builders(self) -> Mapping[str, Builder]:
         return {"native": self._build_native, "system": self._build_system}
 

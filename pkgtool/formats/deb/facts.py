@@ -303,10 +303,15 @@ def _strip_epoch(version: str) -> str:
     return version.split(":", 1)[1] if ":" in version else version
 
 
+def changelog_distribution(resolved: Resolved) -> str:
+    """The distribution an upload is for: debian/changelog's and the .changes' (the profile's [extra] key)."""
+    return one_line(str(resolved.profile.extra.get("changelog_distribution", "unstable")))
+
+
 def changelog_text(resolved: Resolved) -> str:
     """debian/changelog, newest first, with a right weekday in every trailer."""
     pkg = resolved.package
-    distribution = str(resolved.profile.extra.get("changelog_distribution", "unstable"))
+    distribution = changelog_distribution(resolved)
     # Written here, not from a template: the native .deb build then needs no Jinja2 (40 ms to import).
     out = []
     for entry in _changelog_entries(resolved):

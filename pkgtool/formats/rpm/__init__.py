@@ -26,6 +26,11 @@ class RpmFormat(PackageFormat):
 
         return list(generate_rpm(resolved, out_dir))
 
+    def source_package(self, resolved: Resolved, out_dir: Path) -> list[Path]:
+        from .srpm import write_srpm
+
+        return [write_srpm(resolved, out_dir)]
+
     def builders(self) -> Mapping[str, Builder]:
         return {"native": self._build_native, "system": self._build_system}
 

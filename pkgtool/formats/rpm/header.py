@@ -73,6 +73,9 @@ LONGFILESIZES, LONGSIZE, FILEDIGESTALGO, ENCODING = 5008, 5009, 5011, 5062
 RECOMMENDNAME, RECOMMENDVERSION, RECOMMENDFLAGS = 5046, 5047, 5048
 SUGGESTNAME, SUGGESTVERSION, SUGGESTFLAGS = 5049, 5050, 5051
 PAYLOADDIGEST, PAYLOADDIGESTALGO, PAYLOADDIGESTALT = 5092, 5093, 5097
+# Source package tags: Source/Patch file names, BuildArch, and the flag that makes a header a .src.rpm.
+SOURCE, PATCH, BUILDARCHS, SOURCEPACKAGE = 1018, 1019, 1089, 1106
+FILE_SPECFILE = 0x20  # RPMFILE_SPECFILE
 # Signature header tags.
 SIG_SIZE, SIG_LONGSIZE, SIG_LONGARCHIVESIZE, SIG_SHA1, SIG_SHA256 = 1000, 270, 271, 269, 273
 SIG_MD5, SIG_PAYLOADSIZE, SIG_RESERVEDSPACE = 1004, 1007, 1008
@@ -191,13 +194,13 @@ class Header:
         return INTRO.pack(HEADER_MAGIC, nindex, len(store)) + b"".join(index) + bytes(store)
 
 
-def lead(name: str) -> bytes:
-    """The 96-byte lead of a binary package: only the magic and the name matter to rpm today."""
+def lead(name: str, source: bool = False) -> bytes:
+    """The 96-byte lead of a package: only the magic, the type and the name matter to rpm today."""
     raw = name.encode("utf-8", "surrogateescape")[:65]
     return (
         LEAD_MAGIC
         + bytes((3, 0))  # format 3.0
-        + struct.pack(">HH", 0, 0)  # binary package, archnum (unused)
+        + struct.pack(">HH", int(source), 0)  # binary (0) or source (1) package, archnum (unused)
         + raw.ljust(66, b"\0")
         + struct.pack(">HH", 1, 5)  # osnum linux, signature type "header-style"
         + b"\0" * 16

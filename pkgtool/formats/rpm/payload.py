@@ -161,8 +161,10 @@ class CpioWriter:
     grow with the package or fragment the heap.
     """
 
-    def __init__(self, codec: Codec, out: BinaryIO, mtime: int, large: bool = False) -> None:
+    def __init__(self, codec: Codec, out: BinaryIO, mtime: int, large: bool = False, prefix: str = ".") -> None:
         self._large = large
+        # "." makes "./usr/bin/x" of a binary package; a source package's entries are bare names ("" + "x.spec").
+        self._prefix = prefix
         self._sink = _Sink(codec, out)
         self._buf = self._sink.free.get()
         self._view = memoryview(self._buf)
@@ -236,12 +238,14 @@ class CpioWriter:
 
     def directory(self, path: str, mode: int) -> None:
         self._ino += 1
-        self._emit(self._header(stat.S_IFDIR | mode, 0, "." + path, self._ino))
+        self._emit(self._header(stat.S_IFDIR | mode, 0, self._prefix + path, self._ino))
 
     def symlink(self, path: str, target: str) -> None:
         self._ino += 1
         raw = target.encode("utf-8", "surrogateescape")
-        self._emit(self._header(stat.S_IFLNK | 0o777, len(raw), "." + path, self._ino) + raw + _PADS[len(raw) % 4])
+        self._emit(
+            self._header(stat.S_IFLNK | 0o777, len(raw), self._prefix + path, self._ino) + raw + _PADS[len(raw) % 4]
+        )
 
     def add_entries(self, entries: Iterable[tuple[str, int, str]]) -> list[tuple[int, str]]:
         """Add every ``(path, st_mode, arg)`` in order; return ``(size, sha256 hex or '')`` of each.
@@ -275,7 +279,7 @@ class CpioWriter:
             try:
                 if size >= limit:
                     raise NeedsLargeFiles(path)
-                raw = ("." + path).encode("utf-8", "surrogateescape")
+                raw = (self._prefix + path).encode("utf-8", "surrogateescape")
                 namesize = len(raw) + 1
                 head = (newc % (self._ino, mode, size, namesize)) + raw + _NUL_PADS[(110 + namesize) % 4]
                 pos = self._pos
@@ -316,7 +320,7 @@ class CpioWriter:
         try:
             if size >= MAX_NEWC_SIZE and not self._large:
                 raise NeedsLargeFiles(path)
-            self._emit(self._header(stat.S_IFREG | mode, size, "." + path, self._ino))
+            self._emit(self._header(stat.S_IFREG | mode, size, self._prefix + path, self._ino))
             digest = self._read_file(fd, size, src)
             self._emit(_PADS[size % 4])
             return size, digest

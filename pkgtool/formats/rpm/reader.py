@@ -250,7 +250,12 @@ def _file_paths(header: RpmHeader) -> tuple[str, ...]:
         if len(basenames) != len(indexes) or any(i >= len(dirnames) for i in indexes):
             raise ArtifactError(f"{header.path}: corrupt RPM package (file name tags disagree)")
         paths = tuple(dirnames[i] + b for i, b in zip(indexes, basenames, strict=True))
+    # Both marks of a source package, the header's tag and the lead's type: a binary package claiming one is not let off.
+    source = bool(header.ints(rh.SOURCEPACKAGE)) and is_source_rpm(Path(header.path))
     for name in paths:
+        # A source package's files are flat names (rpm unpacks them into %_sourcedir): one plain component.
+        if source and "/" not in name and name not in ("", ".", "..") and "\0" not in name:
+            continue
         # A name that is relative or climbs with '..' would leave the package root when installed.
         if not name.startswith("/") or ".." in name.split("/") or "\0" in name:
             raise ArtifactError(f"{header.path}: file name {name!r} leaves the package root; refusing this package")
