@@ -56,7 +56,9 @@ def test_readme_farms_commands_run(tmp_path: Path) -> None:
     readme = (REPO / "README.md").read_text()
     section = readme[readme.index("### Building for many distros at scale") :]
     section = section[: section.index("\n#", 1)]  # up to the next heading
-    (block,) = sh_blocks(section)
+    (block,) = [
+        b for b in sh_blocks(section) if "pkgtool export" in b
+    ]  # the source-package blocks: tests/test_source_packages.py
     work = _scratch(tmp_path)
     proc = _run(block, work)
     assert proc.returncode == 0, proc.stdout + proc.stderr
