@@ -61,6 +61,11 @@ DIR_PLACEHOLDERS: tuple[str, ...] = (
     "python3_sitelib",
 )
 
+# rpm's %verify attributes, in RPMVERIFY_* bit order (md5 = 1 << 0 ...); `not X` in a [[file]] verify.
+VERIFY_ATTRS: tuple[str, ...] = ("md5", "size", "link", "user", "group", "mtime", "mode", "rdev")
+# Other spellings rpm accepts for the same attribute.
+VERIFY_ALIASES: Mapping[str, str] = {"filedigest": "md5", "owner": "user"}
+
 PLUGIN_KINDS: tuple[str, ...] = KIND_NAMES  # each kind is a module of pkgtool/kinds/
 
 
@@ -165,6 +170,8 @@ class FileSpec:
     package: str = ""  # the [[subpackage]] that owns it (full name); "" is the main package
     loc: Location | None = field(default=None, compare=False)
     template: bool = False  # @NAME@ filled at build time (sources/templates.py)
+    lang: str = ""  # RPM %lang(xx): the locale the file belongs to; Debian has no such marking
+    no_verify: tuple[str, ...] = ()  # VERIFY_ATTRS rpm -V and pkgtool verify skip: %verify(not ...)
 
 
 @dataclass(frozen=True)
@@ -317,6 +324,8 @@ class Entry:
     allow: frozenset[str] = frozenset()  # lint rules waived for this entry
     origin: str = ""  # key path of the map item that made it, then each [[attr]] applied: 'tree[0] attr[1]'
     template: bool = False  # FILE: its source's @NAME@s are filled (sources/templates.py)
+    lang: str = ""  # FILE: RPM %lang(xx)
+    no_verify: tuple[str, ...] = ()  # FILE: VERIFY_ATTRS not checked, in VERIFY_ATTRS order
 
 
 @dataclass(frozen=True)

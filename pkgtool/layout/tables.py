@@ -103,6 +103,8 @@ class Validator(PackagesReader, Variants):
             allow=self.optional(f, "allow", self.allow, ()),
             package=self.optional(f, "package", self.text, ""),
             template=self.optional(f, "template", self.boolean, False),
+            lang=self.optional(f, "lang", self.lang, ""),
+            no_verify=self.optional(f, "verify", self.verify, ()),
         )
         if BAD in (src, dst):
             return None

@@ -222,6 +222,8 @@ class Contents(ResolverBase):
                     allow=_with_allow(f.allow),
                     origin=base,
                     template=f.template,
+                    lang=f.lang,
+                    no_verify=f.no_verify,
                 )
                 self.add(entry, "file", f.loc)
 

@@ -100,6 +100,9 @@ OPERATOR_FLAGS = {
 # RPMFILE_* bits of a file.
 FILE_CONFIG, FILE_DOC, FILE_NOREPLACE, FILE_LICENSE = 0x01, 0x02, 0x10, 0x80
 
+# RPMVERIFY_* bits, in VERIFY_ATTRS order: md5 = 1 << 0, size = 1 << 1, ... rdev = 1 << 7.
+VERIFY_ALL = 0xFFFFFFFF
+
 # FILEDIGESTALGO values (PGPHASHALGO_*).
 DIGEST_ALGOS = {1: "md5", 2: "sha1", 8: "sha256", 9: "sha384", 10: "sha512", 11: "sha224"}
 DIGEST_SHA256 = 8

@@ -172,10 +172,14 @@ def files_lines(resolved: Resolved, all_paths: Sequence[str] | None = None) -> l
             a = attrs[key] = attr(e)
         if kind is dir_kind:
             append(f"%dir {a} {name}")
-        elif not (e.license or e.doc) and e.config is none:
+        elif not (e.license or e.doc or e.lang or e.no_verify) and e.config is none:
             append(f"{a} {name}")
         else:
             words = []
+            if e.lang:
+                words.append(f"%lang({e.lang})")
+            if e.no_verify:
+                words.append(f"%verify(not {' '.join(e.no_verify)})")
             if e.license:
                 words.append("%license")
             elif e.doc:

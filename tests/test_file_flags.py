@@ -1,0 +1,165 @@
+"""File flags of [[file]] (lang, verify, config = "replace") through rpmbuild, the native writer, rpm -V and verify."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+from golden import assert_golden
+from tooling import require_root, require_tools
+
+from pkgtool.errors import LayoutError
+from pkgtool.formats.rpm.native import build_rpm
+from pkgtool.formats.rpm.spec_paths import files_lines
+from pkgtool.formats.rpm.system import build_rpm_system
+from pkgtool.layout.load import load_layout
+from pkgtool.project import resolve_dir
+from pkgtool.verify.root import verify_root
+
+EPOCH = 1736121600
+
+MAP = """\
+schema = 2
+
+[package]
+name = "flagged"
+version = "1.0"
+summary = "Files with every file flag"
+description = "A package whose files carry lang, verify and config flags."
+license = "MIT"
+maintainer = "Jane Packager <jane@example.org>"
+
+[[file]]
+src = "msg.de"
+dst = "{datadir}/flagged/de/msg"
+lang = "de"
+
+[[file]]
+src = "msg.pt"
+dst = "{datadir}/flagged/pt_BR/msg"
+lang = "pt_BR"
+
+[[file]]
+src = "state"
+dst = "{datadir}/flagged/state"
+verify = ["not md5", "not size", "not mtime"]
+
+[[file]]
+src = "owned"
+dst = "{datadir}/flagged/owned"
+verify = ["not filedigest", "not owner", "not mode"]
+
+[[file]]
+src = "flagged.conf"
+dst = "{sysconfdir}/flagged.conf"
+config = "replace"
+
+[[file]]
+src = "keep.conf"
+dst = "{sysconfdir}/flagged-keep.conf"
+config = "noreplace"
+verify = ["not mtime"]
+"""
+
+QF = "[%{FILEFLAGS:fflags}|%{FILELANGS}|%{FILEVERIFYFLAGS}|%{FILENAMES}\n]"
+
+
+def write_project(top):
+    top.mkdir(parents=True, exist_ok=True)
+    (top / "pkgtool.toml").write_text(MAP)
+    for name in ("msg.de", "msg.pt", "state", "owned", "flagged.conf", "keep.conf"):
+        (top / name).write_text(f"{name}\n")
+    return top
+
+
+def _run(*cmd: str, check: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, capture_output=True, text=True, check=check)
+
+
+@pytest.fixture(scope="module")
+def resolved(tmp_path_factory):
+    return resolve_dir(write_project(tmp_path_factory.mktemp("flags") / "p"), "fedora", source_date_epoch=EPOCH)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, resolved):
+    require_tools("rpmbuild", "rpm")
+    out = tmp_path_factory.mktemp("flags-rpm")
+    system = [p for p in build_rpm_system(resolved, out / "system") if not p.name.endswith(".src.rpm")]
+    return {"system": system[0], "native": build_rpm(resolved, out / "native")}
+
+
+def test_flags_resolve_into_entries(resolved):
+    by = resolved.by_path()
+    assert by["/usr/share/flagged/de/msg"].lang == "de"
+    assert by["/usr/share/flagged/state"].no_verify == ("md5", "size", "mtime")
+    # Aliases are canonical, and the order is rpm's bit order, whatever the map's order.
+    assert by["/usr/share/flagged/owned"].no_verify == ("md5", "user", "mode")
+    assert by["/etc/flagged.conf"].config == "config"
+
+
+def test_spec_files_lines(resolved):
+    assert_golden("rpm/file_flags.files", "\n".join(files_lines(resolved)) + "\n")
+
+
+@pytest.mark.tools
+def test_native_and_rpmbuild_headers_agree(built):
+    outs = {k: _run("rpm", "-qp", "--qf", QF, str(p)).stdout for k, p in built.items()}
+    assert outs["native"] == outs["system"]
+    lines = set(outs["native"].splitlines())
+    # RPMVERIFY_ALL less md5|size|mtime = 0x23, less md5|user|mode = 0x49; %config alone is "c".
+    assert {
+        "|de|4294967295|/usr/share/flagged/de/msg",
+        "|pt_BR|4294967295|/usr/share/flagged/pt_BR/msg",
+        f"||{0xFFFFFFFF & ~0x23}|/usr/share/flagged/state",
+        f"||{0xFFFFFFFF & ~0x49}|/usr/share/flagged/owned",
+        "c||4294967295|/etc/flagged.conf",
+        f"cn||{0xFFFFFFFF & ~0x20}|/etc/flagged-keep.conf",
+    } <= lines
+
+
+@pytest.mark.tools
+@pytest.mark.parametrize("backend", ["native", "system"])
+def test_rpm_root_install_then_rpm_v_and_verify_honour_flags(built, resolved, backend, tmp_path):
+    require_root()
+    root = tmp_path / "root"
+    db = ["--root", str(root), "--dbpath", "/var/lib/rpm"]
+    _run("rpm", *db, "--initdb")
+    res = _run("rpm", *db, "-i", "--nodeps", "--noscripts", str(built[backend]), check=False)
+    assert res.returncode == 0, res.stderr
+    v = _run("rpm", *db, "-V", "--nodeps", "flagged", check=False)
+    assert v.returncode == 0 and v.stdout == "", v.stdout + v.stderr
+    # Change what the flags waive, and one thing they do not.
+    (root / "usr/share/flagged/state").write_text("grown since install\n")
+    owned = root / "usr/share/flagged/owned"
+    owned.write_text("OWNED\n")  # same size, other digest: only md5 changes
+    owned.chmod(0o600)
+    os.utime(owned, (EPOCH, EPOCH))
+    (root / "usr/share/flagged/de/msg").write_text("changed\n")
+    v = _run("rpm", *db, "-V", "--nodeps", "flagged", check=False)
+    assert [line.split()[-1] for line in v.stdout.splitlines()] == ["/usr/share/flagged/de/msg"], v.stdout
+    report = verify_root(resolved, root)
+    assert [m.path for m in report.mismatches] == ["/usr/share/flagged/de/msg"], report.to_text()
+    assert report.mismatches[0].problems == ("digest",)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "needle"),
+    [
+        ("verify", '["md5"]', "is not 'not ATTRIBUTE'"),
+        ("verify", '["not sizes"]', "did you mean 'size'?"),
+        ("verify", '"not md5"', "an array of strings"),
+        ("lang", '"German"', "is not a locale name"),
+        ("config", '"replaced"', '"replace" or "noreplace"'),
+    ],
+)
+def test_bad_flag_values_are_located_errors(tmp_path, key, value, needle):
+    top = write_project(tmp_path / "p")
+    text = MAP.replace('lang = "de"', f"{key} = {value}") if key != "lang" else MAP.replace('"de"', value, 1)
+    (top / "pkgtool.toml").write_text(text)
+    with pytest.raises(LayoutError) as exc:
+        load_layout(top)
+    (diag,) = exc.value.diagnostics
+    text = diag.to_text()
+    assert needle in text and diag.location.key.startswith(f"file[0].{key}") and diag.location.line == 14, text
