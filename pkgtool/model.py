@@ -20,9 +20,13 @@ from .kinds import KIND_NAMES
 
 SCHEMA_VERSION = 2
 
+# What a scriptlet needs while it runs: RPM Requires(pre) ...; Debian Pre-Depends for pre, else Depends.
+SCRIPT_REQUIRES: tuple[str, ...] = ("requires-pre", "requires-post", "requires-preun", "requires-postun")
+
 # Relation tables of the map, in the order writers emit them.
 RELATION_KINDS: tuple[str, ...] = (
     "requires",
+    *SCRIPT_REQUIRES,
     "recommends",
     "suggests",
     "conflicts",

@@ -116,6 +116,13 @@ RELATION_TAGS = {
     "provides": (PROVIDENAME, PROVIDEFLAGS, PROVIDEVERSION),
     "replaces": (OBSOLETENAME, OBSOLETEFLAGS, OBSOLETEVERSION),
 }
+# map relation kind -> the RPMSENSE_SCRIPT_* bit of its Requires(...); written under REQUIRENAME.
+SCRIPT_REQUIRE_SENSES = {
+    "requires-pre": SENSE_SCRIPT_PRE,
+    "requires-post": SENSE_SCRIPT_POST,
+    "requires-preun": SENSE_SCRIPT_PREUN,
+    "requires-postun": SENSE_SCRIPT_POSTUN,
+}
 # scriptlet name -> (body tag, interpreter tag, RPMSENSE_SCRIPT_* bit of its /bin/sh requirement)
 SCRIPT_TAGS = {
     "pre": (PREIN, PREINPROG, SENSE_SCRIPT_PRE),

@@ -173,6 +173,10 @@ def _relations(
             for r in resolved.relations.get(kind, ())
         ]
     requires, provides = out["requires"], out["provides"]
+    for kind, sense in rh.SCRIPT_REQUIRE_SENSES.items():
+        requires.extend(
+            (r.name, sense | rh.OPERATOR_FLAGS.get(r.op, 0), r.version) for r in resolved.relations.get(kind, ())
+        )
     for name in scriptlets:
         requires.append(("/bin/sh", rh.SENSE_INTERP | rh.SCRIPT_TAGS[name][2], ""))
     requires.extend((path, rh.SENSE_SCRIPT_PRE, "") for path in pre_requires(resolved))

@@ -1,0 +1,147 @@
+"""[requires-pre] ... [requires-postun]: RPM Requires(pre) ... through rpmbuild and the native writer; Debian
+Pre-Depends / Depends through dpkg-buildpackage and the native writer; verify expects them."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+from golden import assert_golden
+from tooling import require_tools
+
+from pkgtool.formats.deb.native import build_deb
+from pkgtool.formats.deb.system import build_deb_system
+from pkgtool.formats.rpm.native import build_rpm
+from pkgtool.formats.rpm.reader import read_rpm
+from pkgtool.formats.rpm.spec import render_spec
+from pkgtool.formats.rpm.system import build_rpm_system
+from pkgtool.project import resolve_dir
+from pkgtool.verify.artifact import verify_artifact
+
+pytestmark = pytest.mark.tools
+
+EPOCH = 1736121600
+
+MAP = """\
+schema = 2
+
+[package]
+name = "scriptdeps"
+version = "2.0"
+summary = "Scriptlets with their own dependencies"
+description = "A package whose scripts need tools while they run."
+license = "MIT"
+maintainer = "Jane Packager <jane@example.org>"
+
+[requires]
+bash = ""
+
+[requires-pre]
+coreutils = ""
+
+[requires-post]
+systemd = ">= 250"
+sed = ""
+
+[requires-preun]
+systemd = ">= 250"
+
+[requires-postun]
+grep = ""
+
+[scripts]
+post-install = "post.sh"
+
+[[file]]
+src = "tool"
+dst = "{bindir}/scriptdeps"
+mode = "0755"
+"""
+
+QF = "[%{REQUIRENAME}|%{REQUIREFLAGS:deptype}|%{REQUIREVERSION}\n]"
+
+
+def _project(top):
+    top.mkdir(parents=True)
+    (top / "pkgtool.toml").write_text(MAP)
+    (top / "tool").write_text("#!/bin/sh\necho scriptdeps\n")
+    (top / "post.sh").write_text("#!/bin/sh\necho installed\n")
+    return top
+
+
+def _run(*cmd: str) -> str:
+    return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    return _project(tmp_path_factory.mktemp("scriptdeps") / "p")
+
+
+@pytest.fixture(scope="module")
+def rpms(project, tmp_path_factory):
+    require_tools("rpmbuild", "rpm")
+    out = tmp_path_factory.mktemp("scriptdeps-rpm")
+    r = resolve_dir(project, "fedora", source_date_epoch=EPOCH)
+    system = [p for p in build_rpm_system(r, out / "system") if not p.name.endswith(".src.rpm")]
+    return r, {"system": system[0], "native": build_rpm(r, out / "native")}
+
+
+@pytest.fixture(scope="module")
+def debs(project, tmp_path_factory):
+    require_tools("dpkg-buildpackage", "dh", "dpkg-deb")
+    out = tmp_path_factory.mktemp("scriptdeps-deb")
+    r = resolve_dir(project, "debian", source_date_epoch=EPOCH)
+    system = [p for p in build_deb_system(r, out / "system", timeout=300) if p.suffix == ".deb"]
+    return r, {"system": system[0], "native": build_deb(r, out / "native")}
+
+
+def test_spec_preamble_golden(project):
+    r = resolve_dir(project, "fedora", source_date_epoch=EPOCH)
+    assert_golden("rpm/scriptdeps.spec", render_spec(r))
+
+
+def test_rpm_requires_agree_with_rpmbuild(rpms):
+    _, built = rpms
+    # rpmbuild's generators add /bin/sh for the tool's shebang ("auto"); the native writer adds none.
+    outs = {
+        k: "".join(line for line in _run("rpm", "-qp", "--qf", QF, str(p)).splitlines(True) if "|auto|" not in line)
+        for k, p in built.items()
+    }
+    assert outs["native"] == outs["system"]
+    lines = set(outs["native"].splitlines())
+    assert {
+        "bash|manual|",
+        "coreutils|pre|",
+        "sed|post|",
+        "systemd|post|250",
+        "systemd|preun|250",
+        "grep|postun|",
+    } <= lines, outs["native"]
+
+
+@pytest.mark.parametrize("backend", ["native", "system"])
+def test_rpm_reader_and_verify_see_script_requires(rpms, backend):
+    r, built = rpms
+    info = read_rpm(built[backend])
+    assert [x.name for x in info.relations["requires-pre"]] == ["coreutils"]
+    assert [(x.name, x.op, x.version) for x in info.relations["requires-preun"]] == [("systemd", ">=", "250")]
+    report = verify_artifact(r, built[backend])
+    assert report.ok, report.to_text()
+
+
+def test_deb_pre_depends_and_depends(debs):
+    _, built = debs
+    for deb in built.values():
+        fields = _run("dpkg-deb", "-f", str(deb), "Pre-Depends", "Depends")
+        assert "Pre-Depends: coreutils\n" in fields, fields
+        depends = fields.split("Depends: ")[-1]
+        for name in ("bash", "systemd (>= 250)", "sed", "grep"):
+            assert name in depends, fields
+
+
+@pytest.mark.parametrize("backend", ["native", "system"])
+def test_deb_verify_expects_folded_relations(debs, backend):
+    r, built = debs
+    report = verify_artifact(r, built[backend])
+    assert report.ok, report.to_text()
