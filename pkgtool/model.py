@@ -200,6 +200,7 @@ class SymlinkSpec:
     allow: tuple[str, ...] = ()
     package: str = ""  # the [[subpackage]] that owns it (full name); "" is the main package
     loc: Location | None = field(default=None, compare=False)
+    absolute: bool = False  # store the target as an absolute path (RPM; Debian follows Policy 10.5)
 
 
 @dataclass(frozen=True)
@@ -330,6 +331,7 @@ class Entry:
     template: bool = False  # FILE: its source's @NAME@s are filled (sources/templates.py)
     lang: str = ""  # FILE: RPM %lang(xx)
     no_verify: tuple[str, ...] = ()  # FILE: VERIFY_ATTRS not checked, in VERIFY_ATTRS order
+    absolute: bool = False  # SYMLINK: its target is stored absolute (links.link_text)
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,14 @@ from golden import assert_golden
 from tooling import require_root, require_tools
 
 from pkgtool.errors import LayoutError
+from pkgtool.formats.deb.native import build_deb
+from pkgtool.formats.deb.system import build_deb_system
 from pkgtool.formats.rpm.native import build_rpm
-from pkgtool.formats.rpm.spec_paths import files_lines
+from pkgtool.formats.rpm.spec_paths import files_lines, install_lines
 from pkgtool.formats.rpm.system import build_rpm_system
 from pkgtool.layout.load import load_layout
 from pkgtool.project import resolve_dir
+from pkgtool.verify.artifact import verify_artifact
 from pkgtool.verify.root import verify_root
 
 EPOCH = 1736121600
@@ -60,9 +63,23 @@ src = "keep.conf"
 dst = "{sysconfdir}/flagged-keep.conf"
 config = "noreplace"
 verify = ["not mtime"]
+
+[[symlink]]
+path = "{sysconfdir}/flagged/hooks/qemu"
+target = "{datadir}/flagged/state"
+absolute = true
+
+[[symlink]]
+path = "{datadir}/flagged/current"
+target = "de/msg"
+absolute = true
+
+[[symlink]]
+path = "{datadir}/flagged/relative"
+target = "{datadir}/flagged/state"
 """
 
-QF = "[%{FILEFLAGS:fflags}|%{FILELANGS}|%{FILEVERIFYFLAGS}|%{FILENAMES}\n]"
+QF = "[%{FILEFLAGS:fflags}|%{FILELANGS}|%{FILEVERIFYFLAGS}|%{FILELINKTOS}|%{FILENAMES}\n]"
 
 
 def write_project(top):
@@ -99,8 +116,9 @@ def test_flags_resolve_into_entries(resolved):
     assert by["/etc/flagged.conf"].config == "config"
 
 
-def test_spec_files_lines(resolved):
-    assert_golden("rpm/file_flags.files", "\n".join(files_lines(resolved)) + "\n")
+def test_spec_install_and_files_lines(resolved):
+    text = "\n".join(["%install", *install_lines(resolved), "", "%files", *files_lines(resolved)]) + "\n"
+    assert_golden("rpm/file_flags.files", text)
 
 
 @pytest.mark.tools
@@ -110,12 +128,16 @@ def test_native_and_rpmbuild_headers_agree(built):
     lines = set(outs["native"].splitlines())
     # RPMVERIFY_ALL less md5|size|mtime = 0x23, less md5|user|mode = 0x49; %config alone is "c".
     assert {
-        "|de|4294967295|/usr/share/flagged/de/msg",
-        "|pt_BR|4294967295|/usr/share/flagged/pt_BR/msg",
-        f"||{0xFFFFFFFF & ~0x23}|/usr/share/flagged/state",
-        f"||{0xFFFFFFFF & ~0x49}|/usr/share/flagged/owned",
-        "c||4294967295|/etc/flagged.conf",
-        f"cn||{0xFFFFFFFF & ~0x20}|/etc/flagged-keep.conf",
+        "|de|4294967295||/usr/share/flagged/de/msg",
+        "|pt_BR|4294967295||/usr/share/flagged/pt_BR/msg",
+        f"||{0xFFFFFFFF & ~0x23}||/usr/share/flagged/state",
+        f"||{0xFFFFFFFF & ~0x49}||/usr/share/flagged/owned",
+        "c||4294967295||/etc/flagged.conf",
+        f"cn||{0xFFFFFFFF & ~0x20}||/etc/flagged-keep.conf",
+        # absolute = true keeps the target absolute (a relative one made absolute); without it, relative.
+        "||4294967295|/usr/share/flagged/state|/etc/flagged/hooks/qemu",
+        "||4294967295|/usr/share/flagged/de/msg|/usr/share/flagged/current",
+        "||4294967295|state|/usr/share/flagged/relative",
     } <= lines
 
 
@@ -142,6 +164,39 @@ def test_rpm_root_install_then_rpm_v_and_verify_honour_flags(built, resolved, ba
     report = verify_root(resolved, root)
     assert [m.path for m in report.mismatches] == ["/usr/share/flagged/de/msg"], report.to_text()
     assert report.mismatches[0].problems == ("digest",)
+
+
+@pytest.fixture(scope="module")
+def debs(tmp_path_factory):
+    require_tools("dpkg-buildpackage", "dh", "dpkg-deb")
+    out = tmp_path_factory.mktemp("flags-deb")
+    r = resolve_dir(write_project(out / "p"), "debian", source_date_epoch=EPOCH)
+    system = [p for p in build_deb_system(r, out / "system", timeout=300) if p.suffix == ".deb"]
+    return r, {"system": system[0], "native": build_deb(r, out / "native")}
+
+
+@pytest.mark.tools
+@pytest.mark.parametrize("backend", ["native", "system"])
+def test_deb_plain_files_conffiles_and_dh_link_targets(debs, backend):
+    r, built = debs
+    report = verify_artifact(r, built[backend])
+    assert report.ok, report.to_text()
+    listing = _run("dpkg-deb", "-c", str(built[backend])).stdout
+    # Debian has no %lang or %verify; links follow dh_link (Policy 10.5): absolute across top-level
+    # directories, relative inside one, whatever absolute says.
+    assert "./etc/flagged/hooks/qemu -> /usr/share/flagged/state" in listing, listing
+    assert "./usr/share/flagged/current -> de/msg" in listing, listing
+    conffiles = _run("dpkg-deb", "-I", str(built[backend]), "conffiles").stdout.split()
+    assert {"/etc/flagged.conf", "/etc/flagged-keep.conf"} <= set(conffiles)
+
+
+@pytest.mark.tools
+def test_deb_lintian_no_errors(debs):
+    require_tools("lintian")
+    _, built = debs
+    proc = _run("lintian", "--no-cfg", *(str(p) for p in built.values()), check=False)
+    errors = [x for x in (proc.stdout + proc.stderr).splitlines() if x.startswith("E:")]
+    assert errors == []
 
 
 @pytest.mark.parametrize(

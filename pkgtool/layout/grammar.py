@@ -51,7 +51,7 @@ FILE_KEYS = (
     *("lang", "verify"),
 )
 DIR_KEYS = ("path", "mode", "owner", "group", "allow", "package")
-SYMLINK_KEYS = ("path", "target", "allow", "package")
+SYMLINK_KEYS = ("path", "target", "allow", "package", "absolute")
 SUBPACKAGE_KEYS = ("name", "summary", "description", "arch", "kind", *RELATION_KINDS, "scripts")
 ATTR_KEYS = ("path", "mode", "owner", "group", "allow")
 PATCH_KEYS = ("file", "strip")

@@ -128,9 +128,12 @@ class Validator(PackagesReader, Variants):
         target = self.required(f, "target", path, self.path_text)
         allow = self.optional(f, "allow", self.allow, ())
         package = self.optional(f, "package", self.text, "")
+        absolute = self.optional(f, "absolute", self.boolean, False)
         if BAD in (where, target):
             return None
-        return SymlinkSpec(path=where, target=target, allow=allow, package=package, loc=self.loc(path))
+        return SymlinkSpec(
+            path=where, target=target, allow=allow, package=package, loc=self.loc(path), absolute=absolute
+        )
 
     def attr(self, f: dict[str, _Src], path: KeyPath) -> AttrRule | None:
         where = self.required(f, "path", path, self.path_text)

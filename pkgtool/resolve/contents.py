@@ -344,7 +344,9 @@ class Contents(ResolverBase):
                     path=path,
                 )
                 continue
-            link = _entry(_SYMLINK, path=path, target=target, allow=_with_allow(s.allow), origin=base)
+            link = _entry(
+                _SYMLINK, path=path, target=target, allow=_with_allow(s.allow), origin=base, absolute=s.absolute
+            )
             self.add(link, "symlink", s.loc)
 
     # ------------------------------------------------------------ after contents
