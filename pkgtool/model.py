@@ -44,6 +44,9 @@ SCRIPT_EVENTS: tuple[str, ...] = (
     "pre-remove",
     "post-remove",
     "purge",
+    # RPM only (%pretrans, %posttrans): once per transaction that installs or upgrades the package.
+    "pre-transaction",
+    "post-transaction",
 )
 
 # The package's own version in a relation's version: `vdsm = "= {version}"`, `"= {evr}"`.

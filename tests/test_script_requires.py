@@ -1,5 +1,6 @@
 """[requires-pre] ... [requires-postun]: RPM Requires(pre) ... through rpmbuild and the native writer; Debian
-Pre-Depends / Depends through dpkg-buildpackage and the native writer; verify expects them."""
+Pre-Depends / Depends through dpkg-buildpackage and the native writer; verify expects them.
+[scripts] pre-transaction / post-transaction: RPM %pretrans / %posttrans; no Debian script, a lint warning."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from pkgtool.formats.rpm.native import build_rpm
 from pkgtool.formats.rpm.reader import read_rpm
 from pkgtool.formats.rpm.spec import render_spec
 from pkgtool.formats.rpm.system import build_rpm_system
+from pkgtool.lint import lint_project
 from pkgtool.project import resolve_dir
 from pkgtool.verify.artifact import verify_artifact
 
@@ -51,6 +53,11 @@ grep = ""
 
 [scripts]
 post-install = "post.sh"
+pre-transaction = "pretrans.sh"
+post-transaction = "posttrans.sh"
+
+[distro.debian.scripts]
+pre-transaction = false
 
 [[file]]
 src = "tool"
@@ -66,6 +73,8 @@ def _project(top):
     (top / "pkgtool.toml").write_text(MAP)
     (top / "tool").write_text("#!/bin/sh\necho scriptdeps\n")
     (top / "post.sh").write_text("#!/bin/sh\necho installed\n")
+    (top / "pretrans.sh").write_text("#!/bin/sh\necho before the transaction\n")
+    (top / "posttrans.sh").write_text("#!/bin/sh\necho after the transaction\n")
     return top
 
 
@@ -145,3 +154,25 @@ def test_deb_verify_expects_folded_relations(debs, backend):
     r, built = debs
     report = verify_artifact(r, built[backend])
     assert report.ok, report.to_text()
+
+
+def test_rpm_transaction_scriptlets_agree_with_rpmbuild(rpms):
+    _, built = rpms
+    scripts = {k: _run("rpm", "-qp", "--scripts", str(p)) for k, p in built.items()}
+    assert scripts["native"] == scripts["system"]
+    assert "pretrans scriptlet (using /bin/sh):" in scripts["native"]
+    assert "echo before the transaction" in scripts["native"]
+    assert "posttrans scriptlet (using /bin/sh):" in scripts["native"]
+    assert "echo after the transaction" in scripts["native"]
+
+
+def test_deb_has_no_transaction_scripts_and_lint_says_so(debs, project):
+    r, built = debs
+    for deb in built.values():
+        control = _run("dpkg-deb", "-I", str(deb))
+        assert "transaction" not in control
+    # pre-transaction is dropped for debian by the override; post-transaction is left and lint warns.
+    report = lint_project(project, ["debian"])
+    hits = [d for d in report.findings if d.rule == "transaction-script-on-debian"]
+    assert [d.location.key for d in hits] == ["scripts.post-transaction"], report.to_text()
+    assert not [d for d in lint_project(project, ["fedora"]).findings if d.rule == "transaction-script-on-debian"]
