@@ -148,9 +148,12 @@ def build(
     timeout: Annotated[float | None, typer.Option("--timeout", help="Seconds before a system tool is stopped.")] = None,
     as_json: JsonOpt = False,
     jobs: JobsOpt = None,
+    arch: Annotated[
+        str, typer.Option("--arch", help="Build for these architectures: x86_64,aarch64 (either family's names).")
+    ] = "",
 ) -> None:
     """Write binary packages (.rpm / .deb), natively by default."""
-    run_per_distro("build", directory, distro, out, backend, timeout, as_json, jobs)
+    run_per_distro("build", directory, distro, out, backend, timeout, as_json, jobs, arch)
 
 
 PackageOpt = Annotated[

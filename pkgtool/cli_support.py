@@ -123,17 +123,33 @@ def check_out(out: Path) -> None:
         raise UsageError(f"--out {out}: {p} {why}", hint="give a directory this user can write")
 
 
-def run_per_distro(action: str, directory: Path, distro: str | None, out: Path, backend: str, timeout, as_json, jobs):
+def run_per_distro(
+    action: str, directory: Path, distro: str | None, out: Path, backend: str, timeout, as_json, jobs, arch: str = ""
+):
     from .parallel import Job, run_all
 
     try:
+        from .arches import arch_list
+        from .formats.build import check_arches
         from .layout.load import load_layout
 
         check_out(out)
-        load_layout(directory)  # a malformed map is reported once, not once per distro
+        layout = load_layout(directory)  # a malformed map is reported once, not once per distro
+        arches = arch_list(arch) if arch else ()
+        if arches:  # refused once, before any distro builds (each build checks again, for the library)
+            check_arches(layout.package.arch, arches, backend)
         host = None if distro else host_choice(directory)
         ids = [host.profile] if host else distro_ids(distro, directory)
-        job = Job(action, str(directory), str(out), backend, source_date_epoch(), timeout, per_distro_dirs=len(ids) > 1)
+        job = Job(
+            action,
+            str(directory),
+            str(out),
+            backend,
+            source_date_epoch(),
+            timeout,
+            per_distro_dirs=len(ids) > 1,
+            arches=arches,
+        )
     except PkgtoolError as exc:
         fail(exc, as_json)
     results = run_all(job, ids, jobs, progress(as_json))
