@@ -178,6 +178,7 @@ class FileSpec:
     loc: Location | None = field(default=None, compare=False)
     template: bool = False  # @NAME@ filled at build time (sources/templates.py)
     lang: str = ""  # RPM %lang(xx): the locale the file belongs to; Debian has no such marking
+    ghost: bool = False  # owned, not shipped (RPM %ghost; Debian: made by postinst); src is then ""
     no_verify: tuple[str, ...] = ()  # VERIFY_ATTRS rpm -V and pkgtool verify skip: %verify(not ...)
 
 
@@ -192,6 +193,7 @@ class DirSpec:
     allow: tuple[str, ...] = ()
     package: str = ""  # the [[subpackage]] that owns it (full name); "" is the main package
     loc: Location | None = field(default=None, compare=False)
+    ghost: bool = False  # owned, not shipped: RPM %ghost %dir; Debian: made by postinst
 
 
 @dataclass(frozen=True)
@@ -335,6 +337,7 @@ class Entry:
     lang: str = ""  # FILE: RPM %lang(xx)
     no_verify: tuple[str, ...] = ()  # FILE: VERIFY_ATTRS not checked, in VERIFY_ATTRS order
     absolute: bool = False  # SYMLINK: its target is stored absolute (links.link_text)
+    ghost: bool = False  # FILE/DIR: owned, not shipped (in Resolved.ghosts, never in entries)
 
 
 @dataclass(frozen=True)
@@ -369,6 +372,9 @@ class Resolved:
     # Each [[subpackage]] resolved as a package of its own (its layout's [package] is the
     # sub-package's); the main package's entries above are only what it owns.
     subpackages: tuple[Resolved, ...] = ()
+    # Files and directories the package owns but does not ship (RPM %ghost), sorted by path: no
+    # payload, no install, no lint of content; each format says what it does with them.
+    ghosts: tuple[Entry, ...] = ()
 
     @property
     def packages(self) -> tuple[Resolved, ...]:

@@ -9,7 +9,7 @@ import pytest
 from golden import assert_golden
 from tooling import require_root, require_tools
 
-from pkgtool.errors import LayoutError
+from pkgtool.errors import LayoutError, ResolveError
 from pkgtool.formats.deb.native import build_deb
 from pkgtool.formats.deb.system import build_deb_system
 from pkgtool.formats.rpm.native import build_rpm
@@ -63,6 +63,20 @@ src = "keep.conf"
 dst = "{sysconfdir}/flagged-keep.conf"
 config = "noreplace"
 verify = ["not mtime"]
+
+[[dir]]
+path = "{localstatedir}/log/flagged"
+
+[[file]]
+dst = "{localstatedir}/log/flagged/flagged.log"
+ghost = true
+config = "noreplace"
+mode = "0640"
+
+[[dir]]
+path = "/run/flagged"
+ghost = true
+mode = "0750"
 
 [[symlink]]
 path = "{sysconfdir}/flagged/hooks/qemu"
@@ -138,7 +152,18 @@ def test_native_and_rpmbuild_headers_agree(built):
         "||4294967295|/usr/share/flagged/state|/etc/flagged/hooks/qemu",
         "||4294967295|/usr/share/flagged/de/msg|/usr/share/flagged/current",
         "||4294967295|state|/usr/share/flagged/relative",
+        # %ghost: in the header with its flags, never verified for content, size 0 and no cpio member.
+        f"cng||{0xFFFFFFFF & ~0x27}||/var/log/flagged/flagged.log",
+        f"g||{0xFFFFFFFF & ~0x27}||/run/flagged",
     } <= lines
+    for path in built.values():
+        sizes = _run("rpm", "-qp", "--qf", "[%{FILESIZES} %{FILENAMES}\n]", str(path)).stdout
+        assert "0 /var/log/flagged/flagged.log" in sizes.splitlines()
+        members = subprocess.run(
+            f"rpm2cpio {path} | cpio -t --quiet", shell=True, capture_output=True, text=True, check=True
+        ).stdout.split()
+        assert "./var/log/flagged" in members and "./var/log/flagged/flagged.log" not in members
+        assert "./run/flagged" not in members
 
 
 @pytest.mark.tools
@@ -152,6 +177,7 @@ def test_rpm_root_install_then_rpm_v_and_verify_honour_flags(built, resolved, ba
     assert res.returncode == 0, res.stderr
     v = _run("rpm", *db, "-V", "--nodeps", "flagged", check=False)
     assert v.returncode == 0 and v.stdout == "", v.stdout + v.stderr
+    (root / "run").mkdir()  # a system directory (the ghost's parent), which a booted system has
     # Change what the flags waive, and one thing they do not.
     (root / "usr/share/flagged/state").write_text("grown since install\n")
     owned = root / "usr/share/flagged/owned"
@@ -164,6 +190,15 @@ def test_rpm_root_install_then_rpm_v_and_verify_honour_flags(built, resolved, ba
     report = verify_root(resolved, root)
     assert [m.path for m in report.mismatches] == ["/usr/share/flagged/de/msg"], report.to_text()
     assert report.mismatches[0].problems == ("digest",)
+    # rpm makes no ghost; one the system made is the package's (rpm -qf) and held to its mode.
+    assert not (root / "var/log/flagged/flagged.log").exists()
+    (root / "var/log/flagged/flagged.log").write_text("a log line\n")
+    (root / "var/log/flagged/flagged.log").chmod(0o640)
+    owner = _run("rpm", *db, "-qf", "/var/log/flagged/flagged.log").stdout.strip()
+    assert owner.startswith("flagged-1.0-1")
+    assert [m.path for m in verify_root(resolved, root).mismatches] == ["/usr/share/flagged/de/msg"]
+    (root / "var/log/flagged/flagged.log").chmod(0o666)
+    assert "/var/log/flagged/flagged.log" in [m.path for m in verify_root(resolved, root).mismatches]
 
 
 @pytest.fixture(scope="module")
@@ -188,6 +223,33 @@ def test_deb_plain_files_conffiles_and_dh_link_targets(debs, backend):
     assert "./usr/share/flagged/current -> de/msg" in listing, listing
     conffiles = _run("dpkg-deb", "-I", str(built[backend]), "conffiles").stdout.split()
     assert {"/etc/flagged.conf", "/etc/flagged-keep.conf"} <= set(conffiles)
+    # Debian has no ghost: not in the package; postinst makes it, postrm purge removes it.
+    assert "flagged.log" not in listing and "./run/flagged" not in listing
+
+
+@pytest.mark.tools
+@pytest.mark.parametrize("backend", ["native", "system"])
+def test_deb_ghosts_made_by_postinst_and_purged(debs, backend, tmp_path):
+    _, built = debs
+    control = tmp_path / "control"
+    _run("dpkg-deb", "-e", str(built[backend]), str(control))
+    root = tmp_path / "root"
+    (root / "var/log/flagged").mkdir(parents=True)
+    env = {**os.environ, "DPKG_ROOT": str(root)}
+
+    def script(name: str, *args: str) -> None:
+        proc = subprocess.run(["sh", str(control / name), *args], env=env, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+
+    script("postinst", "configure", "")
+    log, run = root / "var/log/flagged/flagged.log", root / "run/flagged"
+    assert log.read_bytes() == b"" and log.stat().st_mode & 0o7777 == 0o640
+    assert run.is_dir() and run.stat().st_mode & 0o7777 == 0o750
+    log.write_text("kept across upgrades\n")
+    script("postinst", "configure", "0.9-1")
+    assert log.read_text() == "kept across upgrades\n"
+    script("postrm", "purge")
+    assert not log.exists() and not run.exists()
 
 
 @pytest.mark.tools
@@ -218,3 +280,21 @@ def test_bad_flag_values_are_located_errors(tmp_path, key, value, needle):
     (diag,) = exc.value.diagnostics
     text = diag.to_text()
     assert needle in text and diag.location.key.startswith(f"file[0].{key}") and diag.location.line == 14, text
+
+
+def test_ghost_with_src_is_a_located_error(tmp_path):
+    top = write_project(tmp_path / "p")
+    (top / "pkgtool.toml").write_text(MAP.replace('lang = "de"', "ghost = true"))
+    with pytest.raises(LayoutError) as exc:
+        load_layout(top)
+    (diag,) = exc.value.diagnostics
+    assert diag.location.key == "file[0].src" and diag.location.line == 12, diag.to_text()
+    assert "is a ghost: it ships no content" in diag.message and diag.hint == "remove src"
+
+
+def test_ghost_names_one_file(tmp_path):
+    top = write_project(tmp_path / "p")
+    (top / "pkgtool.toml").write_text(MAP.replace('flagged/flagged.log"', 'flagged/"'))
+    with pytest.raises(ResolveError) as exc:
+        resolve_dir(top, "fedora", source_date_epoch=EPOCH)
+    assert [d.location.key for d in exc.value.diagnostics] == ["file[6].dst"], exc.value

@@ -48,9 +48,9 @@ MERGED_SECTIONS = ("package", *RELATION_KINDS, "scripts", "vars")
 TREE_KEYS = ("src", "dst", "mode", "dir-mode", "owner", "group", "exclude", "doc", "license", "allow", "package")
 FILE_KEYS = (
     *("src", "dst", "mode", "owner", "group", "config", "doc", "license", "allow", "template", "package"),
-    *("lang", "verify"),
+    *("lang", "verify", "ghost"),
 )
-DIR_KEYS = ("path", "mode", "owner", "group", "allow", "package")
+DIR_KEYS = ("path", "mode", "owner", "group", "allow", "package", "ghost")
 SYMLINK_KEYS = ("path", "target", "allow", "package", "absolute")
 SUBPACKAGE_KEYS = ("name", "summary", "description", "arch", "kind", *RELATION_KINDS, "scripts")
 ATTR_KEYS = ("path", "mode", "owner", "group", "allow")

@@ -91,7 +91,13 @@ class Validator(PackagesReader, Variants):
         return TreeSpec(src=src, dst=dst, loc=self.loc(path), **spec)
 
     def file(self, f: dict[str, _Src], path: KeyPath) -> FileSpec | None:
-        src = self.required(f, "src", path, self.path_text)
+        ghost = self.optional(f, "ghost", self.boolean, False)
+        if ghost and "src" in f:
+            src = self.err(
+                "bad-value", (*path, "src"), f"{format_path(path)} is a ghost: it ships no content", "remove src"
+            )
+        else:
+            src = "" if ghost else self.required(f, "src", path, self.path_text)
         dst = self.required(f, "dst", path, self.path_text)
         spec = dict(
             mode=self.optional(f, "mode", self.mode, None),
@@ -105,6 +111,7 @@ class Validator(PackagesReader, Variants):
             template=self.optional(f, "template", self.boolean, False),
             lang=self.optional(f, "lang", self.lang, ""),
             no_verify=self.optional(f, "verify", self.verify, ()),
+            ghost=ghost,
         )
         if BAD in (src, dst):
             return None
@@ -118,6 +125,7 @@ class Validator(PackagesReader, Variants):
             group=self.optional(f, "group", self.owner, "root"),
             allow=self.optional(f, "allow", self.allow, ()),
             package=self.optional(f, "package", self.text, ""),
+            ghost=self.optional(f, "ghost", self.boolean, False),
         )
         if where is BAD:
             return None

@@ -9,6 +9,7 @@ directories it lands in), and a package's format says that (formats/base.py).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fnmatch
 import string
 from collections.abc import Callable, Iterable, Mapping
@@ -155,6 +156,20 @@ def compare(
             m = _check_one(resolved, entry, obs, digests, fmt, scripts, recorded_owners, content_diffs)
             if m is not None:
                 mismatches.append(m)
+        for ghost in resolved.ghosts:
+            # Owned, never shipped: absent is right (rpm creates none; a .deb carries none), and a
+            # present one is held to its type, mode and owner only; its content is the system's.
+            obs = seen.get(ghost.path)
+            if obs is None:
+                continue
+            checked += 1
+            if obs.kind is not ghost.kind:
+                mismatches.append(_type_mismatch(ghost, obs))
+                continue
+            as_kept = dataclasses.replace(ghost, no_verify=(*ghost.no_verify, "md5"))
+            m = _check_one(resolved, as_kept, obs, digests, fmt, scripts, recorded_owners, None)
+            if m is not None:
+                mismatches.append(m)
     finally:
         if own_digests:
             digests.close()  # type: ignore[attr-defined]
@@ -210,7 +225,7 @@ def _check_one(
     if entry.kind is EntryKind.FILE and content_diffs is not None:
         if diff := content_diffs.get(entry.path):
             bad("digest", f"{ROOT_DIGEST} {diff[0]}", f"{ROOT_DIGEST} {diff[1]}")
-    elif entry.kind is EntryKind.FILE and obs.digest:
+    elif entry.kind is EntryKind.FILE and obs.digest and "md5" not in entry.no_verify:
         algo = obs.digest_algo or "sha256"
         want = digests(entry, algo)
         if want.lower() != obs.digest.lower():
@@ -240,8 +255,9 @@ def _extras(
         for p in (*entries, *fmt_files):
             allowed_dirs.update(_ancestors(p))
     out = []
+    ghosts = {g.path for g in resolved.ghosts}
     for path, obs in seen.items():
-        if path in entries or path in elsewhere:
+        if path in entries or path in elsewhere or path in ghosts:
             continue
         if obs.kind is EntryKind.DIR and path in allowed_dirs:
             continue  # a parent directory the format carries

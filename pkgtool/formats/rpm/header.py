@@ -101,9 +101,12 @@ OPERATOR_FLAGS = {
 
 # RPMFILE_* bits of a file.
 FILE_CONFIG, FILE_DOC, FILE_NOREPLACE, FILE_LICENSE = 0x01, 0x02, 0x10, 0x80
+FILE_GHOST = 0x40
 
 # RPMVERIFY_* bits, in VERIFY_ATTRS order: md5 = 1 << 0, size = 1 << 1, ... rdev = 1 << 7.
 VERIFY_ALL = 0xFFFFFFFF
+# What rpmbuild never verifies of a %ghost: its digest, size, link target and mtime (md5|size|link|mtime).
+VERIFY_NOT_GHOST = 0x01 | 0x02 | 0x04 | 0x20
 
 # FILEDIGESTALGO values (PGPHASHALGO_*).
 DIGEST_ALGOS = {1: "md5", 2: "sha1", 8: "sha256", 9: "sha384", 10: "sha512", 11: "sha224"}

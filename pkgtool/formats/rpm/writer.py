@@ -154,7 +154,23 @@ def _write_payload(resolved: Resolved, src_dir: Path, out, large: bool) -> tuple
     table.flags = [_file_flags(e) if e.config is not none or e.license or e.doc else 0 for e in owned]
     table.verify = [_verify_flags(e) if e.no_verify else rh.VERIFY_ALL for e in owned]
     table.langs = [e.lang for e in owned]
+    if resolved.ghosts:
+        _add_ghosts(table, resolved.ghosts)
     return table, digests
+
+
+def _add_ghosts(table: FileTable, ghosts: tuple[Entry, ...]) -> None:
+    """Ghost rows into the header's columns, in path order as rpmbuild sorts them: size 0, no digest, no cpio member."""
+    columns = ("paths", "modes", "sizes", "digests", "links", "users", "groups", "flags", "verify", "langs")
+    rows = list(zip(*(getattr(table, c) for c in columns), strict=True))
+    for g in ghosts:
+        kind = 0o040000 if g.kind is EntryKind.DIR else 0o100000
+        flags = _file_flags(g) | rh.FILE_GHOST
+        verify = _verify_flags(g) & ~rh.VERIFY_NOT_GHOST
+        rows.append((g.path, kind | (g.mode & 0o7777), 0, "", "", g.owner, g.group, flags, verify, g.lang))
+    rows.sort(key=lambda row: row[0])
+    for c, values in zip(columns, zip(*rows, strict=True), strict=True):
+        setattr(table, c, list(values))
 
 
 # ---------------------------------------------------------------- main header
