@@ -13,6 +13,7 @@ from pkgtool.errors import LayoutError, ResolveError
 from pkgtool.formats.deb.native import build_deb
 from pkgtool.formats.deb.system import build_deb_system
 from pkgtool.formats.rpm.native import build_rpm
+from pkgtool.formats.rpm.reader import read_rpm
 from pkgtool.formats.rpm.spec_paths import files_lines, install_lines
 from pkgtool.formats.rpm.system import build_rpm_system
 from pkgtool.layout.load import load_layout
@@ -164,6 +165,16 @@ def test_native_and_rpmbuild_headers_agree(built):
         ).stdout.split()
         assert "./var/log/flagged" in members and "./var/log/flagged/flagged.log" not in members
         assert "./run/flagged" not in members
+
+
+@pytest.mark.tools
+@pytest.mark.parametrize("backend", ["native", "system"])
+def test_rpm_verifies_as_artifact_with_its_ghosts(built, resolved, backend):
+    report = verify_artifact(resolved, built[backend])
+    assert report.ok, report.to_text()
+    info = read_rpm(built[backend])
+    ghost = {o.path: o for o in info.entries}["/var/log/flagged/flagged.log"]
+    assert (ghost.mode & 0o7777, ghost.size, ghost.digest) == (0o640, 0, "")
 
 
 @pytest.mark.tools
