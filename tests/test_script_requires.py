@@ -36,20 +36,20 @@ license = "MIT"
 maintainer = "Jane Packager <jane@example.org>"
 
 [requires]
-bash = ""
+logrotate = ""
 
 [requires-pre]
-coreutils = ""
+adduser = ""
 
 [requires-post]
 systemd = ">= 250"
-sed = ""
+ucf = ""
 
 [requires-preun]
 systemd = ">= 250"
 
 [requires-postun]
-grep = ""
+debconf = ""
 
 [scripts]
 post-install = "post.sh"
@@ -120,12 +120,12 @@ def test_rpm_requires_agree_with_rpmbuild(rpms):
     assert outs["native"] == outs["system"]
     lines = set(outs["native"].splitlines())
     assert {
-        "bash|manual|",
-        "coreutils|pre|",
-        "sed|post|",
+        "logrotate|manual|",
+        "adduser|pre|",
+        "ucf|post|",
         "systemd|post|250",
         "systemd|preun|250",
-        "grep|postun|",
+        "debconf|postun|",
     } <= lines, outs["native"]
 
 
@@ -133,7 +133,7 @@ def test_rpm_requires_agree_with_rpmbuild(rpms):
 def test_rpm_reader_and_verify_see_script_requires(rpms, backend):
     r, built = rpms
     info = read_rpm(built[backend])
-    assert [x.name for x in info.relations["requires-pre"]] == ["coreutils"]
+    assert [x.name for x in info.relations["requires-pre"]] == ["adduser"]
     assert [(x.name, x.op, x.version) for x in info.relations["requires-preun"]] == [("systemd", ">=", "250")]
     report = verify_artifact(r, built[backend])
     assert report.ok, report.to_text()
@@ -143,10 +143,18 @@ def test_deb_pre_depends_and_depends(debs):
     _, built = debs
     for deb in built.values():
         fields = _run("dpkg-deb", "-f", str(deb), "Pre-Depends", "Depends")
-        assert "Pre-Depends: coreutils\n" in fields, fields
+        assert "Pre-Depends: adduser\n" in fields, fields
         depends = fields.split("Depends: ")[-1]
-        for name in ("bash", "systemd (>= 250)", "sed", "grep"):
+        for name in ("logrotate", "systemd (>= 250)", "ucf", "debconf"):
             assert name in depends, fields
+
+
+def test_deb_lintian_no_errors(debs):
+    require_tools("lintian")
+    _, built = debs
+    proc = subprocess.run(["lintian", "--no-cfg", *map(str, built.values())], capture_output=True, text=True)
+    errors = [x for x in (proc.stdout + proc.stderr).splitlines() if x.startswith("E:")]
+    assert errors == []
 
 
 @pytest.mark.parametrize("backend", ["native", "system"])
