@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
+import stat
 import subprocess
 
 import pytest
 from golden import assert_golden
+from test_deb_system import _seed_root
 from tooling import require_root, require_tools
 
 from pkgtool.errors import LayoutError, ResolveError
@@ -261,6 +264,37 @@ def test_deb_ghosts_made_by_postinst_and_purged(debs, backend, tmp_path):
     assert log.read_text() == "kept across upgrades\n"
     script("postrm", "purge")
     assert not log.exists() and not run.exists()
+
+
+@pytest.mark.tools
+@pytest.mark.parametrize("backend", ["native", "system"])
+def test_dpkg_root_install_makes_ghosts_and_purge_removes_them(debs, backend, tmp_path):
+    require_root()
+    require_tools("dpkg", "ldd")
+    r, built = debs
+    root = tmp_path / "root"
+    _seed_root(root)
+    for tool in ("install", "rm", "rmdir"):  # what postinst and postrm run for the ghosts, inside the root
+        host = shutil.which(tool)
+        (root / "usr/bin").mkdir(parents=True, exist_ok=True)
+        shutil.copy2(host, root / "usr/bin" / tool)
+        for lib in _run("ldd", host).stdout.split():
+            if lib.startswith("/") and not (root / lib.lstrip("/")).exists():
+                (root / lib.lstrip("/")).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(os.path.realpath(lib), root / lib.lstrip("/"))
+    (root / "run").mkdir()
+    (root / "dev").mkdir()  # a root has /dev/null, which postinst copies into an empty ghost
+    os.mknod(root / "dev/null", stat.S_IFCHR | 0o666, os.makedev(1, 3))
+    proc = _run("dpkg", f"--root={root}", "--force-depends", "-i", str(built[backend]), check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    log = root / "var/log/flagged/flagged.log"
+    assert log.read_bytes() == b"" and log.stat().st_mode & 0o7777 == 0o640
+    assert (root / "run/flagged").stat().st_mode & 0o7777 == 0o750
+    report = verify_root(r, root)
+    assert report.ok, report.to_text()
+    proc = _run("dpkg", f"--root={root}", "--purge", "flagged", check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert not log.exists() and not (root / "run/flagged").exists()
 
 
 @pytest.mark.tools

@@ -23,6 +23,7 @@ its own ``exit`` ends only itself, with ``set -e`` in force.
 from __future__ import annotations
 
 import re
+import shlex
 
 from ...model import EntryKind, Resolved
 from ...templating import environment
@@ -47,7 +48,15 @@ def maintainer_scripts(resolved: Resolved) -> dict[str, str]:
     scripts = resolved.scripts
     owners = _owners(resolved)
     ghosts = [
-        {"path": g.path, "dir": g.kind is EntryKind.DIR, "owner": g.owner, "group": g.group, "mode": g.mode}
+        {
+            "path": g.path,
+            "dir": g.kind is EntryKind.DIR,
+            "owner": g.owner,
+            "group": g.group,
+            "mode": g.mode,
+            # root:root is what the script makes anyway: no account lookup needed for it.
+            "owns": "".join(f" {o} {shlex.quote(n)}" for o, n in (("-o", g.owner), ("-g", g.group)) if n != "root"),
+        }
         for g in resolved.ghosts
     ]
     users = sorted({o["owner"] for o in owners + ghosts if o["owner"] != "root"})
