@@ -6,9 +6,9 @@ PKGTOOL := $(VENV)/bin/pkgtool
 PYTEST_ARGS ?= -n auto
 DEMO_OUT ?= dist/demo
 # Debian packages the real-tool tests use (installed by `make tools` when run as root).
-TOOLS_DEBS := rpm rpmlint lintian debhelper devscripts fakeroot patch createrepo-c dnf gpg gpg-agent
+TOOLS_DEBS := rpm rpmlint lintian debhelper devscripts fakeroot patch createrepo-c dnf gpg gpg-agent obs-build groff-base man-db
 
-.PHONY: setup tools demo test lint format bench golden clean
+.PHONY: setup tools demo test lint format bench golden schema clean
 
 setup: $(VENV)/.installed
 
@@ -40,6 +40,9 @@ demo: setup
 	@echo "demo: packages in $(DEMO_OUT)/fedora and $(DEMO_OUT)/debian, installed root in $(DEMO_OUT)/root"
 	$(PKGTOOL) export host-deploy examples/vdsm-hook-acme examples/vdsm-hook-ipcheck --distro all --out $(DEMO_OUT)/host-deploy
 	@echo "demo: ovirt-host-deploy's hooks.d and packages.d (one list per distribution id) in $(DEMO_OUT)/host-deploy/vdsmhooks"
+	$(PKGTOOL) bundle examples/ovirt-node-plugin-acme --node-version 3.6.2 --out $(DEMO_OUT)/node
+	$(PKGTOOL) verify $(DEMO_OUT)/node/ovirt-node-plugin-acme-2.0.1.plugin.tar.gz --node-version 3.6.2
+	@echo "demo: an oVirt Node plugin bundle (manifest, recipe.ks for edit-node, rpms/) in $(DEMO_OUT)/node"
 
 test: setup tools
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
@@ -51,6 +54,10 @@ lint: setup
 format: setup
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+# The map's JSON Schema for editors, generated from the loader (tests/test_schema.py checks it is current).
+schema: setup
+	$(PKGTOOL) schema --out schema/pkgtool.schema.json
 
 golden: setup
 	PKGTOOL_UPDATE_GOLDEN=1 $(VENV)/bin/pytest -q tests -k golden

@@ -14,7 +14,12 @@ import typer
 
 from . import __version__
 from .atomic import STOP_SIGNALS
+from .cli_bump import bump
+from .cli_bundle import NodeVersionOpt, bundle, is_bundle, verify_bundle_cmd
+from .cli_completion import answer_completion_requests, completion
 from .cli_delivery import export_app, publish
+from .cli_docs import register as register_docs
+from .cli_output import Level, configure, say, wanted
 from .cli_support import (
     EXIT_FINDINGS,
     EXIT_INTERRUPTED,
@@ -45,6 +50,10 @@ app.add_typer(distros_app, name="distros")
 # The commands that deliver packages past one build: publish, export ... (cli_delivery.py).
 app.command()(publish)
 app.add_typer(export_app, name="export")
+app.command()(bump)  # cli_bump.py
+app.command()(completion)  # cli_completion.py
+app.command()(bundle)  # oVirt Node plugin bundles (cli_bundle.py)
+register_docs(app)  # schema, man (cli_docs.py)
 
 
 # ---------------------------------------------------------------- commands
@@ -61,8 +70,14 @@ def _root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version_callback, is_eager=True, help="Show the version and exit.")
     ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Say only errors.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Say more: each file written, lint counts.")] = False,
+    no_color: Annotated[
+        bool, typer.Option("--no-color", help="No colour, even on a terminal (as NO_COLOR=1).")
+    ] = False,
 ) -> None:
     """pkgtool: one layout map, every package format."""
+    configure(quiet, verbose, no_color)
 
 
 @app.command()
@@ -70,45 +85,55 @@ def init(
     directory: DirArg = Path("."),
     kind: Annotated[str, typer.Option("--kind", help=", ".join(KIND_NAMES))] = "app",
     name: Annotated[str | None, typer.Option("--name", help="Package name (default: the directory's name).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing pkgtool.toml.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Write a commented pkgtool.toml (and a sample source) for a plugin kind."""
+    """Write a commented pkgtool.toml for a plugin kind: of the files already there, else with a sample source."""
     try:
         from .scaffold import init_project
 
-        written = init_project(directory, kind, name)
+        written = init_project(directory, kind, name, force)
     except PkgtoolError as exc:
         fail(exc, as_json)
     if as_json:
         emit_json({"ok": True, "written": [str(p) for p in written]})
     else:
         for p in written:
-            typer.echo(f"wrote {p}")
+            say(f"wrote {p}")
 
 
 @app.command()
 def lint(
-    directory: DirArg = Path("."),
+    directories: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Directories holding pkgtool.toml, or the maps themselves; several at once (pre-commit).",
+            show_default=False,
+        ),
+    ] = None,
     distro: DistroOpt = None,
     as_json: JsonOpt = False,
     sarif: Annotated[bool, typer.Option("--sarif", help="Print SARIF 2.1.0 (for code-scanning UIs).")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too (exit 1).")] = False,
 ) -> None:
-    """Check the map and its sources, with the rules of the package's kind."""
+    """Check the map and its sources, with the rules of the package's kind (default: the current directory)."""
     try:
-        from .lint import lint_project
+        from .lint import lint_project, merge
+        from .project import project_of
 
-        report = lint_project(directory, distro_ids(distro, directory))
+        projects = [project_of(p) for p in directories or [Path(".")]]
+        reports = [lint_project(p, distro_ids(distro, p)) for p in dict.fromkeys(projects)]
+        report = reports[0] if len(reports) == 1 else merge(reports)
     except PkgtoolError as exc:
         fail(exc, as_json or sarif)
     if sarif:
-        from .diagnostics import to_sarif
-
-        emit_json(to_sarif(report.findings, __version__))
+        emit_json(report.to_sarif())
     elif as_json:
         emit_json(report.to_dict())
-    else:
-        typer.echo(report.to_text())
+    elif wanted(Level.NORMAL):
+        say(report.to_text())
+    elif errors := [d.to_text() for d in report.findings if d.severity.value == "error"]:
+        say("\n".join(errors), level=Level.ERROR)  # --quiet: the errors only
     failed = not report.ok or (strict and any(d.severity.value == "warning" for d in report.findings))
     raise typer.Exit(EXIT_FINDINGS if failed else EXIT_OK)
 
@@ -148,12 +173,13 @@ def build(
     timeout: Annotated[float | None, typer.Option("--timeout", help="Seconds before a system tool is stopped.")] = None,
     as_json: JsonOpt = False,
     jobs: JobsOpt = None,
+    no_lint: Annotated[bool, typer.Option("--no-lint", help="Skip the lint rules run before building.")] = False,
     arch: Annotated[
         str, typer.Option("--arch", help="Build for these architectures: x86_64,aarch64 (either family's names).")
     ] = "",
 ) -> None:
-    """Write binary packages (.rpm / .deb), natively by default."""
-    run_per_distro("build", directory, distro, out, backend, timeout, as_json, jobs, arch)
+    """Write binary packages (.rpm / .deb), natively by default, after the map's lint rules pass."""
+    run_per_distro("build", directory, distro, out, backend, timeout, as_json, jobs, lint=not no_lint, arch=arch)
 
 
 PackageOpt = Annotated[
@@ -187,7 +213,7 @@ def install(
     if as_json:
         emit_json(reports[0].to_dict() if len(reports) == 1 else {"packages": [r.to_dict() for r in reports]})
     else:
-        typer.echo("\n".join(r.to_text() for r in reports))
+        say("\n".join(r.to_text() for r in reports))
 
 
 @app.command()
@@ -200,8 +226,14 @@ def verify(
     distro: DistroOpt = None,
     as_json: JsonOpt = False,
     packages: PackageOpt = None,
+    node_version: NodeVersionOpt = None,
+    image_manifest: Annotated[
+        Path | None, typer.Option("--image-manifest", help="A bundle's image: `sha256sum` lines of its core files.")
+    ] = None,
 ) -> None:
-    """Hold an installed root or built packages against the map (like rpm -V); exit 1 on any mismatch."""
+    """Hold an installed root or built packages against the map (like rpm -V), or a Node plugin bundle (.plugin.tar*) against its manifest; exit 1 on any mismatch."""
+    if is_bundle(directory):  # a Node plugin bundle (by its .plugin.tar* name), not a map directory
+        verify_bundle_cmd(directory, node_version, root, image_manifest, as_json)
     if root is None and not artifacts:
         fail(UsageError("nothing to verify: give --root DIR and/or package files"), as_json)
     reports = []
@@ -221,7 +253,7 @@ def verify(
     if as_json:
         emit_json({"ok": ok, "reports": [r.to_dict() for r in reports]})
     else:
-        typer.echo("\n".join(r.to_text() for r in reports))
+        say("\n".join(r.to_text() for r in reports), level=Level.NORMAL if ok else Level.ERROR)
     raise typer.Exit(EXIT_OK if ok else EXIT_FINDINGS)
 
 
@@ -240,7 +272,7 @@ def inspect(
     if as_json:
         emit_json(to_dict(info))
     else:
-        typer.echo(render_text(info))
+        say(render_text(info))
 
 
 @distros_app.callback()
@@ -276,7 +308,7 @@ def distros_list(
         return
     w = max(len(r["id"]) for r in rows) if rows else 2
     for r in rows:
-        typer.echo(f"{r['id']:<{w}}  {r['family']:<4} {r['release']:<8} {r['origin']}")
+        say(f"{r['id']:<{w}}  {r['family']:<4} {r['release']:<8} {r['origin']}")
 
 
 @distros_app.command("show")
@@ -299,32 +331,45 @@ def distros_show(
         return
     for key, value in data.items():
         if isinstance(value, dict):
-            typer.echo(f"{key}:")
+            say(f"{key}:")
             for k, v in value.items():
-                typer.echo(f"  {k} = {v}")
+                say(f"  {k} = {v}")
         elif isinstance(value, list):
-            typer.echo(f"{key}: {', '.join(map(str, value))}")
+            say(f"{key}: {', '.join(map(str, value))}")
         else:
-            typer.echo(f"{key}: {value}")
+            say(f"{key}: {value}")
 
 
 @app.command()
 def explain(
-    rule_id: Annotated[str, typer.Argument(help="A rule id, such as world-writable.")], as_json: JsonOpt = False
+    rule_id: Annotated[str | None, typer.Argument(help="A rule id, such as world-writable.")] = None,
+    list_rules: Annotated[bool, typer.Option("--list", help="List every rule id, severity and summary.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Explain a lint rule: what it checks, why, and how to fix it."""
-    try:
-        from .lint.registry import RULES
-        from .lint.registry import explain as explain_rule
+    """Explain a lint rule: what it checks, why, and how to fix it; --list shows every rule."""
+    from .lint.registry import RULES, catalogue
+    from .lint.registry import explain as explain_rule
 
-        text = explain_rule(rule_id)
+    try:
+        if list_rules == (rule_id is not None):
+            raise UsageError("give a rule id or --list", hint="`pkgtool explain --list` shows every rule id")
+        if list_rules:
+            rules = catalogue()
+            if as_json:
+                emit_json({"rules": rules})
+            else:
+                width = max(len(r["id"]) for r in rules)
+                for r in rules:
+                    typer.echo(f"{r['id']:<{width}}  {r['severity']:<7}  {r['summary']}")
+            return
+        text = explain_rule(rule_id or "")
     except PkgtoolError as exc:
         fail(exc, as_json)
     if as_json:
-        rule = RULES[rule_id]
+        rule = RULES[rule_id or ""]
         emit_json({"id": rule.id, "severity": rule.severity.value, "explanation": text})
     else:
-        typer.echo(text)
+        say(text)
 
 
 # ---------------------------------------------------------------- entry point
@@ -344,4 +389,5 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     for sig in STOP_SIGNALS:
         signal.signal(sig, _on_sigint)
+    answer_completion_requests()
     app(args=args, prog_name="pkgtool", standalone_mode=True)

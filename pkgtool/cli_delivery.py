@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from .cli_output import say
 from .cli_support import JsonOpt, emit_json, fail
 from .errors import PkgtoolError
 
@@ -53,7 +54,7 @@ def publish(
     for r in repos:
         signed = ", signed" if r.signed else ""
         count = f"{len(r.packages)} package{'' if len(r.packages) == 1 else 's'}"
-        typer.echo(f"{r.kind} {r.name}: {r.path} ({count}{signed})")
+        say(f"{r.kind} {r.name}: {r.path} ({count}{signed})")
 
 
 # ---------------------------------------------------------------- export
@@ -86,10 +87,71 @@ def export_host_deploy_cmd(
         emit_json({"ok": True, **result.to_dict()})
         return
     for f in result.files:
-        typer.echo(f"{f.mode:04o} {out / f.path}")
+        say(f"{f.mode:04o} {out / f.path}")
     if result.package_only:
-        typer.echo("installed by the listed packages only (hooks.d carries only VDSM's hooks directory):")
+        say("installed by the listed packages only (hooks.d carries only VDSM's hooks directory):")
         for path in result.package_only:
-            typer.echo(f"  {path}")
+            say(f"  {path}")
     if result.without_id:
-        typer.echo(f"no packages.d list for {', '.join(result.without_id)}: ovirt-host-deploy has no id for it")
+        say(f"no packages.d list for {', '.join(result.without_id)}: ovirt-host-deploy has no id for it")
+
+
+@export_app.command("obs")
+def export_obs_cmd(
+    directory: Annotated[Path, typer.Argument(help="Directory holding pkgtool.toml.")] = Path("."),
+    out: Annotated[Path, typer.Option("--out", "-o", help="The OBS package directory (replaced whole).")] = ...,  # type: ignore[assignment]
+    distro: Annotated[str, typer.Option("--distro", "-d", help="The rpm-family profile of the spec.")] = "fedora",
+    deb_distro: Annotated[str, typer.Option("--deb-distro", help="The deb-family profile of debian.*.")] = "debian",
+    obs_release: Annotated[
+        bool, typer.Option("--obs-release", help="DEBTRANSFORM-RELEASE: OBS appends +<build counter> to the version.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """The spec, its tarball and patches, debian.* files and NAME.dsc for OBS's debtransform."""
+    try:
+        from .cli_support import check_out, source_date_epoch
+        from .export.obs import export_obs
+
+        check_out(out)
+        result = export_obs(directory, distro, deb_distro, out, source_date_epoch(), obs_release)
+    except PkgtoolError as exc:
+        fail(exc, as_json)
+    if as_json:
+        emit_json({"ok": True, **result.to_dict()})
+        return
+    for f in result.files:
+        say(f"{f.sha256[:16]}  {out / f.name}")
+
+
+@export_app.command("ci")
+def export_ci_cmd(
+    directory: Annotated[Path, typer.Argument(help="The map's directory, relative to the repository root.")] = Path(
+        "."
+    ),
+    provider: Annotated[str, typer.Option("--provider", help="github or gitlab.")] = ...,  # type: ignore[assignment]
+    out: Annotated[Path, typer.Option("--out", "-o", help="The repository root to write the workflow under.")] = Path(
+        "."
+    ),
+    distro: Annotated[str, typer.Option("--distro", "-d", help="Profile ids, a comma list, or 'all'.")] = "all",
+    pip: Annotated[str, typer.Option("--pip", help="What the jobs pip-install as pkgtool.")] = "pkgtool",
+    as_json: JsonOpt = False,
+) -> None:
+    """A workflow that builds the map for each profile in its distro's image, verifies and uploads the packages."""
+    try:
+        from .cli_support import check_out
+        from .errors import UsageError
+        from .export.ci import Provider, export_ci
+        from .profiles import expand_distros
+
+        try:
+            chosen = Provider(provider)
+        except ValueError:
+            raise UsageError(f"--provider {provider!r}: github or gitlab") from None
+        check_out(out)
+        result = export_ci(chosen, directory, expand_distros(distro, directory), out, pip)
+    except PkgtoolError as exc:
+        fail(exc, as_json)
+    if as_json:
+        emit_json({"ok": True, **result.to_dict()})
+        return
+    say(f"{result.path}: {', '.join(f'{j.distro} ({j.image})' for j in result.jobs)}")

@@ -14,6 +14,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
+from .cli_output import Level, say, wanted
 from .errors import PkgtoolError, ToolError, UsageError
 
 DirArg = Annotated[Path, typer.Argument(help="Directory holding pkgtool.toml.", show_default=True)]
@@ -52,7 +53,7 @@ def fail(exc: PkgtoolError, as_json: bool) -> NoReturn:
             lines.append("  command: " + " ".join(exc.command))
         if exc.output:
             lines.append("  output:\n" + exc.output.rstrip())
-    typer.echo("\n".join(lines), err=True)
+    say("\n".join(lines), err=True, level=Level.ERROR)
     raise typer.Exit(code)
 
 
@@ -78,7 +79,7 @@ def host_choice(project_dir: Path | None):
     from .project import detect_host
 
     match = detect_host(project_dir)
-    typer.echo("pkgtool: " + match.note(), err=True)
+    say("pkgtool: " + match.note(), err=True)
     return match
 
 
@@ -96,10 +97,10 @@ def resolve_for(project_dir: Path, distro: str | None):
 
 
 def progress(as_json: bool):
-    def say(msg: str) -> None:
-        typer.echo(msg, err=True)
+    def tell(msg: str) -> None:
+        say(msg, err=True)
 
-    return None if as_json else say
+    return None if as_json else tell
 
 
 def check_out(out: Path) -> None:
@@ -123,8 +124,57 @@ def check_out(out: Path) -> None:
         raise UsageError(f"--out {out}: {p} {why}", hint="give a directory this user can write")
 
 
+def lint_first(directory: Path, ids: list[str], as_json: bool):
+    """`build` runs the lint rules of the map first: the same lint_project as `pkgtool lint`.
+
+    A distro with an error-level finding of a lint rule is not built (its result says the located
+    findings, exit 1); the other distros still build, as one failing distro never hides the others.
+    What the loader or resolve finds (a missing source) is left to the build, which reports it as
+    the input error it is (exit 2).  Warnings are said once on stderr for all distros together.
+    Returns the lint report and the results of the distros it stopped.
+    """
+    from .diagnostics import Severity
+    from .lint import lint_project
+    from .lint.registry import CHECKS
+    from .parallel import DistroResult
+
+    checked = {rule for chk in CHECKS for rule in chk.rules}
+    report = lint_project(directory, ids)
+    if not as_json:
+        for d in report.findings:
+            if d.severity is Severity.WARNING:
+                say(d.to_text(), err=True)
+        c = report.counts()
+        say(
+            f"lint: {c['error']} error(s), {c['warning']} warning(s), {c['info']} note(s)", err=True, level=Level.DETAIL
+        )
+    stopped = []
+    for distro in ids:
+        mine = [d for d in report.findings if d.severity is Severity.ERROR and distro in report.distros_of(d)]
+        # An input error of the loader or resolve wins: the build reports it, located, with exit 2.
+        errors = [d for d in mine if d.rule in checked] if all(d.rule in checked for d in mine) else []
+        if errors:
+            error = f"{distro}: lint found {len(errors)} error(s); nothing built (--no-lint skips lint)"
+            details = tuple(d.to_text() for d in errors)
+            stopped.append(
+                DistroResult(
+                    distro, False, 0.0, error=error, details=details, diagnostics=tuple(d.to_dict() for d in errors)
+                )
+            )
+    return report, stopped
+
+
 def run_per_distro(
-    action: str, directory: Path, distro: str | None, out: Path, backend: str, timeout, as_json, jobs, arch: str = ""
+    action: str,
+    directory: Path,
+    distro: str | None,
+    out: Path,
+    backend: str,
+    timeout,
+    as_json,
+    jobs,
+    lint=False,
+    arch: str = "",
 ):
     from .parallel import Job, run_all
 
@@ -140,6 +190,7 @@ def run_per_distro(
             check_arches(layout.package.arch, arches, backend)
         host = None if distro else host_choice(directory)
         ids = [host.profile] if host else distro_ids(distro, directory)
+        report, stopped = lint_first(directory, ids, as_json) if lint else (None, [])
         job = Job(
             action,
             str(directory),
@@ -152,17 +203,23 @@ def run_per_distro(
         )
     except PkgtoolError as exc:
         fail(exc, as_json)
-    results = run_all(job, ids, jobs, progress(as_json))
+    todo = [d for d in ids if d not in {r.distro for r in stopped}]
+    done = {r.distro: r for r in [*stopped, *(run_all(job, todo, jobs, progress(as_json)) if todo else [])]}
+    results = [done[d] for d in ids]
     ok = all(r.ok for r in results)
     if as_json:
         arts = [a.to_dict() for r in results for a in r.artifacts]
         doc = {"ok": ok, "action": action, "distros": [r.to_dict() for r in results], "artifacts": arts}
         if host is not None:
             doc["host"] = host.to_dict()
+        if report is not None:
+            doc["lint"] = report.to_dict()
         emit_json(doc)
     else:
         if not (len(results) == 1 and not ok):
-            typer.echo(summary(results, action))
+            say(summary(results, action))
+        if wanted(Level.DETAIL):
+            say("\n".join(f"wrote {p}" for p in written_files(results)))
         say_failures([r for r in results if not r.ok], len(results))
     failed = [r for r in results if not r.ok]
     if not failed:
@@ -186,9 +243,9 @@ def say_failures(failed, total: int) -> None:
     """Each failure once: a finding that several distros share is said once, with their names."""
     if total == 1 and failed:
         r = failed[0]
-        typer.echo("pkgtool: error: " + r.error, err=True)
+        say("pkgtool: error: " + r.error, err=True, level=Level.ERROR)
         for detail in r.details[:MAX_SCREEN_LINES]:
-            typer.echo("  " + detail.replace("\n", "\n  "), err=True)
+            say("  " + detail.replace("\n", "\n  "), err=True, level=Level.ERROR)
         return
     groups: dict[str, list[str]] = {}
     for r in failed:
@@ -197,7 +254,17 @@ def say_failures(failed, total: int) -> None:
             groups.setdefault(line, []).append(r.distro)
     for line, distros in groups.items():
         who = f"all {total} distros" if len(distros) == total else ", ".join(distros)
-        typer.echo(f"{who}: {line}".replace("\n", "\n  "), err=True)
+        say(f"{who}: {line}".replace("\n", "\n  "), err=True, level=Level.ERROR)
+
+
+def written_files(results) -> list[str]:
+    """--verbose: every file a run wrote, those inside a written directory (debian/) one by one."""
+    out: list[str] = []
+    for r in results:
+        for p in [*(a.path for a in r.artifacts), *r.paths]:
+            path = Path(p)
+            out += sorted(str(f) for f in path.rglob("*") if f.is_file()) if path.is_dir() else [str(path)]
+    return out
 
 
 def summary(results, action: str) -> str:
@@ -227,5 +294,5 @@ def artifact_profile(path: Path, project_dir: Path) -> str:
 
     info = read_artifact(path, binary_only=True)
     distro, why = artifact_distro(path.name, info.format.value, info.release, project_dir)
-    typer.echo(f"pkgtool: {path.name}: profile {distro} ({why}); --distro chooses another", err=True)
+    say(f"pkgtool: {path.name}: profile {distro} ({why}); --distro chooses another", err=True)
     return distro

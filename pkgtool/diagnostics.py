@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -72,11 +72,19 @@ def render_text(diags: Iterable[Diagnostic]) -> str:
     return "\n".join(d.to_text() for d in sorted(diags, key=sort_key))
 
 
-def to_sarif(diags: Iterable[Diagnostic], tool_version: str) -> dict:
-    level = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+
+
+def to_sarif(diags: Iterable[Diagnostic], tool_version: str, rules: Sequence[Mapping] = ()) -> dict:
+    """SARIF 2.1.0; ``rules`` is the catalogue (lint's registry) that results point into by ruleIndex."""
+    index = {r["id"]: i for i, r in enumerate(rules)}
     results = []
     for d in sorted(diags, key=sort_key):
-        r: dict = {"ruleId": d.rule, "level": level[d.severity], "message": {"text": d.message}}
+        # The hint rides in the message: SARIF's `fixes` needs byte edits, which a hint is not.
+        text = f"{d.message}\nHint: {d.hint}" if d.hint else d.message
+        r: dict = {"ruleId": d.rule, "level": SARIF_LEVEL[d.severity], "message": {"text": text}}
+        if d.rule in index:
+            r["ruleIndex"] = index[d.rule]
         if d.location:
             region = {"startLine": d.location.line} if d.location.line else {}
             r["locations"] = [
@@ -88,8 +96,12 @@ def to_sarif(diags: Iterable[Diagnostic], tool_version: str) -> dict:
                 }
             ]
         results.append(r)
+    driver: dict = {"name": "pkgtool", "version": tool_version}
+    if rules:
+        driver["informationUri"] = "docs/lint-rules.md"
+        driver["rules"] = [dict(r) for r in rules]
     return {
         "version": "2.1.0",
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "runs": [{"tool": {"driver": {"name": "pkgtool", "version": tool_version}}, "results": results}],
+        "runs": [{"tool": {"driver": driver}, "results": results}],
     }

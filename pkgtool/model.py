@@ -130,6 +130,7 @@ class Package:
     arch: str = "noarch"
     kind: str = "app"
     section: str = ""
+    node_kernel_args: str = ""  # an oVirt Node plugin's kernel arguments (recipe.ks bootloader --append)
     source: str = ""  # the source package's name when it is another's (a [[subpackage]]); "" is its own
 
 
@@ -310,6 +311,11 @@ class Profile:
     extra: Mapping[str, object] = field(default_factory=dict, compare=False)  # keys for one writer
     # The ids ovirt-host-deploy matches packages.d/<name>.<id> against (Python's linux_distribution).
     host_deploy_ids: tuple[str, ...] = ()
+    # export ci: the distro's official container image, the commands that install the system
+    # backend's tools and a Python for pkgtool in it, and that Python's name.
+    ci_image: str = ""
+    ci_install: tuple[str, ...] = ()
+    ci_python: str = ""
 
 
 # ---------------------------------------------------------------- resolved

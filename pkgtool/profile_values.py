@@ -33,6 +33,11 @@ _DIR = re.compile(r"/|(/[A-Za-z0-9_.+~@-]+)+")
 # debian/changelog's distribution field: dist names separated by single spaces.
 _DISTRIBUTION = re.compile(r"[a-z0-9][a-z0-9.+-]*( [a-z0-9][a-z0-9.+-]*)*")
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# export ci writes these into YAML and shell lines: an image reference, a python name, and
+# commands of plain words (no quotes, $, ;, |, & or globs), so no quoting can be got wrong.
+_CI_IMAGE = re.compile(r"[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]*)?")
+_CI_PYTHON = re.compile(r"python3(\.[0-9]+)?")
+_CI_COMMAND = re.compile(r"[A-Za-z0-9_./=+:@,-]+( [A-Za-z0-9_./=+:@,-]+)*")
 
 
 def check_values(d: dict, at: Callable[..., Location]) -> None:
@@ -72,6 +77,14 @@ def check_values(d: dict, at: Callable[..., Location]) -> None:
         if CONTROL.search(pattern):
             key = "system_dirs" if pattern in d.get("system_dirs", []) else "auto_config_dirs"
             raise profile_error(at(key), f"{pattern!r} holds a control character")
+    for key, pattern, what in (
+        ("ci_image", _CI_IMAGE, "a container image (like debian:12)"),
+        ("ci_python", _CI_PYTHON, "a Python command (python3 or python3.N)"),
+    ):
+        value = d.get(key, "")
+        need(not value or bool(pattern.fullmatch(value)), (key,), value, what)
+    for command in d.get("ci_install", []):
+        need(bool(_CI_COMMAND.fullmatch(command)), ("ci_install",), command, "a command of plain words")
     extra = d.get("extra", {})
     if "changelog_distribution" in extra:
         value = extra["changelog_distribution"]

@@ -32,13 +32,17 @@ _STRINGS = (
     "source_compression",
     "standards_version",
     "dist_tag",
+    "ci_image",
+    "ci_python",
 )
 _LISTS = ("system_dirs", "system_dirs_add", "auto_config_dirs")
 # [os_release]: which /etc/os-release this profile's own file matches (never inherited).
 # Lists of names, not paths: host_deploy_ids are the distribution ids ovirt-host-deploy reads
 # (platform.linux_distribution(full_distribution_name=0)[0]: 'fedora', 'redhat', 'centos', 'debian').
 _NAME_LISTS = ("host_deploy_ids",)
-_KEYS = frozenset(_TABLES + _STRINGS + _LISTS + _NAME_LISTS + ("compression_level", "os_release"))
+# Commands, not paths: ci_install installs the system backend's tools in ci_image (export ci).
+_COMMAND_LISTS = ("ci_install",)
+_KEYS = frozenset(_TABLES + _STRINGS + _LISTS + _NAME_LISTS + _COMMAND_LISTS + ("compression_level", "os_release"))
 _OS_RELEASE_KEYS = ("id", "id_like", "version_id")
 # Python takes the id from an /etc/<id>-release or <id>_version file name: (\w+), and it is a
 # file-name suffix in packages.d, so a word of letters, digits and '_'.
@@ -162,6 +166,9 @@ def _check_types(f: _File) -> None:
             for item in value:
                 if not item.startswith("/"):  # checked here, where the file and line are known
                     raise _err(f.at(key), f"not an absolute path: {item!r}")
+        elif key in _COMMAND_LISTS:
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise _err(f.at(key), "must be a list of strings")
         elif key in _NAME_LISTS:
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise _err(f.at(key), "must be a list of strings")
@@ -317,6 +324,9 @@ class _Loader:
             origin=origin,
             extra=MappingProxyType(dict(d.get("extra", {}))),
             host_deploy_ids=tuple(d.get("host_deploy_ids", ())),
+            ci_image=d.get("ci_image", ""),
+            ci_python=d.get("ci_python", ""),
+            ci_install=tuple(d.get("ci_install", ())),
         )
 
 
@@ -373,4 +383,7 @@ def profile_summary(profile: Profile) -> Mapping[str, object]:
         "names": dict(sorted(profile.names.items())),
         "system_dirs": sorted(profile.system_dirs),
         "host_deploy_ids": list(profile.host_deploy_ids),
+        "ci_image": profile.ci_image,
+        "ci_python": profile.ci_python,
+        "ci_install": list(profile.ci_install),
     }

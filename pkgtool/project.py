@@ -15,6 +15,13 @@ from .errors import UsageError
 from .model import Resolved
 
 
+def project_of(path: Path) -> Path:
+    """The project directory of a path given on the command line: a directory, or its pkgtool.toml itself."""
+    from .layout.reading import MAP_NAME
+
+    return path.parent if path.name == MAP_NAME and not path.is_dir() else path
+
+
 def resolve_dir(project_dir: Path | str, distro: str, source_date_epoch: int | None = None) -> Resolved:
     """load_layout + load_profile (project distros/ included) + resolve."""
     from .layout.load import load_layout

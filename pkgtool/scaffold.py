@@ -42,6 +42,21 @@ def _ident(name: str, kind: str) -> str:
     return ident if not ident[0].isdigit() else f"p{ident}"
 
 
+PLACEHOLDER_MAINTAINER = "Your Name <you@example.org>"
+
+
+def _maintainer(directory: Path) -> str:
+    """An adopted tree is someone's: DEBFULLNAME/DEBEMAIL or git's user, as `pkgtool bump` finds them."""
+    import os
+
+    from .bump import find_author
+    from .layout.grammar import MAINTAINER_RE
+
+    who = find_author(None, os.environ, directory)
+    ok = who and MAINTAINER_RE.fullmatch(who) and not set('"\\') & set(who)
+    return who if ok else PLACEHOLDER_MAINTAINER
+
+
 def _render_path(rel: Path, values: dict[str, str]) -> Path:
     text = str(rel).removesuffix(".j2")
     for token in ("name", "ident", "group"):
@@ -49,10 +64,11 @@ def _render_path(rel: Path, values: dict[str, str]) -> Path:
     return Path(text)
 
 
-def init_project(directory: Path, kind: str, name: str | None = None) -> list[Path]:
+def init_project(directory: Path, kind: str, name: str | None = None, force: bool = False) -> list[Path]:
     """Write ``directory/pkgtool.toml`` and sample sources for ``kind``; return the files written.
 
-    Refuses (UsageError) when pkgtool.toml exists; sample files that exist are left alone.
+    In a directory that already has files, the map lists them (adopt.py) and no sample is added.
+    Refuses (UsageError) when pkgtool.toml exists, unless ``force``; sample files that exist are left alone.
     """
     if kind not in KINDS:
         from .diagnostics import nearest
@@ -68,8 +84,8 @@ def init_project(directory: Path, kind: str, name: str | None = None) -> list[Pa
             f"{name!r} is not a valid package name", hint="use lower case letters, digits and + . - ; start with one"
         )
     target = directory / MAP_NAME
-    if target.exists() or target.is_symlink():
-        raise UsageError(f"{target} already exists; pkgtool init never overwrites it")
+    if (target.exists() or target.is_symlink()) and not force:
+        raise UsageError(f"{target} already exists; pkgtool init never overwrites it", hint="--force replaces it")
     ident = _ident(name, kind)
     values = {
         "name": name,
@@ -79,8 +95,17 @@ def init_project(directory: Path, kind: str, name: str | None = None) -> list[Pa
         "summary": info.summary,
         "hooks_dir": info.hooks_dir,
         "description": f"{name}: describe here what the package does and for whom.",
+        "maintainer": PLACEHOLDER_MAINTAINER,
     }
     env = environment()
+    from .adopt import adopted_map, present_files
+
+    if directory.is_dir() and present_files(directory):  # take in what is there, add no sample
+        values["maintainer"] = _maintainer(directory)
+        scaffold = env.get_template(f"{info.scaffold}/{MAP_NAME}.j2").render(**values)
+        header = env.get_template("init/common/header.toml.j2").render(**values)
+        write_bytes_atomic(target, adopted_map(directory, name, scaffold, header).encode())
+        return [target]
     base = data_dir("templates") / info.scaffold
     written: list[Path] = []
     samples = sorted(p for p in base.rglob("*") if p.is_file() and p.name != f"{MAP_NAME}.j2")

@@ -34,8 +34,22 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     ("resolve",),
     ("project", "rootfs", "archive"),
     ("formats",),
-    ("lint", "install", "verify", "inspection", "scaffold", "export", "publish"),
-    ("parallel", "cli", "cli_support", "cli_delivery", "entry", "__main__", "__init__"),
+    ("lint", "install", "verify", "inspection", "scaffold", "adopt", "export", "publish", "bump", "bundle"),
+    (
+        "parallel",
+        "cli",
+        "cli_support",
+        "cli_delivery",
+        "cli_bump",
+        "cli_completion",
+        "cli_output",
+        "cli_bundle",
+        "cli_docs",
+        "manpages",
+        "entry",
+        "__main__",
+        "__init__",
+    ),
 )
 FLOOR = {name: level for level, names in enumerate(FLOORS) for name in names}
 

@@ -343,3 +343,17 @@ def test_ghost_names_one_file(tmp_path):
     with pytest.raises(ResolveError) as exc:
         resolve_dir(top, "fedora", source_date_epoch=EPOCH)
     assert [d.location.key for d in exc.value.diagnostics] == ["file[6].dst"], exc.value
+
+
+def test_the_committed_schema_accepts_every_flag():
+    import json
+    import tomllib
+
+    import jsonschema
+
+    from pkgtool.layout.schema import schema_text
+
+    validator = jsonschema.Draft202012Validator(json.loads(schema_text()))
+    assert list(validator.iter_errors(tomllib.loads(MAP))) == []
+    with_src = MAP.replace("ghost = true\nconfig", 'ghost = true\nsrc = "state"\nconfig')
+    assert [e.json_path for e in validator.iter_errors(tomllib.loads(with_src))] == ["$.file[6]"]

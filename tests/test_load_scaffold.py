@@ -58,9 +58,10 @@ def test_scaffold_keeps_existing_sources(tmp_path: Path):
     (tmp_path / "bin").mkdir()
     (tmp_path / "bin" / "demo").write_text("#!/bin/sh\necho mine\n")
     written = init_project(tmp_path, "app", name="demo")
-    assert tmp_path / "bin" / "demo" not in written
+    # A tree with files is taken in as it is (test_init_existing.py): the map lists them, no sample is added.
+    assert written == [tmp_path / "pkgtool.toml"]
     assert (tmp_path / "bin" / "demo").read_text() == "#!/bin/sh\necho mine\n"
-    assert (tmp_path / "etc" / "demo.conf") in written
+    assert not (tmp_path / "etc").exists() and 'src = "bin/demo"' in written[0].read_text()
 
 
 @pytest.mark.parametrize(("kind", "name"), [("no-such-kind", None), ("app", "Bad Name"), ("app", "-x")])

@@ -18,6 +18,7 @@ from ..model import PLUGIN_KINDS, VERIFY_ALIASES, VERIFY_ATTRS, ConfigKind, Loca
 from .grammar import (
     ARCH_RE,
     DATE_RE,
+    KERNEL_ARGS_RE,
     LANG_RE,
     MAINTAINER_RE,
     MAX_SUMMARY,
@@ -297,6 +298,14 @@ class FieldReader:
             ),
             "",
         )
+        # Kernel arguments a Node plugin needs (recipe.ks `bootloader --append`): plain words only.
+        node_kernel_args = opt(
+            "node_kernel_args",
+            lambda s: self.matching(
+                s, KERNEL_ARGS_RE, "bad-value", "kernel arguments", "words of letters, digits and _ . , : = / + - "
+            ),
+            "",
+        )
         if BAD in (name, version, summary, description, license_, maintainer):
             return None
         return Package(
@@ -313,6 +322,7 @@ class FieldReader:
             arch=arch,
             kind=kind,
             section=section,
+            node_kernel_args=node_kernel_args,
         )
 
     def version(self, src: _Src) -> Any:

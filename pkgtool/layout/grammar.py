@@ -23,6 +23,7 @@ PACKAGE_KEYS = (
     "arch",
     "kind",
     "section",
+    "node_kernel_args",
 )
 PACKAGE_REQUIRED = ("name", "version", "summary", "description", "license", "maintainer")
 CONTENT_KEYS = ("tree", "file", "dir", "symlink", "attr")
@@ -71,6 +72,8 @@ ARCH_RE = re.compile(r"[a-z0-9_]+")
 # A Debian section ([area/]section) or an RPM group: dpkg-genchanges writes it as one word
 # of the .changes Files line, so no space, no '$' and nothing a substvar could open.
 SECTION_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9+._-]*(/[A-Za-z0-9][A-Za-z0-9+._-]*)?")
+# Kernel arguments written into a kickstart's bootloader --append="...": no quotes, no shell.
+KERNEL_ARGS_RE = re.compile(r"[A-Za-z0-9_.,:=/+-]+( [A-Za-z0-9_.,:=/+-]+)*")
 MAINTAINER_RE = re.compile(r"[^<>@\s][^<>@]*? <[^<>@\s]+@[^<>@\s]+>")
 OWNER_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,31}\$?")
 RELATION_NAME_RE = re.compile(r"[A-Za-z0-9_/][A-Za-z0-9_+.:/()-]*")

@@ -12,7 +12,7 @@ from ..diagnostics import Diagnostic, Severity, sort_key, to_sarif
 from ..errors import LayoutError, PkgtoolError
 from ..model import Resolved
 from .context import LintContext
-from .registry import CHECKS, RULES, policy_for
+from .registry import CHECKS, RULES, policy_for, sarif_rules
 from .rule import STAGE_FAMILIES, Finding
 
 
@@ -74,7 +74,7 @@ class LintReport:
         return "\n".join(lines)
 
     def to_sarif(self) -> dict:
-        return to_sarif(self.findings, __version__)
+        return to_sarif(self.findings, __version__, sarif_rules())
 
 
 # ---------------------------------------------------------------- one Resolved

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from ..diagnostics import nearest
+from ..diagnostics import SARIF_LEVEL, nearest
 from ..errors import UsageError
 from . import config, devstack, libvirt, metadata, modes, node, otopi, paths, stages, symlinks, vdsm
 from .context import KindPolicy
@@ -70,6 +70,43 @@ def explain(rule_id: str) -> str:
     return f"{head}\n{rule.summary}\n\n{rule.explanation.strip()}\n"
 
 
+def ordered_rules() -> list[Rule]:
+    """Every rule in the order of the docs: by family (loader, resolve, lint's own), then id."""
+    return sorted(RULES.values(), key=lambda r: (_family_rank(r.family), r.id))
+
+
+def catalogue() -> list[dict[str, str]]:
+    """`pkgtool explain --list`: id, severity, family, kinds and one-line summary of every rule."""
+    return [
+        {"id": r.id, "severity": r.severity.value, "family": r.family, "kinds": r.kinds_text, "summary": r.summary}
+        for r in ordered_rules()
+    ]
+
+
+# Where each rule is explained: the anchors of docs/lint-rules.md (its `### id` headings).
+HELP_DOC = "docs/lint-rules.md"
+
+
+def sarif_rules() -> list[dict]:
+    """SARIF reportingDescriptors of every rule, for ``tool.driver.rules`` (code-scanning UIs show them)."""
+    out = []
+    for r in ordered_rules():
+        text = r.explanation.strip()
+        out.append(
+            {
+                "id": r.id,
+                "name": r.id,
+                "shortDescription": {"text": r.summary},
+                "fullDescription": {"text": text},
+                "help": {"text": f"{r.summary}\n\n{text}"},
+                "helpUri": f"{HELP_DOC}#{r.id}",
+                "defaultConfiguration": {"level": SARIF_LEVEL[r.severity]},
+                "properties": {"family": r.family, "kinds": r.kinds_text},
+            }
+        )
+    return out
+
+
 def render_markdown() -> str:
     """docs/lint-rules.md, generated so that it cannot drift from the registry."""
     lines = [
@@ -80,7 +117,8 @@ def render_markdown() -> str:
         'open("docs/lint-rules.md", "w").write(r())\' -->',
         "",
         "Every diagnostic of pkgtool carries one of these stable ids. `pkgtool explain ID` prints the",
-        'explanation of one. Findings of lint rules can be waived on purpose with `allow = ["ID"]` on',
+        "explanation of one, `pkgtool explain --list` (or `--list --json`) every id with its severity",
+        'and summary. Findings of lint rules can be waived on purpose with `allow = ["ID"]` on',
         "the [[file]], [[tree]], [[dir]], [[symlink]] or [[attr]] item concerned, or for the whole",
         "package in `[lint] allow`; the ids of the loader and of resolve cannot be waived, because a",
         "map that does not load or resolve cannot be built.",
@@ -88,7 +126,7 @@ def render_markdown() -> str:
         "| id | severity | family | kinds | summary |",
         "|---|---|---|---|---|",
     ]
-    ordered = sorted(RULES.values(), key=lambda r: (_family_rank(r.family), r.id))
+    ordered = ordered_rules()
     for r in ordered:
         lines.append(f"| [`{r.id}`](#{r.id}) | {r.severity.value} | {r.family} | {r.kinds_text} | {r.summary} |")
     family = None
@@ -106,7 +144,40 @@ def render_markdown() -> str:
             r.explanation.strip(),
             "",
         ]
+    lines += _SARIF_SECTION
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+# How `lint --sarif` reaches GitHub code scanning (the workflow is held to the real SARIF by tests).
+_SARIF_SECTION = [
+    "## SARIF and GitHub code scanning",
+    "",
+    "`pkgtool lint --sarif` prints SARIF 2.1.0: `tool.driver.rules` holds every rule of this page",
+    "(id, summary as `shortDescription`, explanation as `fullDescription` and `help`, `helpUri`",
+    "pointing at its heading here, the default severity as `defaultConfiguration.level`), and each",
+    "result names its rule (`ruleId`, `ruleIndex`), the map and line, and carries the hint in its",
+    "message. A GitHub workflow uploads it to code scanning:",
+    "",
+    "```yaml",
+    "name: pkgtool lint",
+    "on: [push, pull_request]",
+    "permissions:",
+    "  contents: read",
+    "  security-events: write",
+    "jobs:",
+    "  lint:",
+    "    runs-on: ubuntu-latest",
+    "    steps:",
+    "      - uses: actions/checkout@v4",
+    "      - run: pipx install .",
+    "      # lint exits 1 on findings; the upload must still run",
+    "      - run: pkgtool lint --sarif . > pkgtool.sarif || true",
+    "      - uses: github/codeql-action/upload-sarif@v3",
+    "        with:",
+    "          sarif_file: pkgtool.sarif",
+    "          category: pkgtool",
+    "```",
+]
 
 
 def _family_rank(family: str) -> int:
