@@ -26,6 +26,26 @@ SPELLINGS: dict[str, str] = {
 }
 
 
+def arch_list(text: str) -> tuple[str, ...]:
+    """``--arch x86_64,arm64``: the canonical names, each once, in the order given.
+
+    Raises UsageError for an empty list or a name neither family knows (with the nearest one).
+    """
+    from .diagnostics import nearest
+    from .errors import UsageError
+
+    out: list[str] = []
+    for word in (w.strip() for w in text.split(",")):
+        name = canonical(word)
+        if name is None:
+            close = nearest(word, SPELLINGS)
+            hint = f"did you mean {close!r}?" if close else f"known: {', '.join(SPELLINGS)}"
+            raise UsageError(f"--arch {word!r} is no architecture pkgtool knows; {hint}")
+        if name not in out:
+            out.append(name)
+    return tuple(out)
+
+
 def canonical(name: str) -> str | None:
     """The canonical name of ``name`` in either family's spelling; None for a name neither knows."""
     return SPELLINGS.get(name)

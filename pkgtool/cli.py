@@ -176,9 +176,12 @@ def build(
     as_json: JsonOpt = False,
     jobs: JobsOpt = None,
     no_lint: Annotated[bool, typer.Option("--no-lint", help="Skip the lint rules run before building.")] = False,
+    arch: Annotated[
+        str, typer.Option("--arch", help="Build for these architectures: x86_64,aarch64 (either family's names).")
+    ] = "",
 ) -> None:
     """Write binary packages (.rpm / .deb), natively by default, after the map's lint rules pass."""
-    run_per_distro("build", directory, distro, out, backend, timeout, as_json, jobs, lint=not no_lint)
+    run_per_distro("build", directory, distro, out, backend, timeout, as_json, jobs, lint=not no_lint, arch=arch)
 
 
 PackageOpt = Annotated[

@@ -165,19 +165,42 @@ def lint_first(directory: Path, ids: list[str], as_json: bool):
 
 
 def run_per_distro(
-    action: str, directory: Path, distro: str | None, out: Path, backend: str, timeout, as_json, jobs, lint=False
+    action: str,
+    directory: Path,
+    distro: str | None,
+    out: Path,
+    backend: str,
+    timeout,
+    as_json,
+    jobs,
+    lint=False,
+    arch: str = "",
 ):
     from .parallel import Job, run_all
 
     try:
+        from .arches import arch_list
+        from .formats.build import check_arches
         from .layout.load import load_layout
 
         check_out(out)
-        load_layout(directory)  # a malformed map is reported once, not once per distro
+        layout = load_layout(directory)  # a malformed map is reported once, not once per distro
+        arches = arch_list(arch) if arch else ()
+        if arches:  # refused once, before any distro builds (each build checks again, for the library)
+            check_arches(layout.package.arch, arches, backend)
         host = None if distro else host_choice(directory)
         ids = [host.profile] if host else distro_ids(distro, directory)
         report, stopped = lint_first(directory, ids, as_json) if lint else (None, [])
-        job = Job(action, str(directory), str(out), backend, source_date_epoch(), timeout, per_distro_dirs=len(ids) > 1)
+        job = Job(
+            action,
+            str(directory),
+            str(out),
+            backend,
+            source_date_epoch(),
+            timeout,
+            per_distro_dirs=len(ids) > 1,
+            arches=arches,
+        )
     except PkgtoolError as exc:
         fail(exc, as_json)
     todo = [d for d in ids if d not in {r.distro for r in stopped}]

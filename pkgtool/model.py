@@ -20,9 +20,13 @@ from .kinds import KIND_NAMES
 
 SCHEMA_VERSION = 2
 
+# What a scriptlet needs while it runs: RPM Requires(pre) ...; Debian Pre-Depends for pre, else Depends.
+SCRIPT_REQUIRES: tuple[str, ...] = ("requires-pre", "requires-post", "requires-preun", "requires-postun")
+
 # Relation tables of the map, in the order writers emit them.
 RELATION_KINDS: tuple[str, ...] = (
     "requires",
+    *SCRIPT_REQUIRES,
     "recommends",
     "suggests",
     "conflicts",
@@ -40,6 +44,9 @@ SCRIPT_EVENTS: tuple[str, ...] = (
     "pre-remove",
     "post-remove",
     "purge",
+    # RPM only (%pretrans, %posttrans): once per transaction that installs or upgrades the package.
+    "pre-transaction",
+    "post-transaction",
 )
 
 # The package's own version in a relation's version: `vdsm = "= {version}"`, `"= {evr}"`.
@@ -60,6 +67,11 @@ DIR_PLACEHOLDERS: tuple[str, ...] = (
     "unitdir",
     "python3_sitelib",
 )
+
+# rpm's %verify attributes, in RPMVERIFY_* bit order (md5 = 1 << 0 ...); `not X` in a [[file]] verify.
+VERIFY_ATTRS: tuple[str, ...] = ("md5", "size", "link", "user", "group", "mtime", "mode", "rdev")
+# Other spellings rpm accepts for the same attribute.
+VERIFY_ALIASES: Mapping[str, str] = {"filedigest": "md5", "owner": "user"}
 
 PLUGIN_KINDS: tuple[str, ...] = KIND_NAMES  # each kind is a module of pkgtool/kinds/
 
@@ -166,6 +178,9 @@ class FileSpec:
     package: str = ""  # the [[subpackage]] that owns it (full name); "" is the main package
     loc: Location | None = field(default=None, compare=False)
     template: bool = False  # @NAME@ filled at build time (sources/templates.py)
+    lang: str = ""  # RPM %lang(xx): the locale the file belongs to; Debian has no such marking
+    ghost: bool = False  # owned, not shipped (RPM %ghost; Debian: made by postinst); src is then ""
+    no_verify: tuple[str, ...] = ()  # VERIFY_ATTRS rpm -V and pkgtool verify skip: %verify(not ...)
 
 
 @dataclass(frozen=True)
@@ -179,6 +194,7 @@ class DirSpec:
     allow: tuple[str, ...] = ()
     package: str = ""  # the [[subpackage]] that owns it (full name); "" is the main package
     loc: Location | None = field(default=None, compare=False)
+    ghost: bool = False  # owned, not shipped: RPM %ghost %dir; Debian: made by postinst
 
 
 @dataclass(frozen=True)
@@ -190,6 +206,7 @@ class SymlinkSpec:
     allow: tuple[str, ...] = ()
     package: str = ""  # the [[subpackage]] that owns it (full name); "" is the main package
     loc: Location | None = field(default=None, compare=False)
+    absolute: bool = False  # store the target as an absolute path (RPM; Debian follows Policy 10.5)
 
 
 @dataclass(frozen=True)
@@ -323,6 +340,10 @@ class Entry:
     allow: frozenset[str] = frozenset()  # lint rules waived for this entry
     origin: str = ""  # key path of the map item that made it, then each [[attr]] applied: 'tree[0] attr[1]'
     template: bool = False  # FILE: its source's @NAME@s are filled (sources/templates.py)
+    lang: str = ""  # FILE: RPM %lang(xx)
+    no_verify: tuple[str, ...] = ()  # FILE: VERIFY_ATTRS not checked, in VERIFY_ATTRS order
+    absolute: bool = False  # SYMLINK: its target is stored absolute (links.link_text)
+    ghost: bool = False  # FILE/DIR: owned, not shipped (in Resolved.ghosts, never in entries)
 
 
 @dataclass(frozen=True)
@@ -357,6 +378,9 @@ class Resolved:
     # Each [[subpackage]] resolved as a package of its own (its layout's [package] is the
     # sub-package's); the main package's entries above are only what it owns.
     subpackages: tuple[Resolved, ...] = ()
+    # Files and directories the package owns but does not ship (RPM %ghost), sorted by path: no
+    # payload, no install, no lint of content; each format says what it does with them.
+    ghosts: tuple[Entry, ...] = ()
 
     @property
     def packages(self) -> tuple[Resolved, ...]:

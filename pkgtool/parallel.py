@@ -56,6 +56,7 @@ class Job:
     source_date_epoch: int | None = None
     timeout: float | None = None
     per_distro_dirs: bool = True
+    arches: tuple[str, ...] = ()  # build: --arch, canonical names; () is the map's own arch
 
 
 # A full, read-only or failing disk under --out: the build failed, the input was fine (exit 1).
@@ -77,7 +78,7 @@ def run_one(job: Job, distro: str) -> DistroResult:
         if job.action == "build":
             from .formats.build import build
 
-            arts = build(resolved, out, job.backend, job.timeout)
+            arts = build(resolved, out, job.backend, job.timeout, job.arches)
             return DistroResult(distro, True, time.perf_counter() - start, artifacts=tuple(arts))
         if job.action == "source":
             from .formats.source import source_package

@@ -34,6 +34,7 @@ class Case:
     name: str = "tpkg"
     summary: str = "Package made by a test"
     maintainer: str = "Tess Ter <tess@example.org>"
+    distro: str = "fedora"  # the profile linted
 
 
 def write_project(root: Path, case: Case) -> Path:
@@ -169,6 +170,16 @@ CASES: tuple[Case, ...] = (
         "package.maintainer",
         "maintainer = ",
         maintainer="Your Name <you@example.org>",
+    ),
+    Case(
+        "transaction-script-on-debian",
+        "warning",
+        '[scripts]\npost-transaction = "posttrans.sh"\n',
+        {"posttrans.sh": (SH, 0o644)},
+        None,
+        "scripts.post-transaction",
+        "post-transaction = ",
+        distro="debian",
     ),
     # ---- vdsm-hook
     Case(

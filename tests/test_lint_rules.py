@@ -62,7 +62,7 @@ def _lint(root: Path, distros=("fedora",)):
 @pytest.mark.parametrize("case", CASES, ids=[c.rule for c in CASES])
 def test_rule_fires(tmp_path: Path, case: Case) -> None:
     root = write_project(tmp_path / "p", case)
-    report = _lint(root)
+    report = _lint(root, (case.distro,))
     hits = [d for d in report.findings if d.rule == case.rule]
     assert len(hits) == 1, report.to_text()
     d = hits[0]

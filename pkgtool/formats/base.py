@@ -48,6 +48,8 @@ class PackageFormat(ABC):
     family: ClassVar[Family]
     suffix: ClassVar[str]  # of its binary package file: '.rpm', '.deb'
     noarch: ClassVar[str]  # how its binary package names the map's 'noarch'
+    # Map relation kinds its packages cannot tell apart -> the kind its reader reports them as.
+    folded_relations: ClassVar[Mapping[str, str]] = {}
 
     # ---------------------------------------------------------------- outputs
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import platform
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..arches import canonical
 from ..errors import UsageError
 from ..model import Resolved
 from . import BuildOptions, backends, format_for
@@ -47,8 +51,55 @@ def describe(path: Path, distro: str, backend: str) -> Artifact:
     return Artifact(str(path), distro, _format_of(path), backend, h.hexdigest(), path.stat().st_size)
 
 
-def build(resolved: Resolved, out_dir: Path, backend: str = "native", timeout: float | None = None) -> list[Artifact]:
-    """Build the binary package(s) of ``resolved`` into ``out_dir``; return what was written."""
+def for_arch(resolved: Resolved, arch: str) -> Resolved:
+    """``resolved`` built for ``arch`` (canonical): every arch-dependent package of it; noarch ones stay noarch."""
+
+    def one(r: Resolved) -> Resolved:
+        pkg = r.layout.package
+        if pkg.arch == "noarch":
+            return r
+        layout = dataclasses.replace(r.layout, package=dataclasses.replace(pkg, arch=arch))
+        return dataclasses.replace(r, layout=layout, subpackages=tuple(one(s) for s in r.subpackages))
+
+    return one(resolved)
+
+
+def check_arches(arch: str, arches: Sequence[str], backend: str) -> None:
+    """Refuse --arch values the map or the backend cannot build (UsageError); ``arch`` is the map's."""
+    if arch == "noarch" and any(a != "noarch" for a in arches):
+        other = next(a for a in arches if a != "noarch")
+        raise UsageError(
+            f"--arch {other}: this map is noarch ([package] arch), one package for every architecture",
+            hint="build it without --arch, or set [package] arch for an architecture-dependent package",
+        )
+    if arch != "noarch" and "noarch" in arches:
+        raise UsageError(
+            f"--arch noarch: this map is built per architecture ([package] arch = {arch!r})",
+            hint="name the architectures to build, such as --arch x86_64,aarch64",
+        )
+    host = canonical(platform.machine()) or platform.machine()
+    foreign = [a for a in arches if a not in ("noarch", "native", host)]
+    if foreign and backend != "native":
+        raise UsageError(
+            f"--arch {foreign[0]}: the {backend} backend builds for this host ({host}) only",
+            hint="use --backend native to build for other architectures",
+        )
+
+
+def build(
+    resolved: Resolved,
+    out_dir: Path,
+    backend: str = "native",
+    timeout: float | None = None,
+    arches: Sequence[str] = (),
+) -> list[Artifact]:
+    """Build the binary package(s) of ``resolved`` into ``out_dir``, once per arch of ``arches`` (canonical names;
+    none: the map's own arch); return what was written, the arches in the order given."""
+    if arches:
+        check_arches(resolved.package.arch, arches, backend)
+        built = [a for arch in arches for a in build(for_arch(resolved, arch), out_dir, backend, timeout)]
+        # A noarch sub-package is written once per arch, byte-identical (reproducible): listed once.
+        return list({a.path: a for a in built}.values())
     fmt = format_for(resolved.profile.family)
     builders = fmt.builders()
     if backend not in builders:

@@ -14,11 +14,12 @@ from typing import Any
 
 from ..arches import SPELLINGS, canonical
 from ..diagnostics import Diagnostic, Severity
-from ..model import PLUGIN_KINDS, ConfigKind, Location, Package
+from ..model import PLUGIN_KINDS, VERIFY_ALIASES, VERIFY_ATTRS, ConfigKind, Location, Package
 from .grammar import (
     ARCH_RE,
     DATE_RE,
     KERNEL_ARGS_RE,
+    LANG_RE,
     MAINTAINER_RE,
     MAX_SUMMARY,
     MODE_RE,
@@ -206,14 +207,42 @@ class FieldReader:
             return ConfigKind.NONE
         if value == "noreplace":
             return ConfigKind.NOREPLACE
+        if value == "replace":  # the explicit spelling of true: %config without noreplace
+            return ConfigKind.CONFIG
         if isinstance(value, str):
             return self.err(
                 "bad-value",
                 src.path,
                 f"{format_path(src.path)} {value!r} is not a config kind",
-                'use false, true or "noreplace"',
+                'use false, true, "replace" or "noreplace"',
             )
-        return self.bad_type(value, src.path, 'false, true or "noreplace"')
+        return self.bad_type(value, src.path, 'false, true, "replace" or "noreplace"')
+
+    def lang(self, src: _Src) -> Any:
+        return self.matching(src, LANG_RE, "bad-value", "a locale name", 'such as "de", "pt_BR" or "sr@latin"')
+
+    def verify_attr(self, src: _Src) -> Any:
+        """One `not ATTR` of a verify array: the attribute name, canonical (md5 for filedigest)."""
+        value = self.text(src)
+        if value is BAD:
+            return BAD
+        word, _, attr = value.partition(" ")
+        attr = VERIFY_ALIASES.get(attr.strip(), attr.strip())
+        if word != "not" or attr not in VERIFY_ATTRS:
+            close = _did_you_mean(attr, VERIFY_ATTRS) if word == "not" else ""
+            return self.err(
+                "bad-value",
+                src.path,
+                f"{format_path(src.path)} {value!r} is not 'not ATTRIBUTE'",
+                close or f'write "not md5"; the attributes are {", ".join(VERIFY_ATTRS)}',
+            )
+        return attr
+
+    def verify(self, src: _Src) -> Any:
+        attrs = self.string_list(src, self.verify_attr)
+        if attrs is BAD:
+            return BAD
+        return tuple(a for a in VERIFY_ATTRS if a in attrs)  # rpm's order, each once
 
     def date(self, src: _Src) -> Any:
         value = src.value

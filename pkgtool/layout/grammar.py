@@ -47,9 +47,12 @@ TOP_KEYS = ("schema", *SECTION_KEYS, "distro")
 MERGED_SECTIONS = ("package", *RELATION_KINDS, "scripts", "vars")
 
 TREE_KEYS = ("src", "dst", "mode", "dir-mode", "owner", "group", "exclude", "doc", "license", "allow", "package")
-FILE_KEYS = ("src", "dst", "mode", "owner", "group", "config", "doc", "license", "allow", "template", "package")
-DIR_KEYS = ("path", "mode", "owner", "group", "allow", "package")
-SYMLINK_KEYS = ("path", "target", "allow", "package")
+FILE_KEYS = (
+    *("src", "dst", "mode", "owner", "group", "config", "doc", "license", "allow", "template", "package"),
+    *("lang", "verify", "ghost"),
+)
+DIR_KEYS = ("path", "mode", "owner", "group", "allow", "package", "ghost")
+SYMLINK_KEYS = ("path", "target", "allow", "package", "absolute")
 SUBPACKAGE_KEYS = ("name", "summary", "description", "arch", "kind", *RELATION_KINDS, "scripts")
 ATTR_KEYS = ("path", "mode", "owner", "group", "allow")
 PATCH_KEYS = ("file", "strip")
@@ -57,6 +60,8 @@ CHANGELOG_KEYS = ("version", "date", "author", "changes")
 LINT_KEYS = ("allow",)
 
 MAX_SUMMARY = 79
+# A %lang() locale as rpm and glibc spell them: de, pt_BR, sr@latin, ca_ES@valencia.
+LANG_RE = re.compile(r"[a-z]{2,3}(_[A-Z]{2})?(@[a-z]+)?")
 
 # A rule id as the lint registry writes them (which ids exist is lint's to say).
 RULE_ID_RE = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")

@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 from ..arches import SPELLINGS
-from ..model import PLUGIN_KINDS, RELATION_KINDS, SCHEMA_VERSION, SCRIPT_EVENTS
+from ..model import PLUGIN_KINDS, RELATION_KINDS, SCHEMA_VERSION, SCRIPT_EVENTS, VERIFY_ALIASES, VERIFY_ATTRS
 from .grammar import (
     ARCH_RE,
     ATTR_KEYS,
@@ -26,6 +26,7 @@ from .grammar import (
     DISTRO_ID_RE,
     FILE_KEYS,
     KERNEL_ARGS_RE,
+    LANG_RE,
     LINT_KEYS,
     MAINTAINER_RE,
     MAX_SUMMARY,
@@ -105,14 +106,21 @@ _CONTENT = {
     "doc": _BOOL,
     "license": _BOOL,
     "template": _BOOL,
-    "config": {"enum": [True, False, "noreplace"]},
+    "config": {"enum": [True, False, "replace", "noreplace"]},
     "allow": _RULES,
     "package": _LINE,
+    "lang": {"type": "string", "pattern": _full(LANG_RE)},
+    "verify": {
+        "type": "array",
+        "items": {"enum": [f"not {a}" for a in (*VERIFY_ATTRS, *VERIFY_ALIASES)]},
+    },
+    "ghost": _BOOL,
+    "absolute": _BOOL,
 }
 _TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...], dict[str, Any]]] = {
     # name -> (the loader's keys, the required ones, shapes)
     "tree": (TREE_KEYS, ("src", "dst"), _CONTENT),
-    "file": (FILE_KEYS, ("src", "dst"), _CONTENT),
+    "file": (FILE_KEYS, ("dst",), _CONTENT),  # and src unless a ghost: _GHOST_SRC
     "dir": (DIR_KEYS, ("path",), _CONTENT),
     "symlink": (SYMLINK_KEYS, ("path", "target"), _CONTENT),
     "attr": (ATTR_KEYS, ("path",), _CONTENT),
@@ -141,6 +149,14 @@ _TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...], dict[str, Any]]] = {
             "scripts": {"$ref": "#/$defs/scripts"},
         },
     ),
+}
+
+
+# A [[file]] needs src, except a ghost, which must not have one (tables.file).
+_GHOST_SRC = {
+    "if": {"properties": {"ghost": {"const": True}}, "required": ["ghost"]},
+    "then": {"not": {"required": ["src"]}},
+    "else": {"required": ["src"]},
 }
 
 
@@ -218,6 +234,7 @@ def json_schema() -> dict[str, Any]:
     for kind, (keys, required, shapes) in _TABLES.items():
         defs[kind] = _table(keys, required, shapes, f"[[{kind}]]")
         defs[f"{kind}-override"] = _override_item(kind, defs[kind])
+    defs["file"].update(_GHOST_SRC)
     defs["override"] = {"type": "object", "properties": _sections(True), "additionalProperties": False}
     top = {
         "schema": {"type": "integer", "minimum": 1, "maximum": SCHEMA_VERSION},

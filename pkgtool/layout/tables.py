@@ -91,7 +91,13 @@ class Validator(PackagesReader, Variants):
         return TreeSpec(src=src, dst=dst, loc=self.loc(path), **spec)
 
     def file(self, f: dict[str, _Src], path: KeyPath) -> FileSpec | None:
-        src = self.required(f, "src", path, self.path_text)
+        ghost = self.optional(f, "ghost", self.boolean, False)
+        if ghost and "src" in f:
+            src = self.err(
+                "bad-value", (*path, "src"), f"{format_path(path)} is a ghost: it ships no content", "remove src"
+            )
+        else:
+            src = "" if ghost else self.required(f, "src", path, self.path_text)
         dst = self.required(f, "dst", path, self.path_text)
         spec = dict(
             mode=self.optional(f, "mode", self.mode, None),
@@ -103,6 +109,9 @@ class Validator(PackagesReader, Variants):
             allow=self.optional(f, "allow", self.allow, ()),
             package=self.optional(f, "package", self.text, ""),
             template=self.optional(f, "template", self.boolean, False),
+            lang=self.optional(f, "lang", self.lang, ""),
+            no_verify=self.optional(f, "verify", self.verify, ()),
+            ghost=ghost,
         )
         if BAD in (src, dst):
             return None
@@ -116,6 +125,7 @@ class Validator(PackagesReader, Variants):
             group=self.optional(f, "group", self.owner, "root"),
             allow=self.optional(f, "allow", self.allow, ()),
             package=self.optional(f, "package", self.text, ""),
+            ghost=self.optional(f, "ghost", self.boolean, False),
         )
         if where is BAD:
             return None
@@ -126,9 +136,12 @@ class Validator(PackagesReader, Variants):
         target = self.required(f, "target", path, self.path_text)
         allow = self.optional(f, "allow", self.allow, ())
         package = self.optional(f, "package", self.text, "")
+        absolute = self.optional(f, "absolute", self.boolean, False)
         if BAD in (where, target):
             return None
-        return SymlinkSpec(path=where, target=target, allow=allow, package=package, loc=self.loc(path))
+        return SymlinkSpec(
+            path=where, target=target, allow=allow, package=package, loc=self.loc(path), absolute=absolute
+        )
 
     def attr(self, f: dict[str, _Src], path: KeyPath) -> AttrRule | None:
         where = self.required(f, "path", path, self.path_text)

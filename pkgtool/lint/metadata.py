@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 
 from ..diagnostics import Severity
+from ..model import Family
 from .context import LintContext
 from .rule import Finding, Rule, check
 
@@ -46,6 +47,19 @@ RULES: tuple[Rule, ...] = (
         "replace. Left as it is, it becomes the Maintainer field of the .deb and the author of every "
         "generated changelog entry, and reviewers cannot reach anyone.\n\n"
         'Fix: `maintainer = "Jane Doe <jane@example.net>"`: a real name and an address that answers.',
+    ),
+    Rule(
+        "transaction-script-on-debian",
+        Severity.WARNING,
+        "metadata",
+        "A pre-transaction or post-transaction script is given for a Debian profile, which has no such event.",
+        "`[scripts] pre-transaction` and `post-transaction` become RPM's `%pretrans` and `%posttrans`, "
+        "run once per rpm/dnf transaction that installs or upgrades the package. dpkg has no "
+        "transaction-wide event, so a .deb carries neither script: the work they do is not done on "
+        "Debian and Ubuntu.\n\n"
+        "Fix: move the work into pre-install/pre-upgrade (preinst) or post-install/post-upgrade "
+        "(postinst), which both formats have; or keep the script only for RPM distros with "
+        "`[distro.debian.scripts] pre-transaction = false`.",
     ),
 )
 
@@ -112,4 +126,18 @@ def placeholder_maintainer(ctx: LintContext) -> Iterator[Finding]:
         )
 
 
-CHECKS = (summary_style, override_replaces, placeholder_maintainer)
+@check("transaction-script-on-debian")
+def transaction_script_on_debian(ctx: LintContext) -> Iterator[Finding]:
+    if ctx.profile.family is not Family.DEB:
+        return
+    for event in ("pre-transaction", "post-transaction"):
+        if event in ctx.layout.scripts:
+            yield Finding(
+                "transaction-script-on-debian",
+                f"[scripts] {event} is RPM only: a .deb runs no such script",
+                location=ctx.map_location(f"scripts.{event}"),
+                hint="use pre-install/post-install (and -upgrade), which dpkg runs too",
+            )
+
+
+CHECKS = (summary_style, override_replaces, placeholder_maintainer, transaction_script_on_debian)

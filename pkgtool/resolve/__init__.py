@@ -15,7 +15,7 @@ import dataclasses
 
 from ..diagnostics import Diagnostic, Severity
 from ..errors import ResolveError
-from ..model import Layout, Profile, Resolved
+from ..model import Entry, Layout, Profile, Resolved
 from .base import pick_variant
 from .contents import Contents
 from .entries import NAME_MAX, PATH_MAX, unsafe_reason
@@ -64,20 +64,46 @@ class _Resolver(Contents, Finish):
         entries = tuple(map(self.entries.__getitem__, paths))
         epoch = default_epoch(self.layout) if source_date_epoch is None else source_date_epoch
         if not self.layout.subpackages:
-            return Resolved(self.layout, self.profile, entries, self.relations(), self.scripts(), epoch, vars=self.vars)
+            shipped, ghosts = _split_ghosts(entries)
+            return Resolved(
+                self.layout,
+                self.profile,
+                shipped,
+                self.relations(),
+                self.scripts(),
+                epoch,
+                vars=self.vars,
+                ghosts=ghosts,
+            )
         shares = share_out(self.layout, entries)
         subs = []
         for sub in self.layout.subpackages:
             # Relations and scripts are read the same way as the main package's, from its own layout.
             part = _Resolver(sub_layout(self.layout, sub), self.profile)
+            shipped, ghosts = _split_ghosts(shares[sub.name])
             subs.append(
                 Resolved(
-                    part.layout, self.profile, shares[sub.name], part.relations(), part.scripts(), epoch, vars=self.vars
+                    part.layout,
+                    self.profile,
+                    shipped,
+                    part.relations(),
+                    part.scripts(),
+                    epoch,
+                    vars=self.vars,
+                    ghosts=ghosts,
                 )
             )
             self.diags.extend(part.diags)
-        main = Resolved(self.layout, self.profile, shares[""], self.relations(), self.scripts(), epoch, vars=self.vars)
+        shipped, ghosts = _split_ghosts(shares[""])
+        main = Resolved(
+            self.layout, self.profile, shipped, self.relations(), self.scripts(), epoch, vars=self.vars, ghosts=ghosts
+        )
         return dataclasses.replace(main, subpackages=tuple(subs))
+
+
+def _split_ghosts(entries: tuple[Entry, ...]) -> tuple[tuple[Entry, ...], tuple[Entry, ...]]:
+    """(shipped entries, ghosts): ghosts went through conflicts, parents and [[attr]] like the rest."""
+    return tuple(e for e in entries if not e.ghost), tuple(e for e in entries if e.ghost)
 
 
 def resolve_collect(

@@ -176,6 +176,9 @@ class Contents(ResolverBase):
     def files(self) -> None:
         for i, f in enumerate(self.layout.files):
             base = f"file[{i}]"
+            if f.ghost:
+                self.ghost_file(f, base)
+                continue
             src_key = self.key(f.loc, base, "src")
             cands = self.src_candidates(f.src, f.loc, src_key)
             if cands is None:
@@ -222,8 +225,34 @@ class Contents(ResolverBase):
                     allow=_with_allow(f.allow),
                     origin=base,
                     template=f.template,
+                    lang=f.lang,
+                    no_verify=f.no_verify,
                 )
                 self.add(entry, "file", f.loc)
+
+    def ghost_file(self, f: FileSpec, base: str) -> None:
+        """A ghost [[file]]: one path, owned with its mode and owner, no source and no content."""
+        dst_key = self.key(f.loc, base, "dst")
+        if f.dst.endswith("/"):
+            self.diag("bad-value", f"a ghost names one file, not a directory: {f.dst!r}", f.loc, dst_key)
+            return
+        path = self.deployed(f.dst, f.loc, dst_key)
+        if path is None:
+            return
+        entry = _entry(
+            _FILE,
+            path=path,
+            mode=0o644 if f.mode is None else f.mode,
+            owner=f.owner,
+            group=f.group,
+            config=f.config,
+            allow=_with_allow(f.allow),
+            origin=base,
+            lang=f.lang,
+            no_verify=f.no_verify,
+            ghost=True,
+        )
+        self.add(entry, "file", f.loc)
 
     def match_file_src(self, cands: Sequence[str], f: FileSpec, src_key: str) -> list[str]:
         """The source files a [[file]] names: a literal path first, else a glob; [] when reported."""
@@ -296,7 +325,14 @@ class Contents(ResolverBase):
                 continue
             mode = 0o755 if d.mode is None else d.mode
             entry = _entry(
-                _DIR, path=path, mode=mode, owner=d.owner, group=d.group, allow=_with_allow(d.allow), origin=base
+                _DIR,
+                path=path,
+                mode=mode,
+                owner=d.owner,
+                group=d.group,
+                allow=_with_allow(d.allow),
+                origin=base,
+                ghost=d.ghost,
             )
             if path in self.unowned:
                 entry = self.system_dir(entry, d.allow, d.loc, self.key(d.loc, base, "path"))
@@ -342,7 +378,9 @@ class Contents(ResolverBase):
                     path=path,
                 )
                 continue
-            link = _entry(_SYMLINK, path=path, target=target, allow=_with_allow(s.allow), origin=base)
+            link = _entry(
+                _SYMLINK, path=path, target=target, allow=_with_allow(s.allow), origin=base, absolute=s.absolute
+            )
             self.add(link, "symlink", s.loc)
 
     # ------------------------------------------------------------ after contents

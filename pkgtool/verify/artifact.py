@@ -41,12 +41,15 @@ def expected_relations(resolved: Resolved, family: Family) -> dict[str, dict[str
     Provides (with or without the dist tag, as compare_metadata accepts either
     release) and Debian's implied Breaks.
     """
-    want = {
-        kind: {r.name: ((_OPS.get(r.op, r.op), r.version),) for r in resolved.relations.get(kind, ())}
-        for kind in RELATION_KINDS
-        if kind != "build-requires"  # a binary package does not carry them
-    }
-    for kind, implied in format_for(family).implied_relations(resolved).items():
+    fmt = format_for(family)
+    want: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {}
+    for kind in RELATION_KINDS:
+        if kind == "build-requires":  # a binary package does not carry them
+            continue
+        names = want.setdefault(fmt.folded_relations.get(kind, kind), {})
+        for r in resolved.relations.get(kind, ()):
+            names[r.name] = ((_OPS.get(r.op, r.op), r.version),)
+    for kind, implied in fmt.implied_relations(resolved).items():
         names = want.setdefault(kind, {})
         for name, choices in implied.items():
             names[name] = tuple((_OPS.get(op, op), version) for op, version in choices)

@@ -9,6 +9,7 @@ directories it lands in), and a package's format says that (formats/base.py).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fnmatch
 import string
 from collections.abc import Callable, Iterable, Mapping
@@ -155,6 +156,20 @@ def compare(
             m = _check_one(resolved, entry, obs, digests, fmt, scripts, recorded_owners, content_diffs)
             if m is not None:
                 mismatches.append(m)
+        for ghost in resolved.ghosts:
+            # Owned, never shipped: absent is right (rpm creates none; a .deb carries none), and a
+            # present one is held to its type, mode and owner only; its content is the system's.
+            obs = seen.get(ghost.path)
+            if obs is None:
+                continue
+            checked += 1
+            if obs.kind is not ghost.kind:
+                mismatches.append(_type_mismatch(ghost, obs))
+                continue
+            as_kept = dataclasses.replace(ghost, no_verify=(*ghost.no_verify, "md5"))
+            m = _check_one(resolved, as_kept, obs, digests, fmt, scripts, recorded_owners, None)
+            if m is not None:
+                mismatches.append(m)
     finally:
         if own_digests:
             digests.close()  # type: ignore[attr-defined]
@@ -167,6 +182,11 @@ def compare(
 def _type_mismatch(entry: Entry, obs: Observed) -> Mismatch:
     actual = obs.kind.value if obs.kind else "special file"
     return Mismatch(entry.path, ("type",), {"type": entry.kind.value}, {"type": actual}, entry.origin)
+
+
+# The rpm %verify attributes pkgtool verify checks, and the problem each one names (mtime, rdev:
+# never checked; size: part of the digest, so `not md5` is what waives the content).
+_WAIVED_BY = {"md5": "digest", "link": "target", "user": "owner", "group": "group", "mode": "mode"}
 
 
 def _check_one(
@@ -183,7 +203,12 @@ def _check_one(
     exp: dict[str, object] = {}
     act: dict[str, object] = {}
 
+    # A [[file]] verify = ["not X"] waives check X, as rpm -V does: rpm attribute -> our problem name.
+    waived = {_WAIVED_BY[a] for a in entry.no_verify if a in _WAIVED_BY}
+
     def bad(problem: str, expected: object, actual: object) -> None:
+        if problem in waived:
+            return
         problems.append(problem)
         exp[problem], act[problem] = expected, actual
 
@@ -200,7 +225,7 @@ def _check_one(
     if entry.kind is EntryKind.FILE and content_diffs is not None:
         if diff := content_diffs.get(entry.path):
             bad("digest", f"{ROOT_DIGEST} {diff[0]}", f"{ROOT_DIGEST} {diff[1]}")
-    elif entry.kind is EntryKind.FILE and obs.digest:
+    elif entry.kind is EntryKind.FILE and obs.digest and "md5" not in entry.no_verify:
         algo = obs.digest_algo or "sha256"
         want = digests(entry, algo)
         if want.lower() != obs.digest.lower():
@@ -230,8 +255,9 @@ def _extras(
         for p in (*entries, *fmt_files):
             allowed_dirs.update(_ancestors(p))
     out = []
+    ghosts = {g.path for g in resolved.ghosts}
     for path, obs in seen.items():
-        if path in entries or path in elsewhere:
+        if path in entries or path in elsewhere or path in ghosts:
             continue
         if obs.kind is EntryKind.DIR and path in allowed_dirs:
             continue  # a parent directory the format carries

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from ...model import ArtifactInfo, ConfigKind, Entry, Family, Observed, Resolved
+from ...model import SCRIPT_REQUIRES, ArtifactInfo, ConfigKind, Entry, Family, Observed, Resolved
 from ..base import Builder, BuildOptions, Choices, PackageFormat, register
 
 MAGIC = b"!<arch>\n"  # an ar archive
@@ -19,6 +19,8 @@ class DebFormat(PackageFormat):
     family = Family.DEB
     suffix = ".deb"
     noarch = "all"
+    # Requires(pre) ... become Pre-Depends or Depends, which the reader reports as requires.
+    folded_relations = dict.fromkeys(SCRIPT_REQUIRES, "requires")
 
     def generate(self, resolved: Resolved, out_dir: Path) -> list[Path]:
         from .debian_dir import generate_deb

@@ -196,11 +196,7 @@ def _control(resolved: Resolved) -> str:
     # Substvars only for this source's own packages: lintian's version-substvar-for-external-package.
     names = frozenset(p.package.name for p in resolved.packages)
     own = functools.partial(own_relation_text, names=names)
-    relations = [list(f) for f in relation_fields(resolved, own)]
-    if relations and relations[0][0] == "Depends":
-        relations[0][1] += ", ${misc:Depends}"
-    else:
-        relations.insert(0, ["Depends", "${misc:Depends}"])
+    relations = _with_misc_depends(relation_fields(resolved, own))
     return (
         environment()
         .get_template("deb/control.j2")
@@ -219,14 +215,22 @@ def _control(resolved: Resolved) -> str:
     )
 
 
+def _with_misc_depends(fields: list[tuple[str, str]]) -> list[list[str]]:
+    """The relation fields with ${misc:Depends} at the end of Depends (after a Pre-Depends, if any)."""
+    relations = [list(f) for f in fields]
+    for f in relations:
+        if f[0] == "Depends":
+            f[1] += ", ${misc:Depends}"
+            return relations
+    at = 1 if relations and relations[0][0] == "Pre-Depends" else 0
+    relations.insert(at, ["Depends", "${misc:Depends}"])
+    return relations
+
+
 def _binary_stanza(sub: Resolved, own: Callable[[ResolvedRelation, Resolved], str]) -> dict[str, object]:
     """A further Package: stanza of debian/control, for one [[subpackage]]."""
     pkg = sub.package
-    relations = [list(f) for f in relation_fields(sub, own)]
-    if relations and relations[0][0] == "Depends":
-        relations[0][1] += ", ${misc:Depends}"
-    else:
-        relations.insert(0, ["Depends", "${misc:Depends}"])
+    relations = _with_misc_depends(relation_fields(sub, own))
     return {
         "name": pkg.name,
         "arch": deb_arch(sub),

@@ -21,8 +21,15 @@ from ...templating import one_line
 
 # Relation kinds -> Debian field, in the order dpkg writes binary control fields (deb-control(5)).
 # 'breaks' is no table of the map: implied_breaks derives it from [replaces].
+# Debian has no per-script dependency: what a preinst needs is a Pre-Depends (Policy 7.2: unpacked
+# and configured before this package is unpacked); what postinst, prerm and postrm need, a Depends
+# (configured before this package's postinst runs; prerm and postrm run while it still is).
 BINARY_RELATION_FIELDS: tuple[tuple[str, str], ...] = (
+    ("requires-pre", "Pre-Depends"),
     ("requires", "Depends"),
+    ("requires-post", "Depends"),
+    ("requires-preun", "Depends"),
+    ("requires-postun", "Depends"),
     ("recommends", "Recommends"),
     ("suggests", "Suggests"),
     ("conflicts", "Conflicts"),
@@ -176,10 +183,13 @@ def relation_fields(
     ``own`` writes a relation on the package's own version (debian/control: a substvar);
     without it the value is written, as the native writer does.
     """
-    out = []
+    by_field: dict[str, list[ResolvedRelation]] = {}
     relations = binary_relations(resolved)
     for kind, field in BINARY_RELATION_FIELDS:
-        rels = simplify_relations(relations.get(kind, ()))
+        by_field.setdefault(field, []).extend(relations.get(kind, ()))
+    out = []
+    for field, found in by_field.items():
+        rels = simplify_relations(found)
         if rels:
             texts = (own(r, resolved) if own is not None and r.own else relation_text(r) for r in rels)
             out.append((field, ", ".join(texts)))

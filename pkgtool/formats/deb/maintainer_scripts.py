@@ -13,13 +13,17 @@ dispatch (see docs/debian.md) is:
     (abort-*, failed-upgrade, deconfigure, disappear, prerm/postrm upgrade: nothing)
 
 Non-root owners are recorded with dpkg-statoverride in ``postinst configure``
-and dropped in ``postrm purge``.  Each packager script runs in a subshell, so
+and dropped in ``postrm purge``.  Ghosts (files and directories the map owns
+but does not ship: RPM's %ghost) are made empty in ``postinst configure`` when
+missing, with their mode and owner, and removed in ``postrm purge``, as
+debhelper-using packages do for their log files.  Each packager script runs in a subshell, so
 its own ``exit`` ends only itself, with ``set -e`` in force.
 """
 
 from __future__ import annotations
 
 import re
+import shlex
 
 from ...model import EntryKind, Resolved
 from ...templating import environment
@@ -43,8 +47,20 @@ def maintainer_scripts(resolved: Resolved) -> dict[str, str]:
     """debian/NAME.{preinst,postinst,prerm,postrm} with #DEBHELPER#; only the scripts that have work."""
     scripts = resolved.scripts
     owners = _owners(resolved)
-    users = sorted({o["owner"] for o in owners if o["owner"] != "root"})
-    groups = sorted({o["group"] for o in owners if o["group"] != "root"})
+    ghosts = [
+        {
+            "path": g.path,
+            "dir": g.kind is EntryKind.DIR,
+            "owner": g.owner,
+            "group": g.group,
+            "mode": g.mode,
+            # root:root is what the script makes anyway: no account lookup needed for it.
+            "owns": "".join(f" {o} {shlex.quote(n)}" for o, n in (("-o", g.owner), ("-g", g.group)) if n != "root"),
+        }
+        for g in resolved.ghosts
+    ]
+    users = sorted({o["owner"] for o in owners + ghosts if o["owner"] != "root"})
+    groups = sorted({o["group"] for o in owners + ghosts if o["group"] != "root"})
     cases: dict[str, list[tuple[str, str]]] = {
         # script -> [(case pattern, body kind)]
         "preinst": [("install", "pre-install"), ("upgrade", "pre-upgrade")],
@@ -57,7 +73,7 @@ def maintainer_scripts(resolved: Resolved) -> dict[str, str]:
         events = [ev for _, ev in cases[script] if ev and ev in scripts]
         if script == "postinst":
             events = [ev for ev in ("post-install", "post-upgrade") if ev in scripts]
-        needs_owners = bool(owners) and script in ("postinst", "postrm")
+        needs_owners = bool(owners or ghosts) and script in ("postinst", "postrm")
         if not events and not needs_owners:
             continue
         env = environment()  # only here: a package without scripts is built without importing Jinja2
@@ -69,6 +85,7 @@ def maintainer_scripts(resolved: Resolved) -> dict[str, str]:
             ],
             events=set(events),
             owners=owners,
+            ghosts=ghosts,
             users=users,
             groups=groups,
         )

@@ -20,6 +20,9 @@ from ...errors import ArtifactError
 from ...model import ArtifactInfo, ConfigKind, EntryKind, Family, Observed, ResolvedRelation
 from ...rootfs.paths import kind_of
 from . import header as rh
+from .scriptlets import GROUPADD, USERADD
+
+ACCOUNT_TOOLS = frozenset({GROUPADD, USERADD})
 
 # Dependencies rpm or rpmbuild add by themselves, not written in a layout's relations.
 SENSE_GENERATED = rh.SENSE_RPMLIB | rh.SENSE_CONFIG | rh.SENSE_FIND | rh.SENSE_INTERP | rh.SENSE_SCRIPTS
@@ -167,18 +170,29 @@ def is_generated(dep: Dependency, kind: str, header: RpmHeader) -> bool:
     return False
 
 
+def script_require_kind(dep: Dependency) -> str:
+    """The map's requires-pre ... kind of a Requires(pre) ... the map wrote; '' for any other dependency.
+
+    Only a dependency whose flags are one RPMSENSE_SCRIPT_* bit (and an operator): rpm's own
+    interpreter and rpmlib requirements carry further bits, and the account tools %pre needs are
+    pkgtool's (scriptlets.pre_requires), not the map's.
+    """
+    rest = dep.flags & ~(rh.SENSE_LESS | rh.SENSE_GREATER | rh.SENSE_EQUAL)
+    for kind, sense in rh.SCRIPT_REQUIRE_SENSES.items():
+        if rest == sense and not (kind == "requires-pre" and dep.name in ACCOUNT_TOOLS):
+            return kind
+    return ""
+
+
 def map_relations(header: RpmHeader) -> dict[str, tuple[ResolvedRelation, ...]]:
     """The header's relations under the map's kinds, without generated ones, sorted by name."""
-    out: dict[str, tuple[ResolvedRelation, ...]] = {}
+    found: dict[str, list[ResolvedRelation]] = {}
     for kind in rh.RELATION_TAGS:
-        rels = [
-            ResolvedRelation(name=d.name, op=d.op, version=d.version)
-            for d in header.dependencies(kind)
-            if not is_generated(d, kind, header)
-        ]
-        if rels:
-            out[kind] = tuple(sorted(set(rels), key=lambda r: (r.name, r.op, r.version)))
-    return out
+        for d in header.dependencies(kind):
+            as_kind = script_require_kind(d) if kind == "requires" else ""
+            if as_kind or not is_generated(d, kind, header):
+                found.setdefault(as_kind or kind, []).append(ResolvedRelation(name=d.name, op=d.op, version=d.version))
+    return {kind: tuple(sorted(set(rels), key=lambda r: (r.name, r.op, r.version))) for kind, rels in found.items()}
 
 
 # ---------------------------------------------------------------- parsing

@@ -15,6 +15,8 @@ builder, so the two cannot disagree:
     post-remove   %postun    $1 -eq 0
     purge         %postun    $1 -eq 0, after post-remove (RPM has no purge:
                              erasing is the nearest event it has)
+    pre-transaction  %pretrans   always (once per transaction that installs or
+    post-transaction %posttrans  upgrades the package; Debian has no such event)
 
 Each user script is fed verbatim to its own interpreter (its shebang, or
 /bin/sh) through a quoted here-document, so its `exit`, variables and `$`
@@ -32,7 +34,7 @@ from dataclasses import dataclass
 from ...model import Resolved
 
 # Scriptlet names in the order a spec lists them.
-SCRIPTLETS: tuple[str, ...] = ("pre", "post", "preun", "postun")
+SCRIPTLETS: tuple[str, ...] = ("pretrans", "pre", "post", "preun", "postun", "posttrans")
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,9 @@ RPM_DISPATCH: tuple[Dispatch, ...] = (
     Dispatch("pre-remove", "preun", '[ "$1" -eq 0 ]', "erase, before the files go"),
     Dispatch("post-remove", "postun", '[ "$1" -eq 0 ]', "erase, after the files went"),
     Dispatch("purge", "postun", '[ "$1" -eq 0 ]', "erase (RPM has no purge)"),
+    # No test: rpm runs them once per transaction that installs or upgrades the package.
+    Dispatch("pre-transaction", "pretrans", "", "every transaction, before any package of it"),
+    Dispatch("post-transaction", "posttrans", "", "every transaction, after all packages of it"),
 )
 
 USERADD = "/usr/sbin/useradd"
@@ -124,11 +129,8 @@ def rpm_scriptlets(resolved: Resolved) -> dict[str, str]:
         marker = heredoc_marker(text, d.event)
         src = sources.get(d.event, "")
         label = f"{d.event} ({src})" if src else d.event
-        bodies[d.scriptlet].append(
-            f"# {label}: on {d.when}\n"
-            f"if {d.test}; then\n"
-            f"{interpreter(text)} <<'{marker}' || exit $?\n"
-            f"{text}{marker}\n"
-            f"fi"
-        )
+        run = f"{interpreter(text)} <<'{marker}' || exit $?\n{text}{marker}"
+        if d.test:
+            run = f"if {d.test}; then\n{run}\nfi"
+        bodies[d.scriptlet].append(f"# {label}: on {d.when}\n{run}")
     return {name: "\n".join(parts) + "\n" for name, parts in bodies.items() if parts}

@@ -36,6 +36,10 @@ from .spec_paths import CORE_MACROS, files_lines, install_lines, install_word
 RELATION_TAGS: dict[str, str] = {
     "build-requires": "BuildRequires",
     "requires": "Requires",
+    "requires-pre": "Requires(pre)",
+    "requires-post": "Requires(post)",
+    "requires-preun": "Requires(preun)",
+    "requires-postun": "Requires(postun)",
     "recommends": "Recommends",
     "suggests": "Suggests",
     "conflicts": "Conflicts",

@@ -172,10 +172,14 @@ def files_lines(resolved: Resolved, all_paths: Sequence[str] | None = None) -> l
             a = attrs[key] = attr(e)
         if kind is dir_kind:
             append(f"%dir {a} {name}")
-        elif not (e.license or e.doc) and e.config is none:
+        elif not (e.license or e.doc or e.lang or e.no_verify) and e.config is none:
             append(f"{a} {name}")
         else:
             words = []
+            if e.lang:
+                words.append(f"%lang({e.lang})")
+            if e.no_verify:
+                words.append(f"%verify(not {' '.join(e.no_verify)})")
             if e.license:
                 words.append("%license")
             elif e.doc:
@@ -186,7 +190,25 @@ def files_lines(resolved: Resolved, all_paths: Sequence[str] | None = None) -> l
                 words.append("%config")
             words += [a, name]
             append(" ".join(words))
+    for e in resolved.ghosts:
+        append(" ".join(_ghost_words(e, files_path(e.path, resolved, all_paths))))
     return lines
+
+
+def _ghost_words(e: Entry, name: str) -> list[str]:
+    """%ghost [%dir] [%lang] [%verify] [%config] %attr NAME: owned, never in the build root or the payload."""
+    words = ["%ghost"]
+    if e.kind is EntryKind.DIR:
+        words.append("%dir")
+    if e.lang:
+        words.append(f"%lang({e.lang})")
+    if e.no_verify:
+        words.append(f"%verify(not {' '.join(e.no_verify)})")
+    if e.config is ConfigKind.NOREPLACE:
+        words.append("%config(noreplace)")
+    elif e.config is ConfigKind.CONFIG:
+        words.append("%config")
+    return [*words, attr(e), name]
 
 
 def install_lines(resolved: Resolved) -> list[str]:

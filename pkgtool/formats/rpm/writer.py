@@ -26,7 +26,7 @@ from ... import __version__
 from ...atomic import atomic_file
 from ...errors import ArtifactError
 from ...links import link_text
-from ...model import ConfigKind, Entry, EntryKind, Resolved
+from ...model import VERIFY_ATTRS, ConfigKind, Entry, EntryKind, Resolved
 from ...templating import one_line
 from . import header as rh
 from .facts import changelog_items, changelog_timestamp, implied_provides, wrapped_description
@@ -49,7 +49,6 @@ LARGE_FILES = ("LargeFiles", "4.12.0-1")  # needed by LONGFILESIZES and the stri
 # %{_isa} of rpm's platform macros: the arch-qualified self-provide "name(x86-64)".
 ISA = {"x86_64": "x86-64", "aarch64": "aarch-64", "i686": "x86-32", "ppc64le": "ppc-64", "s390x": "s390-64"}
 BUILD_HOST = "pkgtool"
-NO_VERIFY_FLAGS = 0xFFFFFFFF  # RPMVERIFY_ALL
 UINT32_MAX = 0xFFFFFFFF
 
 
@@ -65,6 +64,8 @@ class FileTable:
         self.users: list[str] = []
         self.groups: list[str] = []
         self.flags: list[int] = []
+        self.verify: list[int] = []  # FILEVERIFYFLAGS
+        self.langs: list[str] = []  # FILELANGS
 
 
 # ---------------------------------------------------------------- names
@@ -86,6 +87,14 @@ def _file_flags(e: Entry) -> int:
         flags |= rh.FILE_LICENSE
     elif e.doc:
         flags |= rh.FILE_DOC
+    return flags
+
+
+def _verify_flags(e: Entry) -> int:
+    """RPMVERIFY_ALL without the bits of the entry's `not` attributes, as rpmbuild's %verify(not ...) stores it."""
+    flags = rh.VERIFY_ALL
+    for attr in e.no_verify:
+        flags &= ~(1 << VERIFY_ATTRS.index(attr))
     return flags
 
 
@@ -143,7 +152,25 @@ def _write_payload(resolved: Resolved, src_dir: Path, out, large: bool) -> tuple
     table.users = [e.owner if e.kind is not link_kind else "root" for e in owned]
     table.groups = [e.group if e.kind is not link_kind else "root" for e in owned]
     table.flags = [_file_flags(e) if e.config is not none or e.license or e.doc else 0 for e in owned]
+    table.verify = [_verify_flags(e) if e.no_verify else rh.VERIFY_ALL for e in owned]
+    table.langs = [e.lang for e in owned]
+    if resolved.ghosts:
+        _add_ghosts(table, resolved.ghosts)
     return table, digests
+
+
+def _add_ghosts(table: FileTable, ghosts: tuple[Entry, ...]) -> None:
+    """Ghost rows into the header's columns, in path order as rpmbuild sorts them: size 0, no digest, no cpio member."""
+    columns = ("paths", "modes", "sizes", "digests", "links", "users", "groups", "flags", "verify", "langs")
+    rows = list(zip(*(getattr(table, c) for c in columns), strict=True))
+    for g in ghosts:
+        kind = 0o040000 if g.kind is EntryKind.DIR else 0o100000
+        flags = _file_flags(g) | rh.FILE_GHOST
+        verify = _verify_flags(g) & ~rh.VERIFY_NOT_GHOST
+        rows.append((g.path, kind | (g.mode & 0o7777), 0, "", "", g.owner, g.group, flags, verify, g.lang))
+    rows.sort(key=lambda row: row[0])
+    for c, values in zip(columns, zip(*rows, strict=True), strict=True):
+        setattr(table, c, list(values))
 
 
 # ---------------------------------------------------------------- main header
@@ -162,6 +189,10 @@ def _relations(
             for r in resolved.relations.get(kind, ())
         ]
     requires, provides = out["requires"], out["provides"]
+    for kind, sense in rh.SCRIPT_REQUIRE_SENSES.items():
+        requires.extend(
+            (r.name, sense | rh.OPERATOR_FLAGS.get(r.op, 0), r.version) for r in resolved.relations.get(kind, ())
+        )
     for name in scriptlets:
         requires.append(("/bin/sh", rh.SENSE_INTERP | rh.SCRIPT_TAGS[name][2], ""))
     requires.extend((path, rh.SENSE_SCRIPT_PRE, "") for path in pre_requires(resolved))
@@ -231,10 +262,10 @@ def main_header(resolved: Resolved, files: FileTable, payload: PayloadDigests) -
         h.ints(rh.FILEFLAGS, rh.Type.INT32, files.flags)
         h.strings(rh.FILEUSERNAME, files.users)
         h.strings(rh.FILEGROUPNAME, files.groups)
-        h.ints(rh.FILEVERIFYFLAGS, rh.Type.INT32, [NO_VERIFY_FLAGS] * n)
+        h.ints(rh.FILEVERIFYFLAGS, rh.Type.INT32, files.verify)
         h.ints(rh.FILEDEVICES, rh.Type.INT32, [1] * n)
         h.ints(rh.FILEINODES, rh.Type.INT32, range(1, n + 1))
-        h.strings(rh.FILELANGS, [""] * n)
+        h.strings(rh.FILELANGS, files.langs)
         dirs: dict[str, int] = {}
         indexes, basenames = [], []
         for path in files.paths:
