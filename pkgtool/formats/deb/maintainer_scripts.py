@@ -10,11 +10,14 @@ dispatch (see docs/debian.md) is:
     prerm    remove                 -> pre-remove
     postrm   remove                 -> post-remove
     postrm   purge                  -> purge
-    (abort-*, failed-upgrade, deconfigure, disappear, prerm/postrm upgrade: nothing)
+    postinst abort-upgrade | abort-remove | abort-deconfigure -> post-upgrade
+    postrm   abort-install          -> post-remove
+    (preinst/postrm abort-upgrade, failed-upgrade, deconfigure, disappear, prerm/postrm upgrade: nothing)
 
 Non-root owners are recorded with dpkg-statoverride in ``postinst configure``
-and dropped in ``postrm purge``.  Each packager script runs in a subshell, so
-its own ``exit`` ends only itself, with ``set -e`` in force.
+and dropped in ``postrm purge``.  Each packager script runs as RPM's does
+(pkgtool/formats/script_bodies.py): verbatim in its own interpreter, out of
+reach of this script's ``set -e``, a failure ending the maintainer script.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import re
 
 from ...model import EntryKind, Resolved
 from ...templating import environment
+from ..script_bodies import run_verbatim
 
 SCRIPT_ORDER: tuple[str, ...] = ("preinst", "postinst", "prerm", "postrm")
 
@@ -65,7 +69,8 @@ def maintainer_scripts(resolved: Resolved) -> dict[str, str]:
             script=script,
             name=resolved.package.name,
             functions=[
-                {"name": "pkgtool_" + ev.replace("-", "_"), "event": ev, "text": _body(scripts[ev])} for ev in events
+                {"name": "pkgtool_" + ev.replace("-", "_"), "event": ev, "text": run_verbatim(scripts[ev], ev)}
+                for ev in events
             ],
             events=set(events),
             owners=owners,
@@ -73,10 +78,6 @@ def maintainer_scripts(resolved: Resolved) -> dict[str, str]:
             groups=groups,
         )
     return out
-
-
-def _body(text: str) -> str:
-    return text if text.endswith("\n") or not text else text + "\n"
 
 
 def expand_debhelper_tokens(text: str, package: str, snippets: str = "") -> str:

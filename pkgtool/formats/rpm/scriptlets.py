@@ -16,20 +16,22 @@ builder, so the two cannot disagree:
     purge         %postun    $1 -eq 0, after post-remove (RPM has no purge:
                              erasing is the nearest event it has)
 
-Each user script is fed verbatim to its own interpreter (its shebang, or
-/bin/sh) through a quoted here-document, so its `exit`, variables and `$`
-stay its own, and a failure is passed on as the scriptlet's exit status.
+Each user script runs as pkgtool/formats/script_bodies.py says (the same
+in both formats): verbatim in its own interpreter, no shell options of
+ours, a failure passed on as the scriptlet's exit status.  RPM has no
+abort events: a failed %pre stops the transaction before any file moves.
 The bodies returned here are plain shell; the spec writer doubles `%`.
 """
 
 from __future__ import annotations
 
-import posixpath
-import re
 import shlex
 from dataclasses import dataclass
 
 from ...model import Resolved
+from ..script_bodies import heredoc_marker, interpreter, run_verbatim
+
+__all__ = ["heredoc_marker", "interpreter", "rpm_scriptlets"]
 
 # Scriptlet names in the order a spec lists them.
 SCRIPTLETS: tuple[str, ...] = ("pre", "post", "preun", "postun")
@@ -55,29 +57,6 @@ RPM_DISPATCH: tuple[Dispatch, ...] = (
 
 USERADD = "/usr/sbin/useradd"
 GROUPADD = "/usr/sbin/groupadd"
-_SHELLS = {"sh", "bash", "dash", "ksh", "zsh", "ash"}
-
-
-def interpreter(text: str) -> str:
-    """The command that reads the script on stdin: its shebang's interpreter, or /bin/sh."""
-    first = text.split("\n", 1)[0]
-    words = first[2:].split() if first.startswith("#!") else []
-    if not words:
-        return "/bin/sh -s"
-    cmd = " ".join(shlex.quote(w) for w in words)
-    name = posixpath.basename(words[-1] if posixpath.basename(words[0]) == "env" else words[0])
-    return f"{cmd} -s" if name in _SHELLS else f"{cmd} -"
-
-
-def heredoc_marker(text: str, event: str) -> str:
-    """A here-document terminator that no line of ``text`` equals."""
-    base = "PKGTOOL_" + re.sub(r"[^A-Z0-9]", "_", event.upper())
-    lines = set(text.splitlines())
-    marker, n = base, 0
-    while marker in lines:
-        n += 1
-        marker = f"{base}_{n}"
-    return marker
 
 
 def account_lines(resolved: Resolved) -> list[str]:
@@ -119,16 +98,7 @@ def rpm_scriptlets(resolved: Resolved) -> dict[str, str]:
         text = resolved.scripts.get(d.event)
         if text is None:
             continue
-        if not text.endswith("\n"):
-            text += "\n"
-        marker = heredoc_marker(text, d.event)
         src = sources.get(d.event, "")
         label = f"{d.event} ({src})" if src else d.event
-        bodies[d.scriptlet].append(
-            f"# {label}: on {d.when}\n"
-            f"if {d.test}; then\n"
-            f"{interpreter(text)} <<'{marker}' || exit $?\n"
-            f"{text}{marker}\n"
-            f"fi"
-        )
+        bodies[d.scriptlet].append(f"# {label}: on {d.when}\nif {d.test}; then\n{run_verbatim(text, d.event)}\nfi")
     return {name: "\n".join(parts) + "\n" for name, parts in bodies.items() if parts}
