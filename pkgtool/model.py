@@ -76,6 +76,13 @@ class ConfigKind(StrEnum):
     NOREPLACE = "noreplace"  # RPM %config(noreplace), Debian conffile
 
 
+class OnUpgrade(StrEnum):
+    """What an upgrade does to a running systemd unit ([[unit]] on-upgrade)."""
+
+    RESTART = "restart"  # RPM %systemd_postun_with_restart; debhelper's default restart after upgrade
+    NONE = "none"  # RPM %systemd_postun; dh_installsystemd --no-restart-after-upgrade --no-stop-on-upgrade
+
+
 class Family(StrEnum):
     RPM = "rpm"
     DEB = "deb"
@@ -204,6 +211,21 @@ class AttrRule:
 
 
 @dataclass(frozen=True)
+class UnitSpec:
+    """[[unit]]: a systemd system unit, installed into {unitdir} and handled on install, upgrade and removal."""
+
+    name: str  # foo.service: the deployed name
+    src: str  # relative to the layout root
+    enable: bool = True
+    on_upgrade: OnUpgrade = OnUpgrade.RESTART
+    loc: Location | None = field(default=None, compare=False)
+
+    def as_file(self) -> FileSpec:
+        """The unit file as a [[file]] of the main package (resolve places it like any other file)."""
+        return FileSpec(src=self.src, dst="{unitdir}/" + self.name, mode=0o644, loc=self.loc)
+
+
+@dataclass(frozen=True)
 class PatchSpec:
     """[[patch]]: a patch applied to the source files before use."""
 
@@ -261,6 +283,7 @@ class Layout:
     changelog: tuple[ChangelogEntry, ...] = ()
     lint_allow: tuple[str, ...] = ()
     subpackages: tuple[SubPackage, ...] = ()
+    units: tuple[UnitSpec, ...] = ()  # [[unit]], all of the main package
     vars: Mapping[str, str] = field(default_factory=dict)  # [vars]: name -> value, placeholders unexpanded
     var_locs: Mapping[str, Location] = field(default_factory=dict, compare=False)  # [vars]: name -> where written
     replaced: tuple[Location, ...] = field(default=(), compare=False)  # schema 1: override arrays that replaced

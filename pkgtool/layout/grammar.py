@@ -39,6 +39,7 @@ SECTION_KEYS = (
     "changelog",
     "lint",
     "subpackage",
+    "unit",
     "vars",
 )
 TOP_KEYS = ("schema", *SECTION_KEYS, "distro")
@@ -52,6 +53,9 @@ SYMLINK_KEYS = ("path", "target", "allow", "package")
 SUBPACKAGE_KEYS = ("name", "summary", "description", "arch", "kind", *RELATION_KINDS, "scripts")
 ATTR_KEYS = ("path", "mode", "owner", "group", "allow")
 PATCH_KEYS = ("file", "strip")
+UNIT_KEYS = ("src", "name", "enable", "on-upgrade")
+# A systemd unit name systemd, rpm and deb-systemd-helper all take as one word (no template instances).
+UNIT_NAME_RE = re.compile(r"[A-Za-z0-9:_.-]+\.(service|socket|timer|path|target|mount)")
 CHANGELOG_KEYS = ("version", "date", "author", "changes")
 LINT_KEYS = ("allow",)
 

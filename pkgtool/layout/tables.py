@@ -16,9 +16,11 @@ from ..model import (
     DirSpec,
     FileSpec,
     Layout,
+    OnUpgrade,
     PatchSpec,
     SymlinkSpec,
     TreeSpec,
+    UnitSpec,
 )
 from .fields import BAD, _Src
 from .grammar import (
@@ -34,6 +36,8 @@ from .grammar import (
     PATCH_NAME,
     SYMLINK_KEYS,
     TREE_KEYS,
+    UNIT_KEYS,
+    UNIT_NAME_RE,
     VAR_NAME_RE,
     _did_you_mean,
 )
@@ -129,6 +133,33 @@ class Validator(PackagesReader, Variants):
         if BAD in (where, target):
             return None
         return SymlinkSpec(path=where, target=target, allow=allow, package=package, loc=self.loc(path))
+
+    def unit(self, f: dict[str, _Src], path: KeyPath) -> UnitSpec | None:
+        src = self.required(f, "src", path, self.path_text)
+        default = src.rsplit("/", 1)[-1] if isinstance(src, str) else ""
+        name = self.optional(f, "name", lambda s: self.unit_name(s), None)
+        if name is None and src is not BAD:
+            name = self.unit_name(_Src(default, (*path, "src")))
+        enable = self.optional(f, "enable", self.boolean, True)
+        on_upgrade = self.optional(f, "on-upgrade", self.on_upgrade, OnUpgrade.RESTART)
+        if BAD in (src, name):
+            return None
+        return UnitSpec(name=name, src=src, enable=enable, on_upgrade=on_upgrade, loc=self.loc(path))
+
+    def unit_name(self, src: _Src) -> Any:
+        hint = "a unit file name such as 'foo.service' (give name = ... when src is named otherwise)"
+        return self.matching(src, UNIT_NAME_RE, "bad-value", "a systemd unit name", hint)
+
+    def on_upgrade(self, src: _Src) -> Any:
+        choices = [o.value for o in OnUpgrade]
+        if isinstance(src.value, str) and src.value in choices:
+            return OnUpgrade(src.value)
+        if isinstance(src.value, str):
+            hint = _did_you_mean(src.value, choices) or f"use one of {', '.join(map(repr, choices))}"
+            return self.err(
+                "bad-value", src.path, f"{format_path(src.path)} {src.value!r} is not an upgrade action", hint
+            )
+        return self.bad_type(src.value, src.path, "a string")
 
     def attr(self, f: dict[str, _Src], path: KeyPath) -> AttrRule | None:
         where = self.required(f, "path", path, self.path_text)
@@ -273,6 +304,7 @@ class Validator(PackagesReader, Variants):
         symlinks = arr("symlink", self.symlink, SYMLINK_KEYS)
         attrs = arr("attr", self.attr, ATTR_KEYS)
         patches = arr("patch", self.patch, PATCH_KEYS)
+        units = arr("unit", self.unit, UNIT_KEYS)
         changelog = self.changelog(sections["changelog"]) if "changelog" in sections else ()
         scripts = self.merged_scripts(sections["scripts"]) if sections.get("scripts") is not None else {}
         variables = self.vars(sections["vars"]) if sections.get("vars") is not None else {}
@@ -297,6 +329,7 @@ class Validator(PackagesReader, Variants):
             changelog=changelog,
             lint_allow=lint_allow,
             subpackages=subs,
+            units=units,
             vars=variables,
             var_locs={k: self.loc(sections["vars"].fields[k].path) for k in variables},
         )

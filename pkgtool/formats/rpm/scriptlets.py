@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 from ...model import Resolved
 from ..script_bodies import heredoc_marker, interpreter, run_verbatim
+from .units import unit_scriptlets
 
 __all__ = ["heredoc_marker", "interpreter", "rpm_scriptlets"]
 
@@ -54,6 +55,9 @@ RPM_DISPATCH: tuple[Dispatch, ...] = (
     Dispatch("post-remove", "postun", '[ "$1" -eq 0 ]', "erase, after the files went"),
     Dispatch("purge", "postun", '[ "$1" -eq 0 ]', "erase (RPM has no purge)"),
 )
+
+# The macro each [[unit]] block of a scriptlet is the expansion of (named in a comment).
+_UNIT_MACRO = {"post": "%systemd_post", "preun": "%systemd_preun", "postun": "%systemd_postun_with_restart"}
 
 USERADD = "/usr/sbin/useradd"
 GROUPADD = "/usr/sbin/groupadd"
@@ -101,4 +105,7 @@ def rpm_scriptlets(resolved: Resolved) -> dict[str, str]:
         src = sources.get(d.event, "")
         label = f"{d.event} ({src})" if src else d.event
         bodies[d.scriptlet].append(f"# {label}: on {d.when}\nif {d.test}; then\n{run_verbatim(text, d.event)}\nfi")
+    # [[unit]]: systemd-rpm-macros' expansion after the packager's body (Debian's #DEBHELPER# stands after it too).
+    for name, text in unit_scriptlets(resolved).items():
+        bodies[name].append(f"# [[unit]]: {_UNIT_MACRO[name]}\n{text.rstrip()}")
     return {name: "\n".join(parts) + "\n" for name, parts in bodies.items() if parts}
