@@ -1,0 +1,212 @@
+"""[[unit]]: a systemd unit installed, enabled, restarted and stopped the way each distro's own tooling does.
+
+The example examples/vdsm-hook-checkips (vdsm's checkips hook: an after_get_stats hook and the checkipsd
+daemon as a service) is built natively and with rpmbuild / dpkg-buildpackage; the scriptlets must be the
+same for both backends, and a real install into a throwaway root with rpm --root / dpkg --root must make
+the same calls to the (recording, fake) systemd tools for native and system builds.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import EXAMPLES
+from tooling import require_root, require_tools
+
+from pkgtool.errors import LayoutError
+from pkgtool.formats.deb.debian_dir import debian_files
+from pkgtool.formats.deb.native import build_deb
+from pkgtool.formats.deb.system import build_deb_system
+from pkgtool.formats.deb.units import unit_snippets
+from pkgtool.formats.rpm.native import build_rpm
+from pkgtool.formats.rpm.scriptlets import rpm_scriptlets
+from pkgtool.formats.rpm.system import build_rpm_system
+from pkgtool.layout.load import load_layout
+from pkgtool.model import OnUpgrade
+from pkgtool.project import resolve_dir
+
+EPOCH = 1700000000
+EXAMPLE = EXAMPLES / "vdsm-hook-checkips"
+UNIT = "vdsm-checkips.service"
+# What each fake tool records: its name and arguments, one call a line.
+RECORDER = '#!/bin/sh\necho "$(basename "$0") $*" >> /tmp/calls\n'
+
+
+@pytest.fixture(scope="module")
+def builds(tmp_path_factory):
+    """(resolved, native artifact, system artifact) per format, built once."""
+    require_tools("rpmbuild", "dpkg-buildpackage", "dh", "fakeroot")
+    out = tmp_path_factory.mktemp("units")
+    rpm_r = resolve_dir(EXAMPLE, "fedora", source_date_epoch=EPOCH)
+    deb_r = resolve_dir(EXAMPLE, "debian", source_date_epoch=EPOCH)
+    rpm_sys = next(p for p in build_rpm_system(rpm_r, out / "rpm-sys") if not p.name.endswith(".src.rpm"))
+    return {
+        "rpm": (rpm_r, build_rpm(rpm_r, out / "rpm"), rpm_sys),
+        "deb": (deb_r, build_deb(deb_r, out / "deb"), build_deb_system(deb_r, out / "deb-sys")[0]),
+    }
+
+
+def _map(tmp_path: Path, unit: str) -> Path:
+    text = (EXAMPLE / "pkgtool.toml").read_text()
+    head, _, tail = text.partition("\n[[unit]]\n")
+    tail = tail.split("\n\n", 1)[1]
+    shutil.copytree(EXAMPLE, tmp_path / "p")
+    (tmp_path / "p" / "pkgtool.toml").write_text(f"{head}\n[[unit]]\n{unit}\n\n{tail}")
+    return tmp_path / "p"
+
+
+def test_unit_keys_and_defaults(tmp_path):
+    layout = load_layout(EXAMPLE)
+    (u,) = layout.units
+    assert (u.name, u.src, u.enable, u.on_upgrade) == (UNIT, "systemd/vdsm-checkips.service", True, OnUpgrade.RESTART)
+    r = resolve_dir(EXAMPLE, "debian", source_date_epoch=EPOCH)
+    entry = r.by_path()[f"/lib/systemd/system/{UNIT}"]
+    assert (entry.mode, entry.source, entry.origin) == (0o644, u.src, "unit[0]")
+    other = load_layout(_map(tmp_path, 'src = "systemd/vdsm-checkips.service"\nname = "checkips.service"'))
+    assert other.units[0].name == "checkips.service" and other.units[0].on_upgrade is OnUpgrade.RESTART
+
+
+@pytest.mark.parametrize(
+    ("unit", "key", "words"),
+    [
+        ('src = "systemd/vdsm-checkips.service"\nname = "checkips"', "unit[0].name", "not a systemd unit name"),
+        ('src = "systemd/vdsm-checkips.service"\non-upgrade = "restrat"', "unit[0].on-upgrade", "'restart'"),
+        ('src = "systemd/vdsm-checkips.service"\nenable = "yes"', "unit[0].enable", "true or false"),
+        ('src = "systemd/vdsm-checkips.service"\nwanted-by = "x"', "unit[0]", "wanted-by"),
+        ('name = "a.service"', "unit[0]", "src"),
+    ],
+)
+def test_bad_unit_is_a_located_error(tmp_path, unit, key, words):
+    with pytest.raises(LayoutError) as err:
+        load_layout(_map(tmp_path, unit))
+    text = "\n".join(f"{d.location}: {d.message} {d.hint}" for d in err.value.diagnostics)
+    assert key in text and words in text and "pkgtool.toml:" in text, text
+
+
+def test_rpm_scriptlets_are_the_macro_expansion(builds):
+    r, native, system = builds["rpm"]
+    scripts = rpm_scriptlets(r)
+    helper = "/usr/lib/systemd/systemd-update-helper"
+    assert f"{helper} install-system-units {UNIT} || :" in scripts["post"]
+    assert f"{helper} remove-system-units {UNIT} || :" in scripts["preun"]
+    assert f"{helper} mark-restart-system-units {UNIT} || :" in scripts["postun"]
+    query = ["rpm", "-qp", "--scripts"]
+    same = [
+        subprocess.run([*query, str(p)], capture_output=True, text=True, check=True).stdout for p in (native, system)
+    ]
+    assert same[0] == same[1] and "install-system-units" in same[0]
+
+
+def test_on_upgrade_none_and_no_enable(tmp_path):
+    unit = 'src = "systemd/vdsm-checkips.service"\nenable = false\non-upgrade = "none"'
+    project = _map(tmp_path, unit)
+    rpm = rpm_scriptlets(resolve_dir(project, "fedora", source_date_epoch=EPOCH))
+    assert "postun" not in rpm and "install-system-units" in rpm["post"]  # %systemd_postun is empty
+    deb_r = resolve_dir(project, "debian", source_date_epoch=EPOCH)
+    snippets = unit_snippets(deb_r)
+    assert "deb-systemd-helper debian-installed" in snippets["postinst"]  # postinst-systemd-dont-enable
+    assert "deb-systemd-invoke start" in snippets["postinst"] and "_dh_action" not in snippets["postinst"]
+    rules = next(f.text for f in debian_files(deb_r) if f.rel == "rules")
+    assert (
+        "dh_installsystemd --package=vdsm-hook-checkips --no-enable --no-restart-after-upgrade"
+        " --no-stop-on-upgrade vdsm-checkips.service" in rules
+    )
+
+
+def _deb_script(deb: Path, name: str) -> str:
+    text = subprocess.run(["dpkg-deb", "-I", str(deb), name], capture_output=True, text=True, check=True).stdout
+    return "\n".join(
+        x for x in text.splitlines() if not x.startswith(("# Automatically added by", "# Added by pkgtool"))
+    )
+
+
+@pytest.mark.parametrize("script", ["postinst", "prerm", "postrm"])
+def test_native_deb_scripts_are_what_dh_installsystemd_writes(builds, script):
+    _, native, system = builds["deb"]
+    assert _deb_script(native, script) == _deb_script(system, script)
+
+
+def _chroot_with_shell(root: Path, fakes: list[str]) -> None:
+    """A root where rpm and dpkg can run scripts: dash as /bin/sh, its libraries, and recording fakes."""
+    for rel in ("tmp", "etc", "dev", "usr/bin", "run/systemd/system"):  # /run/systemd/system: "systemd is running"
+        (root / rel).mkdir(parents=True, exist_ok=True)
+    os.mknod(root / "dev/null", 0o666 | stat.S_IFCHR, os.makedev(1, 3))  # the scripts' >/dev/null
+    shutil.copy("/etc/passwd", root / "etc/passwd")
+    shutil.copy("/etc/group", root / "etc/group")
+    (root / "bin").mkdir(exist_ok=True)
+    for rel, host in {
+        "bin/sh": shutil.which("dash"),
+        "bin/mkdir": "/bin/mkdir",
+        "usr/bin/basename": "/usr/bin/basename",
+    }.items():
+        shutil.copy2(host, root / rel)
+        ldd = subprocess.run(["ldd", host], capture_output=True, text=True).stdout
+        for lib in (w for w in ldd.split() if w.startswith("/")):
+            dest = root / lib.lstrip("/")
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(os.path.realpath(lib), dest)
+    for rel in fakes:
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(RECORDER)
+        (root / rel).chmod(0o755)
+
+
+def _calls(root: Path) -> list[str]:
+    log = root / "tmp/calls"
+    out = log.read_text().splitlines() if log.exists() else []
+    log.unlink(missing_ok=True)
+    return out
+
+
+def _run(*cmd: str) -> None:
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("backend", ["native", "system"])
+def test_rpm_root_install_and_erase(builds, tmp_path, backend):
+    require_root()
+    require_tools("rpm", "dash", "ldd")
+    r, native, system = builds["rpm"]
+    root = tmp_path / "root"
+    _chroot_with_shell(root, ["usr/lib/systemd/systemd-update-helper", "usr/bin/systemctl"])
+    db = ["rpm", "--root", str(root), "--dbpath", "/var/lib/rpm"]
+    _run(*db, "--initdb")
+    _run(*db, "-i", "--nodeps", str(native if backend == "native" else system))
+    assert _calls(root) == [f"systemd-update-helper install-system-units {UNIT}"]
+    assert (root / f"usr/lib/systemd/system/{UNIT}").read_bytes() == (EXAMPLE / "systemd" / UNIT).read_bytes()
+    _run(*db, "-e", "--nodeps", r.package.name)
+    assert _calls(root) == [f"systemd-update-helper remove-system-units {UNIT}"]
+    assert not (root / f"usr/lib/systemd/system/{UNIT}").exists()
+
+
+@pytest.mark.parametrize("backend", ["native", "system"])
+def test_dpkg_root_install_remove_purge(builds, tmp_path, backend):
+    require_root()
+    require_tools("dpkg", "dash", "ldd")
+    r, native, system = builds["deb"]
+    root = tmp_path / "root"
+    _chroot_with_shell(root, ["usr/bin/deb-systemd-helper", "usr/bin/deb-systemd-invoke", "usr/bin/systemctl"])
+    (root / "var/lib/dpkg/info").mkdir(parents=True)
+    (root / "var/lib/dpkg/updates").mkdir()
+    (root / "var/lib/dpkg/status").touch()
+    dpkg = ["dpkg", f"--root={root}", "--force-depends"]
+    _run(*dpkg, "-i", str(native if backend == "native" else system))
+    assert _calls(root) == [
+        f"deb-systemd-helper unmask {UNIT}",
+        f"deb-systemd-helper --quiet was-enabled {UNIT}",
+        f"deb-systemd-helper enable {UNIT}",
+        "systemctl --system daemon-reload",
+        f"deb-systemd-invoke start {UNIT}",
+    ]
+    assert (root / f"lib/systemd/system/{UNIT}").is_file()
+    _run(*dpkg, "-r", r.package.name)
+    assert _calls(root) == [f"deb-systemd-invoke stop {UNIT}", "systemctl --system daemon-reload"]
+    assert not (root / f"lib/systemd/system/{UNIT}").exists()
+    _run(*dpkg, "-P", r.package.name)
+    assert _calls(root) == [f"deb-systemd-helper purge {UNIT}"]
