@@ -226,6 +226,35 @@ class UnitSpec:
 
 
 @dataclass(frozen=True)
+class GroupSpec:
+    """[[group]]: a group the package creates on install (never removed: files may still name it)."""
+
+    name: str
+    gid: int | None = None  # None: the next free system id
+    system: bool = True
+    loc: Location | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class UserSpec:
+    """[[user]]: a user the package creates on install, with a primary group and supplementary groups."""
+
+    name: str
+    uid: int | None = None
+    group: str = ""  # primary group; "" is a group of the user's name
+    groups: tuple[str, ...] = ()  # supplementary groups
+    home: str = "/"
+    shell: str = "/usr/sbin/nologin"
+    system: bool = True
+    comment: str = ""
+    loc: Location | None = field(default=None, compare=False)
+
+    @property
+    def primary(self) -> str:
+        return self.group or self.name
+
+
+@dataclass(frozen=True)
 class PatchSpec:
     """[[patch]]: a patch applied to the source files before use."""
 
@@ -284,6 +313,8 @@ class Layout:
     lint_allow: tuple[str, ...] = ()
     subpackages: tuple[SubPackage, ...] = ()
     units: tuple[UnitSpec, ...] = ()  # [[unit]], all of the main package
+    users: tuple[UserSpec, ...] = ()  # [[user]] (Resolved.users are the owners named by entries)
+    groups: tuple[GroupSpec, ...] = ()  # [[group]]
     vars: Mapping[str, str] = field(default_factory=dict)  # [vars]: name -> value, placeholders unexpanded
     var_locs: Mapping[str, Location] = field(default_factory=dict, compare=False)  # [vars]: name -> where written
     replaced: tuple[Location, ...] = field(default=(), compare=False)  # schema 1: override arrays that replaced

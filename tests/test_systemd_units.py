@@ -8,14 +8,13 @@ the same calls to the (recording, fake) systemd tools for native and system buil
 
 from __future__ import annotations
 
-import os
 import shutil
-import stat
 import subprocess
 from pathlib import Path
 
 import pytest
 from conftest import EXAMPLES
+from hostroot import calls, make_root, run, seed_dpkg
 from tooling import require_root, require_tools
 
 from pkgtool.errors import LayoutError
@@ -33,8 +32,6 @@ from pkgtool.project import resolve_dir
 EPOCH = 1700000000
 EXAMPLE = EXAMPLES / "vdsm-hook-checkips"
 UNIT = "vdsm-checkips.service"
-# What each fake tool records: its name and arguments, one call a line.
-RECORDER = '#!/bin/sh\necho "$(basename "$0") $*" >> /tmp/calls\n'
 
 
 @pytest.fixture(scope="module")
@@ -131,73 +128,34 @@ def test_native_deb_scripts_are_what_dh_installsystemd_writes(builds, script):
     assert _deb_script(native, script) == _deb_script(system, script)
 
 
-def _chroot_with_shell(root: Path, fakes: list[str]) -> None:
-    """A root where rpm and dpkg can run scripts: dash as /bin/sh, its libraries, and recording fakes."""
-    for rel in ("tmp", "etc", "dev", "usr/bin", "run/systemd/system"):  # /run/systemd/system: "systemd is running"
-        (root / rel).mkdir(parents=True, exist_ok=True)
-    os.mknod(root / "dev/null", 0o666 | stat.S_IFCHR, os.makedev(1, 3))  # the scripts' >/dev/null
-    shutil.copy("/etc/passwd", root / "etc/passwd")
-    shutil.copy("/etc/group", root / "etc/group")
-    (root / "bin").mkdir(exist_ok=True)
-    for rel, host in {
-        "bin/sh": shutil.which("dash"),
-        "bin/mkdir": "/bin/mkdir",
-        "usr/bin/basename": "/usr/bin/basename",
-    }.items():
-        shutil.copy2(host, root / rel)
-        ldd = subprocess.run(["ldd", host], capture_output=True, text=True).stdout
-        for lib in (w for w in ldd.split() if w.startswith("/")):
-            dest = root / lib.lstrip("/")
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(os.path.realpath(lib), dest)
-    for rel in fakes:
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(RECORDER)
-        (root / rel).chmod(0o755)
-
-
-def _calls(root: Path) -> list[str]:
-    log = root / "tmp/calls"
-    out = log.read_text().splitlines() if log.exists() else []
-    log.unlink(missing_ok=True)
-    return out
-
-
-def _run(*cmd: str) -> None:
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-
-
 @pytest.mark.parametrize("backend", ["native", "system"])
 def test_rpm_root_install_and_erase(builds, tmp_path, backend):
     require_root()
-    require_tools("rpm", "dash", "ldd")
+    require_tools("rpm", "dash", "ldd", "groupadd", "useradd")
     r, native, system = builds["rpm"]
     root = tmp_path / "root"
-    _chroot_with_shell(root, ["usr/lib/systemd/systemd-update-helper", "usr/bin/systemctl"])
+    make_root(root, ["usr/lib/systemd/systemd-update-helper", "usr/bin/systemctl"])
     db = ["rpm", "--root", str(root), "--dbpath", "/var/lib/rpm"]
-    _run(*db, "--initdb")
-    _run(*db, "-i", "--nodeps", str(native if backend == "native" else system))
-    assert _calls(root) == [f"systemd-update-helper install-system-units {UNIT}"]
+    run(*db, "--initdb")
+    run(*db, "-i", "--nodeps", str(native if backend == "native" else system))
+    assert calls(root) == [f"systemd-update-helper install-system-units {UNIT}"]
     assert (root / f"usr/lib/systemd/system/{UNIT}").read_bytes() == (EXAMPLE / "systemd" / UNIT).read_bytes()
-    _run(*db, "-e", "--nodeps", r.package.name)
-    assert _calls(root) == [f"systemd-update-helper remove-system-units {UNIT}"]
+    run(*db, "-e", "--nodeps", r.package.name)
+    assert calls(root) == [f"systemd-update-helper remove-system-units {UNIT}"]
     assert not (root / f"usr/lib/systemd/system/{UNIT}").exists()
 
 
 @pytest.mark.parametrize("backend", ["native", "system"])
 def test_dpkg_root_install_remove_purge(builds, tmp_path, backend):
     require_root()
-    require_tools("dpkg", "dash", "ldd")
+    require_tools("dpkg", "dash", "ldd", "groupadd", "useradd")
     r, native, system = builds["deb"]
     root = tmp_path / "root"
-    _chroot_with_shell(root, ["usr/bin/deb-systemd-helper", "usr/bin/deb-systemd-invoke", "usr/bin/systemctl"])
-    (root / "var/lib/dpkg/info").mkdir(parents=True)
-    (root / "var/lib/dpkg/updates").mkdir()
-    (root / "var/lib/dpkg/status").touch()
+    make_root(root, ["usr/bin/deb-systemd-helper", "usr/bin/deb-systemd-invoke", "usr/bin/systemctl"])
+    seed_dpkg(root)
     dpkg = ["dpkg", f"--root={root}", "--force-depends"]
-    _run(*dpkg, "-i", str(native if backend == "native" else system))
-    assert _calls(root) == [
+    run(*dpkg, "-i", str(native if backend == "native" else system))
+    assert calls(root) == [
         f"deb-systemd-helper unmask {UNIT}",
         f"deb-systemd-helper --quiet was-enabled {UNIT}",
         f"deb-systemd-helper enable {UNIT}",
@@ -205,8 +163,8 @@ def test_dpkg_root_install_remove_purge(builds, tmp_path, backend):
         f"deb-systemd-invoke start {UNIT}",
     ]
     assert (root / f"lib/systemd/system/{UNIT}").is_file()
-    _run(*dpkg, "-r", r.package.name)
-    assert _calls(root) == [f"deb-systemd-invoke stop {UNIT}", "systemctl --system daemon-reload"]
+    run(*dpkg, "-r", r.package.name)
+    assert calls(root) == [f"deb-systemd-invoke stop {UNIT}", "systemctl --system daemon-reload"]
     assert not (root / f"lib/systemd/system/{UNIT}").exists()
-    _run(*dpkg, "-P", r.package.name)
-    assert _calls(root) == [f"deb-systemd-helper purge {UNIT}"]
+    run(*dpkg, "-P", r.package.name)
+    assert calls(root) == [f"deb-systemd-helper purge {UNIT}"]

@@ -40,6 +40,8 @@ SECTION_KEYS = (
     "lint",
     "subpackage",
     "unit",
+    "user",
+    "group",
     "vars",
 )
 TOP_KEYS = ("schema", *SECTION_KEYS, "distro")
@@ -54,6 +56,10 @@ SUBPACKAGE_KEYS = ("name", "summary", "description", "arch", "kind", *RELATION_K
 ATTR_KEYS = ("path", "mode", "owner", "group", "allow")
 PATCH_KEYS = ("file", "strip")
 UNIT_KEYS = ("src", "name", "enable", "on-upgrade")
+USER_KEYS = ("name", "uid", "group", "groups", "home", "shell", "system", "comment")
+GROUP_KEYS = ("name", "gid", "system")
+# Fixed ids a package may ask for: not root's, not nobody's (65534), not the 16-bit -1.
+ID_RANGE = range(1, 65534)
 # A systemd unit name systemd, rpm and deb-systemd-helper all take as one word (no template instances).
 UNIT_NAME_RE = re.compile(r"[A-Za-z0-9:_.-]+\.(service|socket|timer|path|target|mount)")
 CHANGELOG_KEYS = ("version", "date", "author", "changes")

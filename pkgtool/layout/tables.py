@@ -22,6 +22,7 @@ from ..model import (
     TreeSpec,
     UnitSpec,
 )
+from .accounts import AccountsReader
 from .fields import BAD, _Src
 from .grammar import (
     ATTR_KEYS,
@@ -29,6 +30,7 @@ from .grammar import (
     CHANGELOG_VERSION_RE,
     DIR_KEYS,
     FILE_KEYS,
+    GROUP_KEYS,
     LINT_KEYS,
     MERGED_SECTIONS,
     PACKAGE_KEYS,
@@ -38,6 +40,7 @@ from .grammar import (
     TREE_KEYS,
     UNIT_KEYS,
     UNIT_NAME_RE,
+    USER_KEYS,
     VAR_NAME_RE,
     _did_you_mean,
 )
@@ -46,7 +49,7 @@ from .tomlpos import KeyPath, format_path
 from .variants import Variants, _Items, _Merged
 
 
-class Validator(PackagesReader, Variants):
+class Validator(PackagesReader, AccountsReader, Variants):
     """The whole map: arrays of tables, sections, variants; ``diags`` collects every problem."""
 
     # -- contents
@@ -305,6 +308,8 @@ class Validator(PackagesReader, Variants):
         attrs = arr("attr", self.attr, ATTR_KEYS)
         patches = arr("patch", self.patch, PATCH_KEYS)
         units = arr("unit", self.unit, UNIT_KEYS)
+        users = arr("user", self.user, USER_KEYS)
+        groups = arr("group", self.group, GROUP_KEYS)
         changelog = self.changelog(sections["changelog"]) if "changelog" in sections else ()
         scripts = self.merged_scripts(sections["scripts"]) if sections.get("scripts") is not None else {}
         variables = self.vars(sections["vars"]) if sections.get("vars") is not None else {}
@@ -330,6 +335,8 @@ class Validator(PackagesReader, Variants):
             lint_allow=lint_allow,
             subpackages=subs,
             units=units,
+            users=users,
+            groups=groups,
             vars=variables,
             var_locs={k: self.loc(sections["vars"].fields[k].path) for k in variables},
         )

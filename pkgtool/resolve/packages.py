@@ -30,7 +30,15 @@ def sub_layout(layout: Layout, sub: SubPackage) -> Layout:
         source=layout.package.name,
     )
     return dataclasses.replace(
-        layout, package=package, relations=sub.relations, scripts=sub.scripts, subpackages=(), units=(), variants={}
+        layout,
+        package=package,
+        relations=sub.relations,
+        scripts=sub.scripts,
+        subpackages=(),
+        units=(),
+        users=(),
+        groups=(),
+        variants={},
     )
 
 

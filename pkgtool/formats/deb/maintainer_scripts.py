@@ -26,6 +26,7 @@ import re
 
 from ...model import EntryKind, Resolved
 from ...templating import environment
+from ..accounts import HAS_FUNCTION, account_commands
 from ..script_bodies import run_verbatim
 
 SCRIPT_ORDER: tuple[str, ...] = ("preinst", "postinst", "prerm", "postrm")
@@ -47,8 +48,10 @@ def maintainer_scripts(resolved: Resolved) -> dict[str, str]:
     """debian/NAME.{preinst,postinst,prerm,postrm} with #DEBHELPER#; only the scripts that have work."""
     scripts = resolved.scripts
     owners = _owners(resolved)
-    users = sorted({o["owner"] for o in owners if o["owner"] != "root"})
-    groups = sorted({o["group"] for o in owners if o["group"] != "root"})
+    layout = resolved.layout
+    declared = {u.name for u in layout.users} | {g.name for g in layout.groups} | {u.primary for u in layout.users}
+    users = sorted({o["owner"] for o in owners if o["owner"] != "root"} - declared)  # [[user]]s come from preinst
+    groups = sorted({o["group"] for o in owners if o["group"] != "root"} - declared)
     cases: dict[str, list[tuple[str, str]]] = {
         # script -> [(case pattern, body kind)]
         "preinst": [("install", "pre-install"), ("upgrade", "pre-upgrade")],
@@ -62,7 +65,9 @@ def maintainer_scripts(resolved: Resolved) -> dict[str, str]:
         if script == "postinst":
             events = [ev for ev in ("post-install", "post-upgrade") if ev in scripts]
         needs_owners = bool(owners) and script in ("postinst", "postrm")
-        if not events and not needs_owners:
+        commands = account_commands(resolved.layout) if script == "preinst" else []
+        accounts = "".join(f"\t{c}\n" for c in commands)
+        if not events and not needs_owners and not accounts:
             continue
         env = environment()  # only here: a package without scripts is built without importing Jinja2
         out[script] = env.get_template("deb/maintscript.j2").render(
@@ -76,6 +81,8 @@ def maintainer_scripts(resolved: Resolved) -> dict[str, str]:
             owners=owners,
             users=users,
             groups=groups,
+            accounts=accounts,
+            has_function=HAS_FUNCTION,
         )
     return out
 

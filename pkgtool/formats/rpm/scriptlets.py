@@ -29,6 +29,7 @@ import shlex
 from dataclasses import dataclass
 
 from ...model import Resolved
+from ..accounts import account_script
 from ..script_bodies import heredoc_marker, interpreter, run_verbatim
 from .units import unit_scriptlets
 
@@ -66,11 +67,13 @@ GROUPADD = "/usr/sbin/groupadd"
 def account_lines(resolved: Resolved) -> list[str]:
     """Shell lines that create the non-root groups and users owning entries (idempotent)."""
     owned = resolved.owned
+    declared = {u.name for u in resolved.layout.users} | {g.name for g in resolved.layout.groups}
+    declared |= {u.primary for u in resolved.layout.users}  # [[user]]/[[group]] make these (account_script)
     primary: dict[str, str] = {}
     for e in owned:
-        if e.owner != "root" and e.owner not in primary:
+        if e.owner != "root" and e.owner not in primary and e.owner not in declared:
             primary[e.owner] = e.group if e.group != "root" else e.owner
-    groups = sorted(set(resolved.groups) | set(primary.values()))
+    groups = sorted((set(resolved.groups) | set(primary.values())) - declared)
     lines = []
     for g in groups:
         q = shlex.quote(g)
@@ -85,7 +88,7 @@ def account_lines(resolved: Resolved) -> list[str]:
 
 def pre_requires(resolved: Resolved) -> tuple[str, ...]:
     """Files %pre needs (Requires(pre):) to create the accounts; empty when all owners are root."""
-    if not account_lines(resolved):
+    if not account_lines(resolved) and not account_script(resolved.layout):
         return ()
     return (GROUPADD, USERADD)
 
@@ -93,6 +96,10 @@ def pre_requires(resolved: Resolved) -> tuple[str, ...]:
 def rpm_scriptlets(resolved: Resolved) -> dict[str, str]:
     """Scriptlet name ('pre', 'post', 'preun', 'postun') -> shell body, only for those with content."""
     bodies: dict[str, list[str]] = {name: [] for name in SCRIPTLETS}
+    declared = account_script(resolved.layout)
+    if declared:
+        bodies["pre"].append("# [[group]] and [[user]]: made if missing, with their fixed ids (install and upgrade).")
+        bodies["pre"].append(declared.rstrip("\n"))
     accounts = account_lines(resolved)
     if accounts:
         bodies["pre"].append("# Accounts that own files of this package (made on install and upgrade alike).")
