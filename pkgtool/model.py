@@ -226,6 +226,18 @@ class UnitSpec:
 
 
 @dataclass(frozen=True)
+class TmpfileSpec:
+    """[[tmpfile]]: a tmpfiles.d configuration, installed into {tmpfilesdir} and applied on install."""
+
+    name: str  # foo.conf: the deployed name
+    src: str  # relative to the layout root
+    loc: Location | None = field(default=None, compare=False)
+
+    def as_file(self) -> FileSpec:
+        return FileSpec(src=self.src, dst="{tmpfilesdir}/" + self.name, mode=0o644, loc=self.loc)
+
+
+@dataclass(frozen=True)
 class GroupSpec:
     """[[group]]: a group the package creates on install (never removed: files may still name it)."""
 
@@ -313,6 +325,7 @@ class Layout:
     lint_allow: tuple[str, ...] = ()
     subpackages: tuple[SubPackage, ...] = ()
     units: tuple[UnitSpec, ...] = ()  # [[unit]], all of the main package
+    tmpfiles: tuple[TmpfileSpec, ...] = ()  # [[tmpfile]], all of the main package
     users: tuple[UserSpec, ...] = ()  # [[user]] (Resolved.users are the owners named by entries)
     groups: tuple[GroupSpec, ...] = ()  # [[group]]
     vars: Mapping[str, str] = field(default_factory=dict)  # [vars]: name -> value, placeholders unexpanded

@@ -32,6 +32,9 @@ from pkgtool.project import resolve_dir
 EPOCH = 1700000000
 EXAMPLE = EXAMPLES / "vdsm-hook-checkips"
 UNIT = "vdsm-checkips.service"
+# [[tmpfile]]: applied on install in both formats, the same call.
+TMPFILES_TOOL = "usr/bin/systemd-tmpfiles"
+TMPFILES_CALL = "systemd-tmpfiles --create vdsm-hook-checkips.conf"
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +58,18 @@ def _map(tmp_path: Path, unit: str) -> Path:
     shutil.copytree(EXAMPLE, tmp_path / "p")
     (tmp_path / "p" / "pkgtool.toml").write_text(f"{head}\n[[unit]]\n{unit}\n\n{tail}")
     return tmp_path / "p"
+
+
+def test_tmpfile_is_a_file_in_tmpfilesdir_applied_on_install():
+    (t,) = load_layout(EXAMPLE).tmpfiles
+    assert (t.name, t.src) == ("vdsm-hook-checkips.conf", "tmpfiles/vdsm-hook-checkips.conf")
+    for distro in ("fedora", "debian"):
+        r = resolve_dir(EXAMPLE, distro, source_date_epoch=EPOCH)
+        entry = r.by_path()["/usr/lib/tmpfiles.d/vdsm-hook-checkips.conf"]
+        assert (entry.mode, entry.origin) == (0o644, "tmpfile[0]")
+    r = resolve_dir(EXAMPLE, "debian", source_date_epoch=EPOCH)
+    rules = next(f.text for f in debian_files(r) if f.rel == "rules")
+    assert "override_dh_installtmpfiles" not in rules  # dh_installtmpfiles runs
 
 
 def test_unit_keys_and_defaults(tmp_path):
@@ -134,11 +149,11 @@ def test_rpm_root_install_and_erase(builds, tmp_path, backend):
     require_tools("rpm", "dash", "ldd", "groupadd", "useradd")
     r, native, system = builds["rpm"]
     root = tmp_path / "root"
-    make_root(root, ["usr/lib/systemd/systemd-update-helper", "usr/bin/systemctl"])
+    make_root(root, ["usr/lib/systemd/systemd-update-helper", "usr/bin/systemctl", TMPFILES_TOOL])
     db = ["rpm", "--root", str(root), "--dbpath", "/var/lib/rpm"]
     run(*db, "--initdb")
     run(*db, "-i", "--nodeps", str(native if backend == "native" else system))
-    assert calls(root) == [f"systemd-update-helper install-system-units {UNIT}"]
+    assert calls(root) == [TMPFILES_CALL, f"systemd-update-helper install-system-units {UNIT}"]
     assert (root / f"usr/lib/systemd/system/{UNIT}").read_bytes() == (EXAMPLE / "systemd" / UNIT).read_bytes()
     run(*db, "-e", "--nodeps", r.package.name)
     assert calls(root) == [f"systemd-update-helper remove-system-units {UNIT}"]
@@ -151,11 +166,12 @@ def test_dpkg_root_install_remove_purge(builds, tmp_path, backend):
     require_tools("dpkg", "dash", "ldd", "groupadd", "useradd")
     r, native, system = builds["deb"]
     root = tmp_path / "root"
-    make_root(root, ["usr/bin/deb-systemd-helper", "usr/bin/deb-systemd-invoke", "usr/bin/systemctl"])
+    make_root(root, ["usr/bin/deb-systemd-helper", "usr/bin/deb-systemd-invoke", "usr/bin/systemctl", TMPFILES_TOOL])
     seed_dpkg(root)
     dpkg = ["dpkg", f"--root={root}", "--force-depends"]
     run(*dpkg, "-i", str(native if backend == "native" else system))
     assert calls(root) == [
+        TMPFILES_CALL,  # dh_installtmpfiles' block comes first, as in RPM's %post
         f"deb-systemd-helper unmask {UNIT}",
         f"deb-systemd-helper --quiet was-enabled {UNIT}",
         f"deb-systemd-helper enable {UNIT}",
@@ -168,3 +184,22 @@ def test_dpkg_root_install_remove_purge(builds, tmp_path, backend):
     assert not (root / f"lib/systemd/system/{UNIT}").exists()
     run(*dpkg, "-P", r.package.name)
     assert calls(root) == [f"deb-systemd-helper purge {UNIT}"]
+
+
+@pytest.mark.parametrize(
+    ("table", "key", "words"),
+    [
+        ('src = "tmpfiles/vdsm-hook-checkips.conf"\nname = "a/b.conf"', "tmpfile[1].name", "tmpfiles.d name"),
+        ('src = "systemd/vdsm-checkips.service"', "tmpfile[1].src", ".conf"),
+        ('src = "tmpfiles/vdsm-hook-checkips.conf"\nmode = "0644"', "tmpfile[1].mode", "[[tmpfile]] takes"),
+    ],
+)
+def test_bad_tmpfile_is_a_located_error(tmp_path, table, key, words):
+    project = tmp_path / "p"
+    shutil.copytree(EXAMPLE, project)
+    with open(project / "pkgtool.toml", "a") as fh:
+        fh.write(f"\n[[tmpfile]]\n{table}\n")
+    with pytest.raises(LayoutError) as err:
+        load_layout(project)
+    text = "\n".join(f"{d.location}: {d.message} {d.hint}" for d in err.value.diagnostics)
+    assert key in text and words in text and "pkgtool.toml:" in text, text

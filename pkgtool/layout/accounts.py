@@ -1,16 +1,29 @@
-"""[[user]] and [[group]]: the accounts a package creates on install."""
+"""[[user]] and [[group]]: the accounts a package creates on install; [[tmpfile]], the other host file applied at install."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ..model import GroupSpec, UserSpec
+from ..model import GroupSpec, TmpfileSpec, UserSpec
 from .fields import BAD, FieldReader, _Src
-from .grammar import ID_RANGE
+from .grammar import ID_RANGE, TMPFILE_NAME_RE
 from .tomlpos import KeyPath, format_path
 
 
 class AccountsReader(FieldReader):
+    def tmpfile(self, f: dict[str, _Src], path: KeyPath) -> TmpfileSpec | None:
+        src = self.required(f, "src", path, self.path_text)
+        hint = "a file name ending in .conf (give name = ... when src is named otherwise)"
+        name = self.optional(
+            f, "name", lambda s: self.matching(s, TMPFILE_NAME_RE, "bad-value", "a tmpfiles.d name", hint), None
+        )
+        if name is None and src is not BAD:
+            base = _Src(src.rsplit("/", 1)[-1], (*path, "src"))
+            name = self.matching(base, TMPFILE_NAME_RE, "bad-value", "a tmpfiles.d name", hint)
+        if BAD in (src, name):
+            return None
+        return TmpfileSpec(name=name, src=src, loc=self.loc(path))
+
     def account_id(self, src: _Src) -> Any:
         value = self.integer(src)
         if value is BAD:

@@ -42,6 +42,7 @@ SECTION_KEYS = (
     "unit",
     "user",
     "group",
+    "tmpfile",
     "vars",
 )
 TOP_KEYS = ("schema", *SECTION_KEYS, "distro")
@@ -56,6 +57,8 @@ SUBPACKAGE_KEYS = ("name", "summary", "description", "arch", "kind", *RELATION_K
 ATTR_KEYS = ("path", "mode", "owner", "group", "allow")
 PATCH_KEYS = ("file", "strip")
 UNIT_KEYS = ("src", "name", "enable", "on-upgrade")
+TMPFILE_KEYS = ("src", "name")
+TMPFILE_NAME_RE = re.compile(r"[A-Za-z0-9_+-][A-Za-z0-9_.+-]*\.conf")
 USER_KEYS = ("name", "uid", "group", "groups", "home", "shell", "system", "comment")
 GROUP_KEYS = ("name", "gid", "system")
 # Fixed ids a package may ask for: not root's, not nobody's (65534), not the 16-bit -1.

@@ -37,6 +37,7 @@ from .grammar import (
     PATCH_KEYS,
     PATCH_NAME,
     SYMLINK_KEYS,
+    TMPFILE_KEYS,
     TREE_KEYS,
     UNIT_KEYS,
     UNIT_NAME_RE,
@@ -310,6 +311,7 @@ class Validator(PackagesReader, AccountsReader, Variants):
         units = arr("unit", self.unit, UNIT_KEYS)
         users = arr("user", self.user, USER_KEYS)
         groups = arr("group", self.group, GROUP_KEYS)
+        tmpfiles = arr("tmpfile", self.tmpfile, TMPFILE_KEYS)
         changelog = self.changelog(sections["changelog"]) if "changelog" in sections else ()
         scripts = self.merged_scripts(sections["scripts"]) if sections.get("scripts") is not None else {}
         variables = self.vars(sections["vars"]) if sections.get("vars") is not None else {}
@@ -336,6 +338,7 @@ class Validator(PackagesReader, AccountsReader, Variants):
             subpackages=subs,
             units=units,
             users=users,
+            tmpfiles=tmpfiles,
             groups=groups,
             vars=variables,
             var_locs={k: self.loc(sections["vars"].fields[k].path) for k in variables},

@@ -178,6 +178,8 @@ class Contents(ResolverBase):
             self.one_file(f, f"file[{i}]")
         for i, u in enumerate(self.layout.units):  # a unit file is a file of the main package in {unitdir}
             self.one_file(u.as_file(), f"unit[{i}]")
+        for i, t in enumerate(self.layout.tmpfiles):  # and a tmpfiles.d file one in {tmpfilesdir}
+            self.one_file(t.as_file(), f"tmpfile[{i}]")
 
     def one_file(self, f: FileSpec, base: str) -> None:
         src_key = self.key(f.loc, base, "src")

@@ -36,6 +36,7 @@ def sub_layout(layout: Layout, sub: SubPackage) -> Layout:
         scripts=sub.scripts,
         subpackages=(),
         units=(),
+        tmpfiles=(),
         users=(),
         groups=(),
         variants={},

@@ -140,6 +140,7 @@ def _rules(resolved: Resolved) -> str:
             compression_level=resolved.profile.compression_level,
             package=resolved.package.name,
             systemd_calls=dh_flags(resolved),
+            tmpfiles=bool(resolved.layout.tmpfiles),
         )
     )
 

@@ -10,6 +10,7 @@ prerm/postrm snippets in reverse order).
 
 from __future__ import annotations
 
+import posixpath
 import tomllib
 from functools import cache
 
@@ -39,16 +40,30 @@ def _groups(units: tuple[UnitSpec, ...]) -> dict[OnUpgrade, list[str]]:
     return out
 
 
+# Where dh_installtmpfiles looks for the package's tmpfiles.d files.
+_TMPFILES_DIRS = ("/usr/lib/tmpfiles.d/", "/etc/tmpfiles.d/")
+
+
+def tmpfiles_snippet(resolved: Resolved) -> str:
+    """dh_installtmpfiles' postinst block for every .conf the package ships there ('' without [[tmpfile]])."""
+    if not resolved.layout.tmpfiles:
+        return ""
+    names = sorted({posixpath.basename(e.path) for e in resolved.files if e.path.startswith(_TMPFILES_DIRS)})
+    names = [n for n in names if n.endswith(".conf")]
+    text = _snippets()["postinst-tmpfiles"]["text"].lstrip("\n").replace("#TMPFILES#", " ".join(names))
+    return _MARK.replace("dh_installsystemd", "dh_installtmpfiles") + text + _END
+
+
 def unit_snippets(resolved: Resolved) -> dict[str, str]:
-    """Maintainer script -> what #DEBHELPER# becomes for the package's units (empty when it has none)."""
+    """Maintainer script -> what #DEBHELPER# becomes for the package's tmpfiles and units (empty without)."""
+    tmpfiles = tmpfiles_snippet(resolved)
     units = resolved.layout.units
     if not units:
-        return {}
+        return {"postinst": tmpfiles} if tmpfiles else {}
     names = sorted(u.name for u in units)
-    postinst = [
-        _snippet("postinst-enable" if u.enable else "postinst-dont-enable", [u.name])
-        for u in sorted(units, key=lambda u: u.name)
-    ]
+    postinst = [tmpfiles]  # dh_installtmpfiles runs before dh_installsystemd
+    for u in sorted(units, key=lambda u: u.name):
+        postinst.append(_snippet("postinst-enable" if u.enable else "postinst-dont-enable", [u.name]))
     groups = _groups(units)
     for action, key in ((OnUpgrade.RESTART, "postinst-restart"), (OnUpgrade.NONE, "postinst-start")):
         if action in groups:

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from ...model import Resolved
 from ..accounts import account_script
 from ..script_bodies import heredoc_marker, interpreter, run_verbatim
-from .units import unit_scriptlets
+from .units import tmpfiles_post, unit_scriptlets
 
 __all__ = ["heredoc_marker", "interpreter", "rpm_scriptlets"]
 
@@ -112,6 +112,9 @@ def rpm_scriptlets(resolved: Resolved) -> dict[str, str]:
         src = sources.get(d.event, "")
         label = f"{d.event} ({src})" if src else d.event
         bodies[d.scriptlet].append(f"# {label}: on {d.when}\nif {d.test}; then\n{run_verbatim(text, d.event)}\nfi")
+    tmpfiles = tmpfiles_post(resolved)
+    if tmpfiles:
+        bodies["post"].append(f"# [[tmpfile]]: %tmpfiles_create\n{tmpfiles.rstrip()}")
     # [[unit]]: systemd-rpm-macros' expansion after the packager's body (Debian's #DEBHELPER# stands after it too).
     for name, text in unit_scriptlets(resolved).items():
         bodies[name].append(f"# [[unit]]: {_UNIT_MACRO[name]}\n{text.rstrip()}")

@@ -28,6 +28,12 @@ def _expand(key: str, units: list[str]) -> str:
     return _macros()[key]["text"].lstrip("\n").replace("@UNITS@", " ".join(shlex.quote(u) for u in units))
 
 
+def tmpfiles_post(resolved: Resolved) -> str:
+    """%post lines for [[tmpfile]]: %tmpfiles_create NAME.conf ... ('' without any)."""
+    names = [t.name for t in resolved.layout.tmpfiles]
+    return _expand("tmpfiles-create", names) if names else ""
+
+
 def unit_scriptlets(resolved: Resolved) -> dict[str, str]:
     """Scriptlet name -> the systemd macro expansions for the package's units (only those with lines)."""
     units = resolved.layout.units
