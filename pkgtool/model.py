@@ -88,6 +88,13 @@ class ConfigKind(StrEnum):
     NOREPLACE = "noreplace"  # RPM %config(noreplace), Debian conffile
 
 
+class OnUpgrade(StrEnum):
+    """What an upgrade does to a running systemd unit ([[unit]] on-upgrade)."""
+
+    RESTART = "restart"  # RPM %systemd_postun_with_restart; debhelper's default restart after upgrade
+    NONE = "none"  # RPM %systemd_postun; dh_installsystemd --no-restart-after-upgrade --no-stop-on-upgrade
+
+
 class Family(StrEnum):
     RPM = "rpm"
     DEB = "deb"
@@ -222,6 +229,62 @@ class AttrRule:
 
 
 @dataclass(frozen=True)
+class UnitSpec:
+    """[[unit]]: a systemd system unit, installed into {unitdir} and handled on install, upgrade and removal."""
+
+    name: str  # foo.service: the deployed name
+    src: str  # relative to the layout root
+    enable: bool = True
+    on_upgrade: OnUpgrade = OnUpgrade.RESTART
+    loc: Location | None = field(default=None, compare=False)
+
+    def as_file(self) -> FileSpec:
+        """The unit file as a [[file]] of the main package (resolve places it like any other file)."""
+        return FileSpec(src=self.src, dst="{unitdir}/" + self.name, mode=0o644, loc=self.loc)
+
+
+@dataclass(frozen=True)
+class TmpfileSpec:
+    """[[tmpfile]]: a tmpfiles.d configuration, installed into {tmpfilesdir} and applied on install."""
+
+    name: str  # foo.conf: the deployed name
+    src: str  # relative to the layout root
+    loc: Location | None = field(default=None, compare=False)
+
+    def as_file(self) -> FileSpec:
+        return FileSpec(src=self.src, dst="{tmpfilesdir}/" + self.name, mode=0o644, loc=self.loc)
+
+
+@dataclass(frozen=True)
+class GroupSpec:
+    """[[group]]: a group the package creates on install (never removed: files may still name it)."""
+
+    name: str
+    gid: int | None = None  # None: the next free system id
+    system: bool = True
+    loc: Location | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class UserSpec:
+    """[[user]]: a user the package creates on install, with a primary group and supplementary groups."""
+
+    name: str
+    uid: int | None = None
+    group: str = ""  # primary group; "" is a group of the user's name
+    groups: tuple[str, ...] = ()  # supplementary groups
+    home: str = "/"
+    shell: str = "/usr/sbin/nologin"
+    system: bool = True
+    comment: str = ""
+    loc: Location | None = field(default=None, compare=False)
+
+    @property
+    def primary(self) -> str:
+        return self.group or self.name
+
+
+@dataclass(frozen=True)
 class PatchSpec:
     """[[patch]]: a patch applied to the source files before use."""
 
@@ -279,6 +342,10 @@ class Layout:
     changelog: tuple[ChangelogEntry, ...] = ()
     lint_allow: tuple[str, ...] = ()
     subpackages: tuple[SubPackage, ...] = ()
+    units: tuple[UnitSpec, ...] = ()  # [[unit]], all of the main package
+    tmpfiles: tuple[TmpfileSpec, ...] = ()  # [[tmpfile]], all of the main package
+    users: tuple[UserSpec, ...] = ()  # [[user]] (Resolved.users are the owners named by entries)
+    groups: tuple[GroupSpec, ...] = ()  # [[group]]
     vars: Mapping[str, str] = field(default_factory=dict)  # [vars]: name -> value, placeholders unexpanded
     var_locs: Mapping[str, Location] = field(default_factory=dict, compare=False)  # [vars]: name -> where written
     replaced: tuple[Location, ...] = field(default=(), compare=False)  # schema 1: override arrays that replaced

@@ -182,12 +182,17 @@ def _with_all_scripts(tmp_path):
         ("postinst", ["configure", ""], ["post-install"]),
         ("postinst", ["configure"], ["post-install"]),
         ("postinst", ["configure", "1.0-1"], ["post-upgrade"]),
-        ("postinst", ["abort-remove"], []),
+        ("postinst", ["abort-remove"], ["post-upgrade"]),
+        ("postinst", ["abort-upgrade", "2.0-1"], ["post-upgrade"]),
+        ("postinst", ["abort-deconfigure", "in-favour", "other", "1.0"], ["post-upgrade"]),
         ("prerm", ["remove"], ["pre-remove"]),
         ("prerm", ["upgrade", "2.0-1"], []),
         ("postrm", ["remove"], ["post-remove"]),
         ("postrm", ["purge"], ["purge"]),
         ("postrm", ["upgrade", "2.0-1"], []),
+        ("postrm", ["abort-install"], ["post-remove"]),
+        ("postrm", ["abort-upgrade", "1.0-1"], []),
+        ("prerm", ["failed-upgrade", "1.0-1"], []),
     ],
 )
 def test_dispatch_runs_exactly_the_event(tmp_path, script, args, expected):
@@ -203,12 +208,14 @@ def test_dispatch_runs_exactly_the_event(tmp_path, script, args, expected):
 
 
 def test_failing_packager_script_fails_the_maintainer_script(tmp_path):
-    r = dataclasses.replace(_resolved("vdsm-hook-acme"), scripts={"post-install": "false\necho after > x\n"})
+    # The body runs without the maintainer script's set -e (the RPM semantics); its exit status is passed on.
+    body = "false\necho after > x\nexit 3\n"
+    r = dataclasses.replace(_resolved("vdsm-hook-acme"), scripts={"post-install": body})
     path = tmp_path / "postinst"
     path.write_text(maintainer_scripts(r)["postinst"])
     proc = subprocess.run(["sh", str(path), "configure", ""], cwd=tmp_path)
-    assert proc.returncode != 0
-    assert not (tmp_path / "x").exists()
+    assert proc.returncode == 3
+    assert (tmp_path / "x").read_text() == "after\n"
 
 
 def test_statoverride_for_non_root_owners():

@@ -62,7 +62,7 @@ def test_example_builds_installs_and_verifies(tmp_path: Path, example: str, dist
 
 
 # The new examples, through the distros' own tools (one rpm and one deb profile each).
-SYSTEM = ("vdsm-hook-ipcheck", "ovirt-host-deploy-acme-driver")
+SYSTEM = ("vdsm-hook-ipcheck", "ovirt-host-deploy-acme-driver", "vdsm-hook-checkips")
 
 
 @pytest.mark.parametrize("example", SYSTEM)

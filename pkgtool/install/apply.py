@@ -22,7 +22,7 @@ from ..atomic import sigint_held
 from ..bookkeeping import bookkeeping_reason, tmp_name
 from ..errors import InstallError, PkgtoolError
 from ..model import EntryKind, Resolved
-from ..rootfs.accounts import Accounts, load_accounts
+from ..rootfs.accounts import Accounts, load_accounts, with_declared
 from ..rootfs.paths import CHUNK
 from ..sources.regular import open_regular
 from .dirfds import DIR_FLAGS, DirFds
@@ -56,7 +56,7 @@ def install(resolved: Resolved, root: Path | str, dry_run: bool = False) -> Inst
         raise InstallError(f"{root} is not a directory")
     recovered = _recover_first(root, dry_run)
     owners = os.geteuid() == 0
-    accounts = load_accounts(root if root.is_dir() else None)
+    accounts = with_declared(load_accounts(root if root.is_dir() else None), resolved.layout)
     if owners:
         check_names(resolved, accounts)
 

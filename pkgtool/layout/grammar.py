@@ -40,6 +40,10 @@ SECTION_KEYS = (
     "changelog",
     "lint",
     "subpackage",
+    "unit",
+    "user",
+    "group",
+    "tmpfile",
     "vars",
 )
 TOP_KEYS = ("schema", *SECTION_KEYS, "distro")
@@ -56,6 +60,15 @@ SYMLINK_KEYS = ("path", "target", "allow", "package", "absolute")
 SUBPACKAGE_KEYS = ("name", "summary", "description", "arch", "kind", *RELATION_KINDS, "scripts")
 ATTR_KEYS = ("path", "mode", "owner", "group", "allow")
 PATCH_KEYS = ("file", "strip")
+UNIT_KEYS = ("src", "name", "enable", "on-upgrade")
+TMPFILE_KEYS = ("src", "name")
+TMPFILE_NAME_RE = re.compile(r"[A-Za-z0-9_+-][A-Za-z0-9_.+-]*\.conf")
+USER_KEYS = ("name", "uid", "group", "groups", "home", "shell", "system", "comment")
+GROUP_KEYS = ("name", "gid", "system")
+# Fixed ids a package may ask for: not root's, not nobody's (65534), not the 16-bit -1.
+ID_RANGE = range(1, 65534)
+# A systemd unit name systemd, rpm and deb-systemd-helper all take as one word (no template instances).
+UNIT_NAME_RE = re.compile(r"[A-Za-z0-9:_.-]+\.(service|socket|timer|path|target|mount)")
 CHANGELOG_KEYS = ("version", "date", "author", "changes")
 LINT_KEYS = ("allow",)
 

@@ -25,6 +25,8 @@ from .grammar import (
     DIR_KEYS,
     DISTRO_ID_RE,
     FILE_KEYS,
+    GROUP_KEYS,
+    ID_RANGE,
     KERNEL_ARGS_RE,
     LANG_RE,
     LINT_KEYS,
@@ -43,8 +45,13 @@ from .grammar import (
     SECTION_RE,
     SUBPACKAGE_KEYS,
     SYMLINK_KEYS,
+    TMPFILE_KEYS,
+    TMPFILE_NAME_RE,
     TOP_KEYS,
     TREE_KEYS,
+    UNIT_KEYS,
+    UNIT_NAME_RE,
+    USER_KEYS,
     VAR_NAME_RE,
     VERSION_RE,
 )
@@ -117,6 +124,8 @@ _CONTENT = {
     "ghost": _BOOL,
     "absolute": _BOOL,
 }
+# A fixed uid/gid a package may ask for (grammar.ID_RANGE).
+_ID = {"type": "integer", "minimum": ID_RANGE.start, "maximum": ID_RANGE.stop - 1}
 _TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...], dict[str, Any]]] = {
     # name -> (the loader's keys, the required ones, shapes)
     "tree": (TREE_KEYS, ("src", "dst"), _CONTENT),
@@ -136,6 +145,32 @@ _TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...], dict[str, Any]]] = {
             "changes": {**_LINES, "minItems": 1},
         },
     ),
+    "unit": (
+        UNIT_KEYS,
+        ("src",),
+        {
+            "src": _LINE,
+            "name": {"type": "string", "pattern": _full(UNIT_NAME_RE)},
+            "enable": _BOOL,
+            "on-upgrade": {"enum": ["restart", "none"]},
+        },
+    ),
+    "tmpfile": (TMPFILE_KEYS, ("src",), {"src": _LINE, "name": {"type": "string", "pattern": _full(TMPFILE_NAME_RE)}}),
+    "user": (
+        USER_KEYS,
+        ("name",),
+        {
+            "name": _OWNER,
+            "uid": _ID,
+            "group": _OWNER,
+            "groups": {"type": "array", "items": _OWNER},
+            "home": _LINE,
+            "shell": _LINE,
+            "system": _BOOL,
+            "comment": _LINE,
+        },
+    ),
+    "group": (GROUP_KEYS, ("name",), {"name": _OWNER, "gid": _ID, "system": _BOOL}),
     "subpackage": (
         SUBPACKAGE_KEYS,
         ("name", "summary"),

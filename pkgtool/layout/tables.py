@@ -16,10 +16,13 @@ from ..model import (
     DirSpec,
     FileSpec,
     Layout,
+    OnUpgrade,
     PatchSpec,
     SymlinkSpec,
     TreeSpec,
+    UnitSpec,
 )
+from .accounts import AccountsReader
 from .fields import BAD, _Src
 from .grammar import (
     ATTR_KEYS,
@@ -27,13 +30,18 @@ from .grammar import (
     CHANGELOG_VERSION_RE,
     DIR_KEYS,
     FILE_KEYS,
+    GROUP_KEYS,
     LINT_KEYS,
     MERGED_SECTIONS,
     PACKAGE_KEYS,
     PATCH_KEYS,
     PATCH_NAME,
     SYMLINK_KEYS,
+    TMPFILE_KEYS,
     TREE_KEYS,
+    UNIT_KEYS,
+    UNIT_NAME_RE,
+    USER_KEYS,
     VAR_NAME_RE,
     _did_you_mean,
 )
@@ -42,7 +50,7 @@ from .tomlpos import KeyPath, format_path
 from .variants import Variants, _Items, _Merged
 
 
-class Validator(PackagesReader, Variants):
+class Validator(PackagesReader, AccountsReader, Variants):
     """The whole map: arrays of tables, sections, variants; ``diags`` collects every problem."""
 
     # -- contents
@@ -142,6 +150,33 @@ class Validator(PackagesReader, Variants):
         return SymlinkSpec(
             path=where, target=target, allow=allow, package=package, loc=self.loc(path), absolute=absolute
         )
+
+    def unit(self, f: dict[str, _Src], path: KeyPath) -> UnitSpec | None:
+        src = self.required(f, "src", path, self.path_text)
+        default = src.rsplit("/", 1)[-1] if isinstance(src, str) else ""
+        name = self.optional(f, "name", lambda s: self.unit_name(s), None)
+        if name is None and src is not BAD:
+            name = self.unit_name(_Src(default, (*path, "src")))
+        enable = self.optional(f, "enable", self.boolean, True)
+        on_upgrade = self.optional(f, "on-upgrade", self.on_upgrade, OnUpgrade.RESTART)
+        if BAD in (src, name):
+            return None
+        return UnitSpec(name=name, src=src, enable=enable, on_upgrade=on_upgrade, loc=self.loc(path))
+
+    def unit_name(self, src: _Src) -> Any:
+        hint = "a unit file name such as 'foo.service' (give name = ... when src is named otherwise)"
+        return self.matching(src, UNIT_NAME_RE, "bad-value", "a systemd unit name", hint)
+
+    def on_upgrade(self, src: _Src) -> Any:
+        choices = [o.value for o in OnUpgrade]
+        if isinstance(src.value, str) and src.value in choices:
+            return OnUpgrade(src.value)
+        if isinstance(src.value, str):
+            hint = _did_you_mean(src.value, choices) or f"use one of {', '.join(map(repr, choices))}"
+            return self.err(
+                "bad-value", src.path, f"{format_path(src.path)} {src.value!r} is not an upgrade action", hint
+            )
+        return self.bad_type(src.value, src.path, "a string")
 
     def attr(self, f: dict[str, _Src], path: KeyPath) -> AttrRule | None:
         where = self.required(f, "path", path, self.path_text)
@@ -286,6 +321,10 @@ class Validator(PackagesReader, Variants):
         symlinks = arr("symlink", self.symlink, SYMLINK_KEYS)
         attrs = arr("attr", self.attr, ATTR_KEYS)
         patches = arr("patch", self.patch, PATCH_KEYS)
+        units = arr("unit", self.unit, UNIT_KEYS)
+        users = arr("user", self.user, USER_KEYS)
+        groups = arr("group", self.group, GROUP_KEYS)
+        tmpfiles = arr("tmpfile", self.tmpfile, TMPFILE_KEYS)
         changelog = self.changelog(sections["changelog"]) if "changelog" in sections else ()
         scripts = self.merged_scripts(sections["scripts"]) if sections.get("scripts") is not None else {}
         variables = self.vars(sections["vars"]) if sections.get("vars") is not None else {}
@@ -310,6 +349,10 @@ class Validator(PackagesReader, Variants):
             changelog=changelog,
             lint_allow=lint_allow,
             subpackages=subs,
+            units=units,
+            users=users,
+            tmpfiles=tmpfiles,
+            groups=groups,
             vars=variables,
             var_locs={k: self.loc(sections["vars"].fields[k].path) for k in variables},
         )

@@ -175,60 +175,66 @@ class Contents(ResolverBase):
 
     def files(self) -> None:
         for i, f in enumerate(self.layout.files):
-            base = f"file[{i}]"
             if f.ghost:
-                self.ghost_file(f, base)
+                self.ghost_file(f, f"file[{i}]")
+            else:
+                self.one_file(f, f"file[{i}]")
+        for i, u in enumerate(self.layout.units):  # a unit file is a file of the main package in {unitdir}
+            self.one_file(u.as_file(), f"unit[{i}]")
+        for i, t in enumerate(self.layout.tmpfiles):  # and a tmpfiles.d file one in {tmpfilesdir}
+            self.one_file(t.as_file(), f"tmpfile[{i}]")
+
+    def one_file(self, f: FileSpec, base: str) -> None:
+        src_key = self.key(f.loc, base, "src")
+        cands = self.src_candidates(f.src, f.loc, src_key)
+        if cands is None:
+            return
+        matches = self.match_file_src(cands, f, src_key)
+        if not matches:
+            return
+        dst_key = self.key(f.loc, base, "dst")
+        into_dir = f.dst.endswith("/")
+        if not into_dir and len(matches) > 1:
+            self.diag(
+                "glob-needs-dir",
+                f"{f.src!r} matches {len(matches)} files but dst {f.dst!r} names one file",
+                f.loc,
+                dst_key,
+                hint="end dst with '/' to install them into that directory",
+            )
+            return
+        dst = self.deployed(f.dst, f.loc, dst_key, allow_dir_slash=True)
+        if dst is None:
+            return
+        for m in matches:
+            name = posixpath.basename(m)
+            if f.template and into_dir and name.endswith(".in"):
+                name = name[:-3]  # a template's deployed name drops its .in
+            path = f"{dst}/{name}" if into_dir else dst
+            reason = unsafe_reason(path)
+            if reason is not None:
+                self.diag("unsafe-path", f"deployed path {path!r} {reason}", f.loc, dst_key, path=path)
                 continue
-            src_key = self.key(f.loc, base, "src")
-            cands = self.src_candidates(f.src, f.loc, src_key)
-            if cands is None:
-                continue
-            matches = self.match_file_src(cands, f, src_key)
-            if not matches:
-                continue
-            dst_key = self.key(f.loc, base, "dst")
-            into_dir = f.dst.endswith("/")
-            if not into_dir and len(matches) > 1:
-                self.diag(
-                    "glob-needs-dir",
-                    f"{f.src!r} matches {len(matches)} files but dst {f.dst!r} names one file",
-                    f.loc,
-                    dst_key,
-                    hint="end dst with '/' to install them into that directory",
-                )
-                continue
-            dst = self.deployed(f.dst, f.loc, dst_key, allow_dir_slash=True)
-            if dst is None:
-                continue
-            for m in matches:
-                name = posixpath.basename(m)
-                if f.template and into_dir and name.endswith(".in"):
-                    name = name[:-3]  # a template's deployed name drops its .in
-                path = f"{dst}/{name}" if into_dir else dst
-                reason = unsafe_reason(path)
-                if reason is not None:
-                    self.diag("unsafe-path", f"deployed path {path!r} {reason}", f.loc, dst_key, path=path)
-                    continue
-                mode = f.mode
-                if mode is None:
-                    mode = 0o755 if os.stat(os.path.join(self.root, m)).st_mode & 0o111 else 0o644
-                entry = _entry(
-                    _FILE,
-                    path=path,
-                    mode=mode,
-                    owner=f.owner,
-                    group=f.group,
-                    config=f.config,
-                    source=m,
-                    doc=f.doc,
-                    license=f.license,
-                    allow=_with_allow(f.allow),
-                    origin=base,
-                    template=f.template,
-                    lang=f.lang,
-                    no_verify=f.no_verify,
-                )
-                self.add(entry, "file", f.loc)
+            mode = f.mode
+            if mode is None:
+                mode = 0o755 if os.stat(os.path.join(self.root, m)).st_mode & 0o111 else 0o644
+            entry = _entry(
+                _FILE,
+                path=path,
+                mode=mode,
+                owner=f.owner,
+                group=f.group,
+                config=f.config,
+                source=m,
+                doc=f.doc,
+                license=f.license,
+                allow=_with_allow(f.allow),
+                origin=base,
+                template=f.template,
+                lang=f.lang,
+                no_verify=f.no_verify,
+            )
+            self.add(entry, "file", f.loc)
 
     def ghost_file(self, f: FileSpec, base: str) -> None:
         """A ghost [[file]]: one path, owned with its mode and owner, no source and no content."""

@@ -30,7 +30,16 @@ def sub_layout(layout: Layout, sub: SubPackage) -> Layout:
         source=layout.package.name,
     )
     return dataclasses.replace(
-        layout, package=package, relations=sub.relations, scripts=sub.scripts, subpackages=(), variants={}
+        layout,
+        package=package,
+        relations=sub.relations,
+        scripts=sub.scripts,
+        subpackages=(),
+        units=(),
+        tmpfiles=(),
+        users=(),
+        groups=(),
+        variants={},
     )
 
 

@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..model import Layout
+
 
 @dataclass(frozen=True)
 class Accounts:
@@ -111,3 +113,24 @@ def load_accounts(root: Path | str | None = None) -> Accounts:
         for g in grp.getgrall():
             groups.setdefault(g.gr_name, g.gr_gid)
     return Accounts(users=users, groups=groups, users_from=users_from, groups_from=groups_from)
+
+
+def with_declared(accounts: Accounts, layout: Layout) -> Accounts:
+    """``accounts`` plus the map's [[user]]/[[group]] fixed ids for names the root does not know yet.
+
+    The package's scripts make those accounts with exactly these ids, so files owned by them get the
+    same numbers whether pkgtool or rpm/dpkg puts them in the root.
+    """
+    users = dict(accounts.users)
+    groups = dict(accounts.groups)
+    for g in layout.groups:
+        if g.gid is not None:
+            groups.setdefault(g.name, g.gid)
+    for u in layout.users:
+        if u.uid is not None:
+            users.setdefault(u.name, u.uid)
+            if u.primary == u.name:
+                groups.setdefault(u.name, u.uid)
+    if users == accounts.users and groups == accounts.groups:
+        return accounts
+    return Accounts(users=users, groups=groups, users_from=accounts.users_from, groups_from=accounts.groups_from)

@@ -48,10 +48,10 @@ def verify_root(resolved: Resolved, root: Path | str, others: Sequence[Resolved]
     kept = [p for p in (manifest or {}).get("kept", []) if isinstance(p, str)]
     if kept:
         notes.append("modified config files of an earlier install, kept: " + ", ".join(kept))
-    from ..rootfs.accounts import load_accounts
+    from ..rootfs.accounts import load_accounts, with_declared
     from ..rootfs.walk import read_root
 
-    seen = read_root(resolved, root, load_accounts(root))
+    seen = read_root(resolved, root, with_declared(load_accounts(root), resolved.layout))
     report = compare(
         resolved,
         seen.values(),

@@ -39,6 +39,7 @@ from .facts import (
     simplify_relations,
 )
 from .maintainer_scripts import maintainer_scripts
+from .units import dh_flags
 
 # ---------------------------------------------------------------- names
 
@@ -137,6 +138,9 @@ def _rules(resolved: Resolved) -> str:
             changelogs=changelogs,
             compression=resolved.profile.compression,
             compression_level=resolved.profile.compression_level,
+            package=resolved.package.name,
+            systemd_calls=dh_flags(resolved),
+            tmpfiles=bool(resolved.layout.tmpfiles),
         )
     )
 

@@ -2,7 +2,9 @@
 
 Everything here reads only ``Resolved`` and needs no Jinja2: the native writer
 (native.py) builds the same package as dpkg-buildpackage on the rendered tree
-(debian_dir.py) because both take these facts from here.
+(debian_dir.py) because both take these facts from here.  One module because
+that agreement is the point: a fact split into a second module is a fact one
+of the two writers can start to read from somewhere else.
 """
 
 from __future__ import annotations

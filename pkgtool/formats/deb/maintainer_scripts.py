@@ -10,14 +10,17 @@ dispatch (see docs/debian.md) is:
     prerm    remove                 -> pre-remove
     postrm   remove                 -> post-remove
     postrm   purge                  -> purge
-    (abort-*, failed-upgrade, deconfigure, disappear, prerm/postrm upgrade: nothing)
+    postinst abort-upgrade | abort-remove | abort-deconfigure -> post-upgrade
+    postrm   abort-install          -> post-remove
+    (preinst/postrm abort-upgrade, failed-upgrade, deconfigure, disappear, prerm/postrm upgrade: nothing)
 
 Non-root owners are recorded with dpkg-statoverride in ``postinst configure``
 and dropped in ``postrm purge``.  Ghosts (files and directories the map owns
 but does not ship: RPM's %ghost) are made empty in ``postinst configure`` when
 missing, with their mode and owner, and removed in ``postrm purge``, as
-debhelper-using packages do for their log files.  Each packager script runs in a subshell, so
-its own ``exit`` ends only itself, with ``set -e`` in force.
+debhelper-using packages do for their log files.  Each packager script runs as RPM's does
+(pkgtool/formats/script_bodies.py): verbatim in its own interpreter, out of
+reach of this script's ``set -e``, a failure ending the maintainer script.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ import shlex
 
 from ...model import EntryKind, Resolved
 from ...templating import environment
+from ..accounts import HAS_FUNCTION, account_commands
+from ..script_bodies import run_verbatim
 
 SCRIPT_ORDER: tuple[str, ...] = ("preinst", "postinst", "prerm", "postrm")
 
@@ -59,8 +64,11 @@ def maintainer_scripts(resolved: Resolved) -> dict[str, str]:
         }
         for g in resolved.ghosts
     ]
-    users = sorted({o["owner"] for o in owners + ghosts if o["owner"] != "root"})
-    groups = sorted({o["group"] for o in owners + ghosts if o["group"] != "root"})
+    layout = resolved.layout
+    declared = {u.name for u in layout.users} | {g.name for g in layout.groups} | {u.primary for u in layout.users}
+    # [[user]]s and [[group]]s come from preinst, with their fixed ids.
+    users = sorted({o["owner"] for o in owners + ghosts if o["owner"] != "root"} - declared)
+    groups = sorted({o["group"] for o in owners + ghosts if o["group"] != "root"} - declared)
     cases: dict[str, list[tuple[str, str]]] = {
         # script -> [(case pattern, body kind)]
         "preinst": [("install", "pre-install"), ("upgrade", "pre-upgrade")],
@@ -74,26 +82,27 @@ def maintainer_scripts(resolved: Resolved) -> dict[str, str]:
         if script == "postinst":
             events = [ev for ev in ("post-install", "post-upgrade") if ev in scripts]
         needs_owners = bool(owners or ghosts) and script in ("postinst", "postrm")
-        if not events and not needs_owners:
+        commands = account_commands(resolved.layout) if script == "preinst" else []
+        accounts = "".join(f"\t{c}\n" for c in commands)
+        if not events and not needs_owners and not accounts:
             continue
         env = environment()  # only here: a package without scripts is built without importing Jinja2
         out[script] = env.get_template("deb/maintscript.j2").render(
             script=script,
             name=resolved.package.name,
             functions=[
-                {"name": "pkgtool_" + ev.replace("-", "_"), "event": ev, "text": _body(scripts[ev])} for ev in events
+                {"name": "pkgtool_" + ev.replace("-", "_"), "event": ev, "text": run_verbatim(scripts[ev], ev)}
+                for ev in events
             ],
             events=set(events),
             owners=owners,
             ghosts=ghosts,
             users=users,
             groups=groups,
+            accounts=accounts,
+            has_function=HAS_FUNCTION,
         )
     return out
-
-
-def _body(text: str) -> str:
-    return text if text.endswith("\n") or not text else text + "\n"
 
 
 def expand_debhelper_tokens(text: str, package: str, snippets: str = "") -> str:

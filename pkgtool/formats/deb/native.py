@@ -29,7 +29,8 @@ from ...model import EntryKind, Resolved
 from ...sources.staging import staged_sources
 from ...templating import one_line
 from . import facts
-from .maintainer_scripts import expand_debhelper_tokens, maintainer_scripts
+from .maintainer_scripts import SCRIPT_ORDER, expand_debhelper_tokens, maintainer_scripts
+from .units import unit_snippets
 
 _SUFFIX = {"xz": ".xz", "zstd": ".zst", "gzip": ".gz", "none": ""}
 _COPY_CHUNK = 1 << 20
@@ -203,9 +204,21 @@ def control_text(resolved: Resolved, installed_size: int) -> str:
 
 
 def debian_scripts(resolved: Resolved) -> dict[str, str]:
-    """DEBIAN/ maintainer scripts: the debian/ ones with dh_installdeb's tokens expanded."""
+    """DEBIAN/ maintainer scripts: the debian/ ones with dh_installdeb's tokens expanded.
+
+    #DEBHELPER# becomes what dh_installsystemd adds for [[unit]]; a script the map has no
+    body for but a unit needs is written as dh_installdeb writes it (a shebang and set -e).
+    """
     name = resolved.package.name
-    return {k: expand_debhelper_tokens(v, name) for k, v in maintainer_scripts(resolved).items()}
+    snippets = unit_snippets(resolved)
+    ours = maintainer_scripts(resolved)
+    out = {}
+    for script in SCRIPT_ORDER:
+        if script in ours:
+            out[script] = expand_debhelper_tokens(ours[script], name, snippets.get(script, ""))
+        elif script in snippets:
+            out[script] = "#!/bin/sh\nset -e\n" + snippets[script]
+    return out
 
 
 def _control_tar(resolved: Resolved, md5sums: list[tuple[str, str]], data_kib: int) -> bytes:

@@ -18,20 +18,24 @@ builder, so the two cannot disagree:
     pre-transaction  %pretrans   always (once per transaction that installs or
     post-transaction %posttrans  upgrades the package; Debian has no such event)
 
-Each user script is fed verbatim to its own interpreter (its shebang, or
-/bin/sh) through a quoted here-document, so its `exit`, variables and `$`
-stay its own, and a failure is passed on as the scriptlet's exit status.
+Each user script runs as pkgtool/formats/script_bodies.py says (the same
+in both formats): verbatim in its own interpreter, no shell options of
+ours, a failure passed on as the scriptlet's exit status.  RPM has no
+abort events: a failed %pre stops the transaction before any file moves.
 The bodies returned here are plain shell; the spec writer doubles `%`.
 """
 
 from __future__ import annotations
 
-import posixpath
-import re
 import shlex
 from dataclasses import dataclass
 
 from ...model import Resolved
+from ..accounts import account_script
+from ..script_bodies import heredoc_marker, interpreter, run_verbatim
+from .units import tmpfiles_post, unit_scriptlets
+
+__all__ = ["heredoc_marker", "interpreter", "rpm_scriptlets"]
 
 # Scriptlet names in the order a spec lists them.
 SCRIPTLETS: tuple[str, ...] = ("pretrans", "pre", "post", "preun", "postun", "posttrans")
@@ -58,41 +62,23 @@ RPM_DISPATCH: tuple[Dispatch, ...] = (
     Dispatch("post-transaction", "posttrans", "", "every transaction, after all packages of it"),
 )
 
+# The macro each [[unit]] block of a scriptlet is the expansion of (named in a comment).
+_UNIT_MACRO = {"post": "%systemd_post", "preun": "%systemd_preun", "postun": "%systemd_postun_with_restart"}
+
 USERADD = "/usr/sbin/useradd"
 GROUPADD = "/usr/sbin/groupadd"
-_SHELLS = {"sh", "bash", "dash", "ksh", "zsh", "ash"}
-
-
-def interpreter(text: str) -> str:
-    """The command that reads the script on stdin: its shebang's interpreter, or /bin/sh."""
-    first = text.split("\n", 1)[0]
-    words = first[2:].split() if first.startswith("#!") else []
-    if not words:
-        return "/bin/sh -s"
-    cmd = " ".join(shlex.quote(w) for w in words)
-    name = posixpath.basename(words[-1] if posixpath.basename(words[0]) == "env" else words[0])
-    return f"{cmd} -s" if name in _SHELLS else f"{cmd} -"
-
-
-def heredoc_marker(text: str, event: str) -> str:
-    """A here-document terminator that no line of ``text`` equals."""
-    base = "PKGTOOL_" + re.sub(r"[^A-Z0-9]", "_", event.upper())
-    lines = set(text.splitlines())
-    marker, n = base, 0
-    while marker in lines:
-        n += 1
-        marker = f"{base}_{n}"
-    return marker
 
 
 def account_lines(resolved: Resolved) -> list[str]:
     """Shell lines that create the non-root groups and users owning entries (idempotent)."""
     owned = resolved.owned
+    declared = {u.name for u in resolved.layout.users} | {g.name for g in resolved.layout.groups}
+    declared |= {u.primary for u in resolved.layout.users}  # [[user]]/[[group]] make these (account_script)
     primary: dict[str, str] = {}
     for e in owned:
-        if e.owner != "root" and e.owner not in primary:
+        if e.owner != "root" and e.owner not in primary and e.owner not in declared:
             primary[e.owner] = e.group if e.group != "root" else e.owner
-    groups = sorted(set(resolved.groups) | set(primary.values()))
+    groups = sorted((set(resolved.groups) | set(primary.values())) - declared)
     lines = []
     for g in groups:
         q = shlex.quote(g)
@@ -107,7 +93,7 @@ def account_lines(resolved: Resolved) -> list[str]:
 
 def pre_requires(resolved: Resolved) -> tuple[str, ...]:
     """Files %pre needs (Requires(pre):) to create the accounts; empty when all owners are root."""
-    if not account_lines(resolved):
+    if not account_lines(resolved) and not account_script(resolved.layout):
         return ()
     return (GROUPADD, USERADD)
 
@@ -115,6 +101,10 @@ def pre_requires(resolved: Resolved) -> tuple[str, ...]:
 def rpm_scriptlets(resolved: Resolved) -> dict[str, str]:
     """Scriptlet name ('pre', 'post', 'preun', 'postun') -> shell body, only for those with content."""
     bodies: dict[str, list[str]] = {name: [] for name in SCRIPTLETS}
+    declared = account_script(resolved.layout)
+    if declared:
+        bodies["pre"].append("# [[group]] and [[user]]: made if missing, with their fixed ids (install and upgrade).")
+        bodies["pre"].append(declared.rstrip("\n"))
     accounts = account_lines(resolved)
     if accounts:
         bodies["pre"].append("# Accounts that own files of this package (made on install and upgrade alike).")
@@ -124,13 +114,16 @@ def rpm_scriptlets(resolved: Resolved) -> dict[str, str]:
         text = resolved.scripts.get(d.event)
         if text is None:
             continue
-        if not text.endswith("\n"):
-            text += "\n"
-        marker = heredoc_marker(text, d.event)
         src = sources.get(d.event, "")
         label = f"{d.event} ({src})" if src else d.event
-        run = f"{interpreter(text)} <<'{marker}' || exit $?\n{text}{marker}"
+        run = run_verbatim(text, d.event)
         if d.test:
             run = f"if {d.test}; then\n{run}\nfi"
         bodies[d.scriptlet].append(f"# {label}: on {d.when}\n{run}")
+    tmpfiles = tmpfiles_post(resolved)
+    if tmpfiles:
+        bodies["post"].append(f"# [[tmpfile]]: %tmpfiles_create\n{tmpfiles.rstrip()}")
+    # [[unit]]: systemd-rpm-macros' expansion after the packager's body (Debian's #DEBHELPER# stands after it too).
+    for name, text in unit_scriptlets(resolved).items():
+        bodies[name].append(f"# [[unit]]: {_UNIT_MACRO[name]}\n{text.rstrip()}")
     return {name: "\n".join(parts) + "\n" for name, parts in bodies.items() if parts}
