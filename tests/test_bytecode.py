@@ -10,14 +10,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tooling import require_tools
+from tooling import require_root, require_tools
 
 from pkgtool.errors import ToolError
+from pkgtool.formats.deb.native import build_deb
+from pkgtool.formats.deb.system import build_deb_system
 from pkgtool.formats.rpm import bytecode
 from pkgtool.formats.rpm.native import build_rpm
 from pkgtool.formats.rpm.spec import render_spec
 from pkgtool.formats.rpm.system import build_rpm_system
 from pkgtool.project import resolve_dir
+from pkgtool.verify.artifact import verify_artifact
 
 EPOCH = 1736121600
 MAP = """\
@@ -74,14 +77,19 @@ def _with_python(version: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def built(project, tmp_path_factory) -> Iterator[dict[str, Path]]:
+def built(project, tmp_path_factory) -> Iterator[dict]:
     require_tools("rpmbuild", "rpm", "python3.12")
     saved = os.environ["PATH"]
     _with_python("3.12")
     out = tmp_path_factory.mktemp("out")
     r = resolve_dir(project, "fedora", source_date_epoch=EPOCH)
     system = next(p for p in build_rpm_system(r, out / "system") if not p.name.endswith(".src.rpm"))
-    yield {"native": build_rpm(r, out / "native"), "again": build_rpm(r, out / "again"), "system": system}
+    yield {
+        "native": build_rpm(r, out / "native"),
+        "again": build_rpm(r, out / "again"),
+        "system": system,
+        "resolved": r,
+    }
     os.environ["PATH"] = saved
 
 
@@ -106,6 +114,12 @@ def test_native_lists_the_pycache_files_rpmbuild_makes(built) -> None:
         f"{site}/util.cpython-312.opt-1.pyc",
         f"{site}/util.cpython-312.pyc",
     ]
+
+
+@pytest.mark.parametrize("backend", ["native", "system"])
+def test_verify_accepts_the_bytecode(built, backend) -> None:
+    report = verify_artifact(built["resolved"], built[backend])
+    assert report.ok, report
 
 
 def test_native_bytecode_is_reproducible(built) -> None:
@@ -150,3 +164,80 @@ def test_missing_interpreter_refuses_rather_than_wrong_bytecode(project, tmp_pat
     with pytest.raises(ToolError, match=r"python3\.12 is not on PATH.*no package was written"):
         build_rpm(r, tmp_path / "out")
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+
+
+# ---------------------------------------------------------------- Debian: compiled on the host, never shipped
+
+# What a chrooted maintainer script needs to run the host's real py3compile / py3clean on the root.
+DEB_SEED = ("/bin/sh", "/usr/bin/python3.11", "/usr/bin/py3compile", "/usr/bin/py3clean", "/usr/bin/dpkg")
+DEB_SEED += ("/usr/bin/dpkg-query", "/usr/bin/sed", "/usr/bin/find", "/usr/bin/xargs", "/usr/bin/rm", "/usr/bin/rmdir")
+
+
+@pytest.fixture(scope="module")
+def debs(project, tmp_path_factory) -> dict:
+    require_tools("dpkg-buildpackage", "dh", "dpkg-deb")
+    out = tmp_path_factory.mktemp("debs")
+    r = resolve_dir(project, "debian", source_date_epoch=EPOCH)
+    system = next(p for p in build_deb_system(r, out / "system") if p.suffix == ".deb")
+    return {"native": build_deb(r, out / "native"), "system": system, "resolved": r}
+
+
+def _deb_field(deb: Path, flag: str, *args: str) -> str:
+    return subprocess.run(["dpkg-deb", flag, str(deb), *args], capture_output=True, text=True, check=True).stdout
+
+
+@pytest.mark.parametrize("backend", ["native", "system"])
+def test_deb_ships_no_bytecode_and_depends_on_python3(debs, backend) -> None:
+    deb = debs[backend]
+    assert "__pycache__" not in _deb_field(deb, "-c")
+    assert _deb_field(deb, "-f", "Depends").strip() == "python3:any"
+    assert _deb_field(deb, "-I", "postinst") == _deb_field(debs["native"], "-I", "postinst")
+    assert _deb_field(deb, "-I", "prerm") == _deb_field(debs["native"], "-I", "prerm")
+    assert verify_artifact(debs["resolved"], deb).ok
+
+
+def test_deb_maintainer_scripts_are_dh_python3s(debs) -> None:
+    postinst = _deb_field(debs["native"], "-I", "postinst")
+    prerm = _deb_field(debs["native"], "-I", "prerm")
+    assert "\tpy3compile -p pyc-demo\n" in postinst and "pypy3compile -p pyc-demo || true" in postinst
+    assert "\tpy3clean -p pyc-demo\n" in prerm
+    subprocess.run(["sh", "-n", "-c", postinst + prerm], check=True)
+
+
+def _seed_python_root(root: Path) -> None:
+    (root / "var/lib/dpkg/info").mkdir(parents=True)
+    (root / "var/lib/dpkg/updates").mkdir()
+    (root / "var/lib/dpkg/status").touch()
+    libs: set[str] = set()
+    for host in DEB_SEED:
+        dest = root / host.lstrip("/")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(os.path.realpath(host), dest)
+        ldd = subprocess.run(["ldd", host], capture_output=True, text=True).stdout
+        libs.update(w for w in ldd.split() if w.startswith("/"))
+    for lib in libs:
+        dest = root / lib.lstrip("/")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(os.path.realpath(lib), dest)
+    (root / "usr/bin/python3").symlink_to("python3.11")
+    (root / "dev").mkdir()
+    os.mknod(root / "dev/null", 0o20666, os.makedev(1, 3))
+    skip = shutil.ignore_patterns("test", "__pycache__", "idlelib", "tkinter", "lib2to3", "ensurepip", "*-packages")
+    shutil.copytree("/usr/lib/python3.11", root / "usr/lib/python3.11", symlinks=True, ignore=skip)
+    shutil.copytree("/usr/share/python3", root / "usr/share/python3", symlinks=True)  # py3compile's debpython
+
+
+@pytest.mark.parametrize("backend", ["native", "system"])
+def test_dpkg_root_install_compiles_and_purge_cleans(debs, tmp_path, backend) -> None:
+    require_root()
+    require_tools("dpkg", "ldd", "py3compile", "python3.11")
+    root = tmp_path / "root"
+    _seed_python_root(root)
+    dpkg = ["dpkg", f"--root={root}", "--force-depends"]
+    done = subprocess.run([*dpkg, "-i", str(debs[backend])], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    cache = root / "usr/lib/python3/dist-packages/pycdemo/__pycache__"
+    assert sorted(p.name for p in cache.iterdir()) == ["__init__.cpython-311.pyc", "util.cpython-311.pyc"]
+    done = subprocess.run([*dpkg, "--purge", "pyc-demo"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert not (root / "usr/lib/python3/dist-packages/pycdemo").exists()

@@ -18,6 +18,7 @@ from ...arches import deb_name
 from ...model import ChangelogEntry, ConfigKind, Entry, EntryKind, Resolved, ResolvedRelation
 from ...resolve import DEFAULT_EPOCH
 from ...templating import one_line
+from .python import python_depends
 
 # Relation kinds -> Debian field, in the order dpkg writes binary control fields (deb-control(5)).
 # 'breaks' is no table of the map: implied_breaks derives it from [replaces].
@@ -165,7 +166,8 @@ def implied_breaks(resolved: Resolved) -> tuple[ResolvedRelation, ...]:
 
 def binary_relations(resolved: Resolved) -> dict[str, tuple[ResolvedRelation, ...]]:
     """Relation kind -> relations as a binary package carries them: the map's and the implied Breaks."""
-    return {**resolved.relations, "breaks": implied_breaks(resolved)}
+    requires = tuple(sorted({*resolved.relations.get("requires", ()), *python_depends(resolved)}, key=lambda r: r.name))
+    return {**resolved.relations, "requires": requires, "breaks": implied_breaks(resolved)}
 
 
 def relation_fields(

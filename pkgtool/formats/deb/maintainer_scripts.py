@@ -23,6 +23,7 @@ import re
 
 from ...model import EntryKind, Resolved
 from ...templating import environment
+from .python import python_snippets
 
 SCRIPT_ORDER: tuple[str, ...] = ("preinst", "postinst", "prerm", "postrm")
 
@@ -53,12 +54,13 @@ def maintainer_scripts(resolved: Resolved) -> dict[str, str]:
         "postrm": [("remove", "post-remove"), ("purge", "purge")],
     }
     out = {}
+    python = python_snippets(resolved)
     for script in SCRIPT_ORDER:
         events = [ev for _, ev in cases[script] if ev and ev in scripts]
         if script == "postinst":
             events = [ev for ev in ("post-install", "post-upgrade") if ev in scripts]
         needs_owners = bool(owners) and script in ("postinst", "postrm")
-        if not events and not needs_owners:
+        if not events and not needs_owners and script not in python:
             continue
         env = environment()  # only here: a package without scripts is built without importing Jinja2
         out[script] = env.get_template("deb/maintscript.j2").render(
@@ -71,6 +73,7 @@ def maintainer_scripts(resolved: Resolved) -> dict[str, str]:
             owners=owners,
             users=users,
             groups=groups,
+            python=python.get(script, ""),
         )
     return out
 
