@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
+import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -241,3 +243,14 @@ def test_dpkg_root_install_compiles_and_purge_cleans(debs, tmp_path, backend) ->
     done = subprocess.run([*dpkg, "--purge", "pyc-demo"], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
     assert not (root / "usr/lib/python3/dist-packages/pycdemo").exists()
+
+
+def test_cli_json_says_no_bytecode_was_made(project, tmp_path) -> None:
+    env = {**os.environ, "PATH": str(tmp_path)}  # no interpreter of any version on PATH
+    cmd = [sys.executable, "-m", "pkgtool", "build", "--distro", "fedora", "--out", str(tmp_path / "out"), "--json"]
+    done = subprocess.run(cmd, cwd=project, env=env, capture_output=True, text=True)
+    assert done.returncode == 1
+    (distro,) = json.loads(done.stdout)["distros"]
+    assert distro["command"] == ["python3.12"]
+    assert "python3.12 is not on PATH" in distro["error"] and "Install python3.12" in distro["error"]
+    assert not list((tmp_path / "out").glob("*.rpm"))
