@@ -47,12 +47,23 @@ mode = "0644"
 src = "bin/pycdemo"
 dst = "{bindir}/pycdemo"
 mode = "0755"
+
+# A helper module beside a hook: not executable (the hook runner would run it), byte-compiled.
+[[file]]
+src = "hooks/_pycdemo_helper.py"
+dst = "{libexecdir}/vdsm/hooks/before_vm_start/_pycdemo_helper.py"
+mode = "0644"
+
+[python]
+compile = ["{libexecdir}/vdsm/hooks/before_vm_start"]
 """
 
 
 def _project(root: Path) -> Path:
     (root / "lib").mkdir(parents=True)
     (root / "bin").mkdir()
+    (root / "hooks").mkdir()
+    (root / "hooks" / "_pycdemo_helper.py").write_text("def helper():\n    return 1\n")
     (root / "pkgtool.toml").write_text(MAP)
     (root / "lib" / "__init__.py").write_text("VALUE = 42\n")
     (root / "lib" / "util.py").write_text(
@@ -109,12 +120,16 @@ def test_native_lists_the_pycache_files_rpmbuild_makes(built) -> None:
     native = _listing(built["native"])
     assert native == _listing(built["system"])
     site = "/usr/lib/python3.12/site-packages/pycdemo/__pycache__"
+    hooks = "/usr/libexec/vdsm/hooks/before_vm_start/__pycache__"
     assert native == [
         site,
         f"{site}/__init__.cpython-312.opt-1.pyc",
         f"{site}/__init__.cpython-312.pyc",
         f"{site}/util.cpython-312.opt-1.pyc",
         f"{site}/util.cpython-312.pyc",
+        hooks,
+        f"{hooks}/_pycdemo_helper.cpython-312.opt-1.pyc",
+        f"{hooks}/_pycdemo_helper.cpython-312.pyc",
     ]
 
 
@@ -202,6 +217,7 @@ def test_deb_maintainer_scripts_are_dh_python3s(debs) -> None:
     postinst = _deb_field(debs["native"], "-I", "postinst")
     prerm = _deb_field(debs["native"], "-I", "prerm")
     assert "\tpy3compile -p pyc-demo\n" in postinst and "pypy3compile -p pyc-demo || true" in postinst
+    assert "\tpy3compile -p pyc-demo /usr/libexec/vdsm/hooks/before_vm_start\n" in postinst
     assert "\tpy3clean -p pyc-demo\n" in prerm
     subprocess.run(["sh", "-n", "-c", postinst + prerm], check=True)
 
@@ -240,9 +256,13 @@ def test_dpkg_root_install_compiles_and_purge_cleans(debs, tmp_path, backend) ->
     assert done.returncode == 0, done.stdout + done.stderr
     cache = root / "usr/lib/python3/dist-packages/pycdemo/__pycache__"
     assert sorted(p.name for p in cache.iterdir()) == ["__init__.cpython-311.pyc", "util.cpython-311.pyc"]
+    helper = root / "usr/libexec/vdsm/hooks/before_vm_start"
+    assert [p.name for p in (helper / "__pycache__").iterdir()] == ["_pycdemo_helper.cpython-311.pyc"]
+    assert (helper / "_pycdemo_helper.py").stat().st_mode & 0o777 == 0o644
     done = subprocess.run([*dpkg, "--purge", "pyc-demo"], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
     assert not (root / "usr/lib/python3/dist-packages/pycdemo").exists()
+    assert not (root / "usr/libexec/vdsm").exists()
 
 
 def test_cli_json_says_no_bytecode_was_made(project, tmp_path) -> None:
@@ -254,3 +274,25 @@ def test_cli_json_says_no_bytecode_was_made(project, tmp_path) -> None:
     assert distro["command"] == ["python3.12"]
     assert "python3.12 is not on PATH" in distro["error"] and "Install python3.12" in distro["error"]
     assert not list((tmp_path / "out").glob("*.rpm"))
+
+
+@pytest.mark.parametrize(
+    ("python", "message"),
+    [
+        ('compile = "{libexecdir}/x"', "python.compile"),
+        ('compile = ["../../etc"]', "python.compile[0]"),
+        ('compiles = ["{libexecdir}/x"]', "unknown key 'compiles'"),
+    ],
+)
+def test_bad_python_table_is_a_located_error(tmp_path, python, message) -> None:
+    root = _project(tmp_path / "src")
+    (root / "pkgtool.toml").write_text(MAP.replace('compile = ["{libexecdir}/vdsm/hooks/before_vm_start"]', python))
+    done = subprocess.run(
+        [sys.executable, "-m", "pkgtool", "generate", "--distro", "fedora", "--out", str(tmp_path / "out")],
+        cwd=root,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert message in done.stderr and "pkgtool.toml" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "out").exists()

@@ -40,6 +40,7 @@ SECTION_KEYS = (
     "lint",
     "subpackage",
     "vars",
+    "python",
 )
 TOP_KEYS = ("schema", *SECTION_KEYS, "distro")
 # Tables of scalars, read key by key (each key keeps its own path) so that overrides can merge them.
@@ -54,6 +55,7 @@ ATTR_KEYS = ("path", "mode", "owner", "group", "allow")
 PATCH_KEYS = ("file", "strip")
 CHANGELOG_KEYS = ("version", "date", "author", "changes")
 LINT_KEYS = ("allow",)
+PYTHON_KEYS = ("compile",)
 
 MAX_SUMMARY = 79
 

@@ -63,8 +63,18 @@ class _Resolver(Contents, Finish):
         self.auto_config(paths)
         entries = tuple(map(self.entries.__getitem__, paths))
         epoch = default_epoch(self.layout) if source_date_epoch is None else source_date_epoch
+        pyc = self.python_compile()
         if not self.layout.subpackages:
-            return Resolved(self.layout, self.profile, entries, self.relations(), self.scripts(), epoch, vars=self.vars)
+            return Resolved(
+                self.layout,
+                self.profile,
+                entries,
+                self.relations(),
+                self.scripts(),
+                epoch,
+                vars=self.vars,
+                python_compile=pyc,
+            )
         shares = share_out(self.layout, entries)
         subs = []
         for sub in self.layout.subpackages:
@@ -72,11 +82,27 @@ class _Resolver(Contents, Finish):
             part = _Resolver(sub_layout(self.layout, sub), self.profile)
             subs.append(
                 Resolved(
-                    part.layout, self.profile, shares[sub.name], part.relations(), part.scripts(), epoch, vars=self.vars
+                    part.layout,
+                    self.profile,
+                    shares[sub.name],
+                    part.relations(),
+                    part.scripts(),
+                    epoch,
+                    vars=self.vars,
+                    python_compile=pyc,
                 )
             )
             self.diags.extend(part.diags)
-        main = Resolved(self.layout, self.profile, shares[""], self.relations(), self.scripts(), epoch, vars=self.vars)
+        main = Resolved(
+            self.layout,
+            self.profile,
+            shares[""],
+            self.relations(),
+            self.scripts(),
+            epoch,
+            vars=self.vars,
+            python_compile=pyc,
+        )
         return dataclasses.replace(main, subpackages=tuple(subs))
 
 

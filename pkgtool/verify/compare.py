@@ -94,7 +94,11 @@ def format_files(resolved: Resolved) -> tuple[str, ...]:
     """Paths (globs) the package format adds by itself, from the profile's ``extra.format_files``."""
     raw = resolved.profile.extra.get("format_files", [])
     values = _format_values(resolved)
-    return tuple(_expand(str(p), values) for p in (raw if isinstance(raw, list | tuple) else []))
+    out = tuple(_expand(str(p), values) for p in (raw if isinstance(raw, list | tuple) else []))
+    # The byte-code of each [python] compile dir, where the profile's format ships byte-code (rpm).
+    if resolved.profile.extra.get("python_bytecode_opt"):
+        out += tuple(p for d in resolved.python_compile for p in (f"{d}/*__pycache__", f"{d}/*__pycache__/*.pyc"))
+    return out
 
 
 def compare(

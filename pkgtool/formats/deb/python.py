@@ -11,16 +11,18 @@ for the native writer and debian/ alike.
 from __future__ import annotations
 
 from ...model import Resolved, ResolvedRelation
+from ...templating import shell_quote
 
 PYTHON_DEPENDS = ResolvedRelation("python3:any", logical="python3:any")
 
-# debhelper's autoscripts (dh-python), #ARGS# empty: py3compile finds the package's modules by dpkg -L.
+# debhelper's autoscripts (dh-python).  #ARGS#: the [python] compile dirs (dh_python3's private dirs);
+# py3compile finds the dist-packages modules itself, by dpkg -L.
 PY3COMPILE = """\
 if command -v py3compile >/dev/null 2>&1; then
-	py3compile -p {package}
+	py3compile -p {package}{args}
 fi
 if command -v pypy3compile >/dev/null 2>&1; then
-	pypy3compile -p {package} || true
+	pypy3compile -p {package}{args} || true
 fi
 """
 PY3CLEAN = """\
@@ -33,10 +35,17 @@ fi
 """
 
 
-def has_python_modules(resolved: Resolved) -> bool:
-    """A .py file under the profile's dist-packages: what dh_python3 byte-compiles at install time."""
+def _dirs_with_modules(resolved: Resolved) -> list[str]:
+    """dist-packages and each [python] compile dir that holds a .py file of the package."""
     sitelib = resolved.profile.dirs.get("python3_sitelib", "")
-    return bool(sitelib) and any(e.path.endswith(".py") and e.path.startswith(sitelib + "/") for e in resolved.files)
+    dirs = dict.fromkeys(d.rstrip("/") for d in (sitelib, *resolved.python_compile) if d)
+    py = [e.path for e in resolved.files if e.path.endswith(".py")]
+    return [d for d in dirs if any(p.startswith(d + "/") for p in py)]
+
+
+def has_python_modules(resolved: Resolved) -> bool:
+    """What dh_python3 byte-compiles at install time: modules in dist-packages or a private dir."""
+    return bool(_dirs_with_modules(resolved))
 
 
 def python_snippets(resolved: Resolved) -> dict[str, str]:
@@ -44,7 +53,11 @@ def python_snippets(resolved: Resolved) -> dict[str, str]:
     if not has_python_modules(resolved):
         return {}
     name = resolved.package.name
-    return {"postinst": PY3COMPILE.format(package=name), "prerm": PY3CLEAN.format(package=name)}
+    sitelib = resolved.profile.dirs.get("python3_sitelib", "")
+    # As dh_python3: one py3compile for the public modules, one per private dir; one py3clean for all.
+    args = ["" if d == sitelib else " " + shell_quote(d) for d in _dirs_with_modules(resolved)]
+    postinst = "".join(PY3COMPILE.format(package=name, args=a) for a in args)
+    return {"postinst": postinst, "prerm": PY3CLEAN.format(package=name)}
 
 
 def python_depends(resolved: Resolved) -> tuple[ResolvedRelation, ...]:

@@ -52,15 +52,24 @@ def invalidation_mode(resolved: Resolved) -> str:
     return str(resolved.profile.extra.get("python_bytecode_invalidation", "timestamp"))
 
 
+def sitelib(resolved: Resolved) -> str:
+    return resolved.profile.dirs.get("python3_sitelib", "")
+
+
 def compile_dirs(resolved: Resolved) -> tuple[str, ...]:
-    """The directories whose .py files get byte-code: the profile's site-packages (brp-python-bytecompile's)."""
-    sitelib = resolved.profile.dirs.get("python3_sitelib", "")
-    return (sitelib,) if sitelib and opt_levels(resolved) and python_version(resolved) else ()
+    """The directories whose .py files get byte-code: site-packages (brp-python-bytecompile's) and [python] compile."""
+    if not (opt_levels(resolved) and python_version(resolved)):
+        return ()
+    return tuple(dict.fromkeys(d for d in (sitelib(resolved), *resolved.python_compile) if d))
+
+
+def _under(path: str, directory: str) -> bool:
+    return path.startswith(directory.rstrip("/") + "/")
 
 
 def sources_to_compile(resolved: Resolved) -> tuple[Entry, ...]:
     dirs = compile_dirs(resolved)
-    return tuple(e for e in resolved.files if e.path.endswith(".py") and any(e.path.startswith(d + "/") for d in dirs))
+    return tuple(e for e in resolved.files if e.path.endswith(".py") and any(_under(e.path, d) for d in dirs))
 
 
 def pyc_path(py: str, version: str, opt: int) -> str:
@@ -164,12 +173,15 @@ def missing_interpreter_message(resolved: Resolved) -> str:
 
 
 def byte_compile_lines(resolved: Resolved) -> list[str]:
-    """%install lines: site-packages is the distro's brp-python-bytecompile's, unless this rpmbuild has none."""
-    if not sources_to_compile(resolved):
-        return []
+    """%install lines: %py_byte_compile for each [python] compile dir with sources (%py_byte_compile's use:
+    the brp script compiles site-packages only); site-packages itself only where this rpmbuild has no brp script."""
+    sources = sources_to_compile(resolved)
     out = []
     for d in compile_dirs(resolved):
-        out += ["%if 0%{?pkgtool_compile_sitelib}", f"%py_byte_compile %{{python3}} %{{buildroot}}{d}", "%endif"]
+        if not any(_under(e.path, d) for e in sources):
+            continue
+        line = f"%py_byte_compile %{{python3}} %{{buildroot}}{d}"
+        out += ["%if 0%{?pkgtool_compile_sitelib}", line, "%endif"] if d == sitelib(resolved) else [line]
     return out
 
 
