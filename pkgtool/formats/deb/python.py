@@ -10,10 +10,18 @@ for the native writer and debian/ alike.
 
 from __future__ import annotations
 
+import os
+import re
+
+from ...errors import ResolveError
 from ...model import Resolved, ResolvedRelation
+from ...sources.regular import open_regular
+from ...sources.staging import staged_sources
 from ...templating import shell_quote
 
 PYTHON_DEPENDS = ResolvedRelation("python3:any", logical="python3:any")
+# #!/usr/bin/python3, #!/usr/bin/python3.11, #!/usr/bin/env python3 (what dh_python3 maps to python3:any)
+_PYTHON_SHEBANG = re.compile(rb"#![ \t]*(/usr/bin/python3(\.\d+)?|/usr/bin/env[ \t]+python3(\.\d+)?)([ \t\r\n]|$)")
 
 # debhelper's autoscripts (dh-python).  #ARGS#: the [python] compile dirs (dh_python3's private dirs);
 # py3compile finds the dist-packages modules itself, by dpkg -L.
@@ -60,5 +68,19 @@ def python_snippets(resolved: Resolved) -> dict[str, str]:
     return {"postinst": postinst, "prerm": PY3CLEAN.format(package=name)}
 
 
+def has_python_scripts(resolved: Resolved) -> bool:
+    """An executable file whose #! names Python 3: dh_python3 reads shebangs and depends on python3:any."""
+    executables = [e for e in resolved.files if e.mode & 0o111 and e.source]
+    if not executables:
+        return False
+    with staged_sources(resolved) as tree:  # the shebang after the map's patches and templates
+        for e in executables:
+            fd, _ = open_regular(os.path.join(tree, e.source or ""), ResolveError)
+            with os.fdopen(fd, "rb") as fh:
+                if _PYTHON_SHEBANG.match(fh.readline(4096)):
+                    return True
+    return False
+
+
 def python_depends(resolved: Resolved) -> tuple[ResolvedRelation, ...]:
-    return (PYTHON_DEPENDS,) if has_python_modules(resolved) else ()
+    return (PYTHON_DEPENDS,) if has_python_modules(resolved) or has_python_scripts(resolved) else ()

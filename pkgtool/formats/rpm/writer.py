@@ -19,7 +19,7 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from ... import __version__
@@ -29,6 +29,7 @@ from ...links import link_text
 from ...model import ConfigKind, Entry, EntryKind, Resolved
 from ...templating import one_line
 from . import header as rh
+from .autodeps import auto_requires
 from .facts import changelog_items, changelog_timestamp, implied_provides, wrapped_description
 from .names import rpm_arch, rpm_release
 from .payload import MAX_NEWC_SIZE, CpioWriter, NeedsLargeFiles, PayloadDigests, codec
@@ -152,9 +153,14 @@ def _write_payload(resolved: Resolved, src_dir: Path, out, large: bool) -> tuple
 
 
 def _relations(
-    resolved: Resolved, release: str, scriptlets: dict[str, str], has_config: bool, rpmlib: list[tuple[str, str]]
+    resolved: Resolved,
+    release: str,
+    scriptlets: dict[str, str],
+    has_config: bool,
+    rpmlib: list[tuple[str, str]],
+    generated: Sequence[tuple[str, int, str]] = (),
 ) -> dict[str, list[tuple[str, int, str]]]:
-    """kind -> sorted [(name, flags, version)], with what rpmbuild adds by itself."""
+    """kind -> sorted [(name, flags, version)], with what rpmbuild adds by itself (``generated``: autodeps)."""
     pkg = resolved.package
     full = evr(resolved, release)
     out: dict[str, list[tuple[str, int, str]]] = {}
@@ -164,6 +170,7 @@ def _relations(
             for r in resolved.relations.get(kind, ())
         ]
     requires, provides = out["requires"], out["provides"]
+    requires.extend(generated)
     for name in scriptlets:
         requires.append(("/bin/sh", rh.SENSE_INTERP | rh.SCRIPT_TAGS[name][2], ""))
     requires.extend((path, rh.SENSE_SCRIPT_PRE, "") for path in pre_requires(resolved))
@@ -181,7 +188,9 @@ def _relations(
     return {kind: sorted(set(rels)) for kind, rels in out.items()}
 
 
-def main_header(resolved: Resolved, files: FileTable, payload: PayloadDigests) -> bytes:
+def main_header(
+    resolved: Resolved, files: FileTable, payload: PayloadDigests, generated: Sequence[tuple[str, int, str]] = ()
+) -> bytes:
     pkg, profile = resolved.package, resolved.profile
     release = rpm_release(resolved)
     epoch = resolved.source_date_epoch
@@ -252,7 +261,7 @@ def main_header(resolved: Resolved, files: FileTable, payload: PayloadDigests) -
     compressor, feature = PAYLOAD_CODECS[profile.compression]
     rpmlib = list(RPMLIB_ALWAYS) + ([feature] if feature else []) + ([LARGE_FILES] if large else [])
     has_config = any(flags & rh.FILE_CONFIG for flags in files.flags)
-    relations = _relations(resolved, release, scriptlets, has_config, rpmlib)
+    relations = _relations(resolved, release, scriptlets, has_config, rpmlib, generated)
     for kind, (name_tag, flags_tag, version_tag) in rh.RELATION_TAGS.items():
         rels = relations[kind]
         if rels:
@@ -345,7 +354,7 @@ def write_rpm(resolved: Resolved, src_dir: Path, dest: Path) -> Path:
         with _payload_file(dest) as payload_fh:
             files, digests = write_payload(resolved, src_dir, payload_fh)
             payload_fh.flush()
-            header = main_header(resolved, files, digests)
+            header = main_header(resolved, files, digests, auto_requires(resolved, src_dir))
             signature = signature_header(header, digests, _md5(header, payload_fh))
             with atomic_file(dest) as tmp, open(tmp, "wb") as out:
                 out.write(rh.lead(f"{pkg.name}-{pkg.version}-{rpm_release(resolved)}"))
