@@ -91,7 +91,7 @@ CASES: tuple[Case, ...] = (
         "env-shebang",
         "warning",
         '[[file]]\nsrc = "tool"\ndst = "{bindir}/tpkg-tool"\nmode = "0755"\n',
-        {"tool": ("#!/usr/bin/env python3\nprint(1)\n", 0o755)},
+        {"tool": ("#!/usr/bin/env -S python3 -u\nprint(1)\n", 0o755)},  # env -S: no profile rewrites it
         "/usr/bin/tpkg-tool",
         "file[0].src",
         'src = "tool"',

@@ -21,7 +21,9 @@ from pkgtool.formats.deb.system import build_deb_system
 from pkgtool.formats.rpm.autodeps import interpreters
 from pkgtool.formats.rpm.native import build_rpm
 from pkgtool.formats.rpm.system import build_rpm_system
+from pkgtool.lint import lint_project
 from pkgtool.project import resolve_dir
+from pkgtool.verify.artifact import verify_artifact
 
 EPOCH = 1736121600
 MAP = """\
@@ -63,6 +65,7 @@ def project(tmp_path_factory) -> Path:
     (root / "lib" / "__init__.py").write_text("")
     (root / "bin" / "deps-py").write_text("#!/usr/bin/python3\nimport depsdemo\n")
     (root / "bin" / "deps-sh").write_text("#!/bin/bash\necho hi\n")
+    (root / "bin" / "deps-env").write_text("#!/usr/bin/env python3\nprint(1)\n")
     # Sourced, not run: no execute bit, so no generator reads its #! (script.attr's exeonly).
     (root / "plugin.sh").write_text("#!/bin/zsh\nfoo=1\n")
     return root
@@ -94,6 +97,27 @@ def test_native_rpm_requires_what_rpmbuild_generates(rpms) -> None:
     assert native == _requires(rpms["system"])
     assert {"/usr/bin/python3", "/bin/bash", "python(abi) = 3.12"} <= set(native)
     assert "/bin/zsh" not in native
+    assert "/usr/bin/env" not in native  # #!/usr/bin/env python3 became #!/usr/bin/python3 (mangle_shebangs)
+
+
+def _payload_file(rpm: Path, path: str, tmp: Path) -> bytes:
+    cpio = subprocess.run(["rpm2cpio", str(rpm)], check=True, capture_output=True).stdout
+    subprocess.run(["cpio", "-idm", "--quiet", "." + path], input=cpio, cwd=tmp, check=True)
+    return (tmp / path.lstrip("/")).read_bytes()
+
+
+@pytest.mark.parametrize("backend", ["native", "system"])
+def test_env_shebang_mangled_and_verified(rpms, project, backend, tmp_path) -> None:
+    assert _payload_file(rpms[backend], "/usr/bin/deps-env", tmp_path) == b"#!/usr/bin/python3\nprint(1)\n"
+    r = resolve_dir(project, "fedora", source_date_epoch=EPOCH)
+    report = verify_artifact(r, rpms[backend])
+    assert report.ok, report.to_text()
+
+
+def test_env_shebang_lint_only_where_not_mangled(project) -> None:
+    report = lint_project(project, ["fedora", "debian"])
+    hits = [(report.distros_of(d), d.path) for d in report.findings if d.rule == "env-shebang"]
+    assert hits == [(("debian",), "/usr/bin/deps-env")], report.to_text()
 
 
 def test_script_req_reading_of_first_lines() -> None:

@@ -32,8 +32,9 @@ DigestSource = Callable[[Entry, str], str]
 class _StagedDigests:
     """Digests of the entries' final content (patches applied), staged only when first needed."""
 
-    def __init__(self, resolved: Resolved):
+    def __init__(self, resolved: Resolved, mangle: bool = False):
         self.resolved = resolved
+        self.mangle = mangle  # an .rpm of a profile whose distro rewrites #!/usr/bin/env (formats/rpm/shebangs.py)
         self.stack = contextlib.ExitStack()
         self.dir: Path | None = None
         self.cache: dict[tuple[str, str], str] = {}
@@ -46,13 +47,32 @@ class _StagedDigests:
 
                 self.dir = Path(self.stack.enter_context(staged_sources(self.resolved)))
             try:
-                self.cache[key] = file_digest(self.dir / (entry.source or ""), algo)
+                path = self.dir / (entry.source or "")
+                rewritten = _mangled_digest(path, algo) if self.mangle and entry.mode & 0o111 else None
+                self.cache[key] = rewritten or file_digest(path, algo)
             except OSError as exc:
                 raise PkgtoolError(f"{entry.path}: cannot read its source {entry.source}: {exc.strerror}") from None
         return self.cache[key]
 
     def close(self) -> None:
         self.stack.close()
+
+
+def _mangled_digest(path: Path, algo: str) -> str | None:
+    """The digest of the file with its #!/usr/bin/env line rewritten, or None when it has none."""
+    import hashlib
+
+    from ..formats.rpm.shebangs import mangled
+
+    with open(path, "rb") as fh:
+        first = mangled(fh.readline(4096))
+        if first is None:
+            return None
+        h = hashlib.new(algo)
+        h.update(first)
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 # ---------------------------------------------------------------- compare
@@ -132,7 +152,8 @@ def compare(
     seen = {_norm_path(o.path): o for o in observed}
     scripts = scripts or {}
     own_digests = digest_source is None
-    digests: DigestSource = digest_source or _StagedDigests(resolved)
+    mangle = artifact_format is Family.RPM and bool(resolved.profile.extra.get("mangle_shebangs"))
+    digests: DigestSource = digest_source or _StagedDigests(resolved, mangle)
     fmt = format_for(artifact_format) if artifact_format is not None else None
     mismatches: list[Mismatch] = []
     checked = 0
