@@ -8,6 +8,7 @@ Everything here reads only ``Resolved`` and needs no Jinja2: the native writer
 from __future__ import annotations
 
 import datetime as _dt
+import fnmatch
 import posixpath
 import re
 import textwrap
@@ -15,6 +16,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from ...arches import deb_name
+from ...kinds import kind_info
 from ...model import ChangelogEntry, ConfigKind, Entry, EntryKind, Resolved, ResolvedRelation
 from ...resolve import DEFAULT_EPOCH
 from ...templating import one_line
@@ -273,6 +275,11 @@ def lintian_overrides(resolved: Resolved) -> str:
     name = resolved.package.name
     lines = []
     file_kind, link_kind = EntryKind.FILE, EntryKind.SYMLINK
+    # What the package's kind requires by design (kinds/: lintian_waivers), path by path.
+    for tag, glob in kind_info(resolved.package.kind).lintian_waivers:
+        for e in resolved.entries:
+            if fnmatch.fnmatchcase(e.path, glob):
+                lines.append(f"{name}: {tag} [{deployed_rel(e.path)}{'/' if e.kind is EntryKind.DIR else ''}]")
     for e in resolved.entries:
         # The usual modes draw no tag (mode_tags agrees): skip them without a call.
         mode = e.mode & 0o7777
