@@ -23,6 +23,7 @@ from pkgtool.formats.rpm.spec import render_spec
 from pkgtool.formats.rpm.system import build_rpm_system
 from pkgtool.project import resolve_dir
 from pkgtool.verify.artifact import verify_artifact
+from pkgtool.verify.root import verify_root
 
 EPOCH = 1736121600
 MAP = """\
@@ -259,6 +260,9 @@ def test_dpkg_root_install_compiles_and_purge_cleans(debs, tmp_path, backend) ->
     helper = root / "usr/libexec/vdsm/hooks/before_vm_start"
     assert [p.name for p in (helper / "__pycache__").iterdir()] == ["_pycdemo_helper.cpython-311.pyc"]
     assert (helper / "_pycdemo_helper.py").stat().st_mode & 0o777 == 0o644
+    # Byte-code py3compile made on the host is not an extra of the package.
+    report = verify_root(debs["resolved"], root)
+    assert report.ok, report.to_text()
     done = subprocess.run([*dpkg, "--purge", "pyc-demo"], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
     assert not (root / "usr/lib/python3/dist-packages/pycdemo").exists()
@@ -296,3 +300,16 @@ def test_bad_python_table_is_a_located_error(tmp_path, python, message) -> None:
     assert done.returncode == 2, done.stdout + done.stderr
     assert message in done.stderr and "pkgtool.toml" in done.stderr and "Traceback" not in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_only_the_bytecode_of_a_map_module_is_not_an_extra() -> None:
+    from pkgtool.model import Entry, EntryKind
+    from pkgtool.verify.compare import _is_bytecode_of
+
+    entries = {"/a/m.py": Entry("/a/m.py", EntryKind.FILE, 0o644, source="m.py")}
+    assert _is_bytecode_of("/a/__pycache__", entries)
+    assert _is_bytecode_of("/a/__pycache__/m.cpython-311.pyc", entries)
+    assert _is_bytecode_of("/a/__pycache__/m.cpython-312.opt-1.pyc", entries)
+    assert not _is_bytecode_of("/a/__pycache__/other.cpython-311.pyc", entries)
+    assert not _is_bytecode_of("/b/__pycache__", entries)
+    assert not _is_bytecode_of("/a/__pycache__/m.py", entries)

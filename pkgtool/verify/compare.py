@@ -114,11 +114,7 @@ def format_files(resolved: Resolved) -> tuple[str, ...]:
     """Paths (globs) the package format adds by itself, from the profile's ``extra.format_files``."""
     raw = resolved.profile.extra.get("format_files", [])
     values = _format_values(resolved)
-    out = tuple(_expand(str(p), values) for p in (raw if isinstance(raw, list | tuple) else []))
-    # The byte-code of each [python] compile dir, where the profile's format ships byte-code (rpm).
-    if resolved.profile.extra.get("python_bytecode_opt"):
-        out += tuple(p for d in resolved.python_compile for p in (f"{d}/*__pycache__", f"{d}/*__pycache__/*.pyc"))
-    return out
+    return tuple(_expand(str(p), values) for p in (raw if isinstance(raw, list | tuple) else []))
 
 
 def compare(
@@ -244,6 +240,18 @@ def _check_one(
     return Mismatch(entry.path, tuple(problems), exp, act, entry.origin)
 
 
+def _is_bytecode_of(path: str, entries: Mapping[str, Entry]) -> bool:
+    """``D/__pycache__`` or ``D/__pycache__/M.<tag>.pyc`` beside a module ``D/M.py`` of the map: byte-code
+    the rpm carries or py3compile / Python made on the host, never an extra of the package."""
+    head, _, name = path.rpartition("/")
+    if name == "__pycache__":
+        return any(p.startswith(head + "/") and p.endswith(".py") and p.count("/") == path.count("/") for p in entries)
+    cache, _, _ = head.rpartition("/")
+    if not head.endswith("/__pycache__") or not name.endswith(".pyc"):
+        return False
+    return f"{cache}/{name.split('.', 1)[0]}.py" in entries
+
+
 def _extras(
     resolved: Resolved, seen: Mapping[str, Observed], fmt: PackageFormat | None, elsewhere: frozenset[str]
 ) -> list[Mismatch]:
@@ -256,7 +264,7 @@ def _extras(
             allowed_dirs.update(_ancestors(p))
     out = []
     for path, obs in seen.items():
-        if path in entries or path in elsewhere:
+        if path in entries or path in elsewhere or _is_bytecode_of(path, entries):
             continue
         if obs.kind is EntryKind.DIR and path in allowed_dirs:
             continue  # a parent directory the format carries
