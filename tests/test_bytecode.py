@@ -313,3 +313,32 @@ def test_only_the_bytecode_of_a_map_module_is_not_an_extra() -> None:
     assert not _is_bytecode_of("/a/__pycache__/other.cpython-311.pyc", entries)
     assert not _is_bytecode_of("/b/__pycache__", entries)
     assert not _is_bytecode_of("/a/__pycache__/m.py", entries)
+
+
+@pytest.mark.parametrize(("distro", "version"), [("el9", "3.9"), ("opensuse-leap", "3.6")])
+def test_other_profiles_compile_with_their_python(project, tmp_path, distro, version) -> None:
+    require_tools("rpm2cpio", "cpio", f"python{version}")
+    saved = os.environ["PATH"]
+    _with_python(version)
+    try:
+        r = resolve_dir(project, distro, source_date_epoch=EPOCH)
+        rpm = build_rpm(r, tmp_path / "out")
+        root = tmp_path / "root"
+        root.mkdir()
+        cpio = subprocess.run(["rpm2cpio", str(rpm)], check=True, capture_output=True).stdout
+        subprocess.run(["cpio", "-idm", "--quiet"], input=cpio, cwd=root, check=True)
+        tag = "cpython-" + version.replace(".", "")
+        pycs = sorted(p.name for p in root.rglob("*.pyc"))
+        assert f"util.{tag}.pyc" in pycs and f"util.{tag}.opt-1.pyc" in pycs
+        check = (
+            "import importlib.util, sys, pathlib\n"
+            "for f in sorted(pathlib.Path(sys.argv[1]).rglob('*.pyc')):\n"
+            "    assert f.read_bytes()[:4] == importlib.util.MAGIC_NUMBER, f\n"
+            "    spec = importlib.util.spec_from_file_location('m', str(f))\n"
+            "    spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
+            "print('ok')\n"
+        )
+        done = subprocess.run([f"python{version}", "-c", check, str(root)], capture_output=True, text=True)
+        assert done.stdout.strip() == "ok", done.stderr
+    finally:
+        os.environ["PATH"] = saved
