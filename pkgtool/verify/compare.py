@@ -62,7 +62,7 @@ def _mangled_digest(path: Path, algo: str) -> str | None:
     """The digest of the file with its #!/usr/bin/env line rewritten, or None when it has none."""
     import hashlib
 
-    from ..formats.rpm.shebangs import mangled
+    from ..formats.rpm.shebangs import mangled  # the rewrite's one definition (rewrites_shebangs says when)
 
     with open(path, "rb") as fh:
         first = mangled(fh.readline(4096))
@@ -148,9 +148,9 @@ def compare(
     seen = {_norm_path(o.path): o for o in observed}
     scripts = scripts or {}
     own_digests = digest_source is None
-    mangle = artifact_format is Family.RPM and bool(resolved.profile.extra.get("mangle_shebangs"))
-    digests: DigestSource = digest_source or _StagedDigests(resolved, mangle)
     fmt = format_for(artifact_format) if artifact_format is not None else None
+    mangle = fmt is not None and fmt.rewrites_shebangs(resolved)
+    digests: DigestSource = digest_source or _StagedDigests(resolved, mangle)
     mismatches: list[Mismatch] = []
     checked = 0
     try:
