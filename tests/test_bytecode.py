@@ -342,3 +342,20 @@ def test_other_profiles_compile_with_their_python(project, tmp_path, distro, ver
         assert done.stdout.strip() == "ok", done.stderr
     finally:
         os.environ["PATH"] = saved
+
+
+def test_module_that_does_not_compile_is_a_located_error(tmp_path) -> None:
+    require_tools("python3.12")
+    root = _project(tmp_path / "src")
+    (root / "lib" / "bad.py").write_text("x = 1\ndef x(:\n")
+    saved = os.environ["PATH"]
+    _with_python("3.12")
+    try:
+        cmd = [sys.executable, "-m", "pkgtool", "build", "--distro", "fedora", "--out", str(tmp_path / "out")]
+        done = subprocess.run(cmd, cwd=root, capture_output=True, text=True)
+    finally:
+        os.environ["PATH"] = saved
+    assert done.returncode == 2
+    assert "lib/bad.py, line 2 (deployed as /usr/lib/python3.12/site-packages/pycdemo/bad.py)" in done.stderr
+    assert "SyntaxError" in done.stderr and "Traceback" not in done.stderr
+    assert not list(tmp_path.rglob("*.rpm"))

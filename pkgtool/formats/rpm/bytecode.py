@@ -22,8 +22,9 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
-from ...errors import ToolError
+from ...errors import ResolveError, ToolError
 from ...model import Entry, EntryKind, Resolved
+from ...printable import escape
 
 INVALIDATION_MODES = ("timestamp", "checked-hash", "unchecked-hash")
 
@@ -33,10 +34,17 @@ _COMPILER = r"""
 import os, py_compile, sys
 # Python 3.6 knows only timestamp byte-code (PEP 552 came in 3.7).
 kw = {"invalidation_mode": py_compile.PycInvalidationMode[sys.argv[1]]} if sys.version_info >= (3, 7) else {}
-for line in sys.stdin.read().splitlines():
+for n, line in enumerate(sys.stdin.read().splitlines()):
     src, cfile, dfile, opt = line.split("\0")
     os.makedirs(os.path.dirname(cfile), exist_ok=True)
-    py_compile.compile(src, cfile=cfile, dfile=dfile, doraise=True, optimize=int(opt), **kw)
+    try:
+        py_compile.compile(src, cfile=cfile, dfile=dfile, doraise=True, optimize=int(opt), **kw)
+    except py_compile.PyCompileError as exc:
+        err = exc.exc_value
+        where = getattr(err, "lineno", None) or 0
+        text = "%s: %s" % (exc.exc_type_name, getattr(err, "msg", None) or err)
+        sys.stdout.write("%d\0%d\0%s" % (n, where, text.replace("\n", " ")))
+        sys.exit(3)
 """
 
 
@@ -157,6 +165,15 @@ def compile_bytecode(resolved: Resolved, src_dir: Path) -> Iterator[Resolved]:
         done = subprocess.run(
             [python, "-s", "-B", "-c", _COMPILER, mode], input="\n".join(lines), text=True, capture_output=True, env=env
         )
+        if done.returncode == 3 and done.stdout.count("\0") == 2:
+            # A module that does not compile: a located error, not the compiler's traceback.
+            index, line, text = done.stdout.split("\0")
+            entry = pairs[int(index)][0]
+            at = f", line {line}" if line != "0" else ""
+            raise ResolveError(
+                f"{escape(entry.source)}{at} (deployed as {escape(entry.path)}): {escape(text)}; "
+                f"python{python_version(resolved)} cannot byte-compile it, so no package was written"
+            )
         if done.returncode:
             tail = done.stderr.strip()[-2000:]
             raise ToolError(f"byte-compiling with {python} failed", [python, "-m", "py_compile"], tail, done.returncode)
