@@ -359,3 +359,22 @@ def test_module_that_does_not_compile_is_a_located_error(tmp_path) -> None:
     assert "lib/bad.py, line 2 (deployed as /usr/lib/python3.12/site-packages/pycdemo/bad.py)" in done.stderr
     assert "SyntaxError" in done.stderr and "Traceback" not in done.stderr
     assert not list(tmp_path.rglob("*.rpm"))
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        'python3_version = "3.12; rm -rf /"',
+        "python_bytecode_opt = [0, 7]",
+        'python_bytecode_invalidation = "sometimes"',
+        'mangle_shebangs = "yes"',
+    ],
+)
+def test_project_profile_python_keys_are_checked(tmp_path, extra) -> None:
+    from pkgtool.errors import ProfileError
+    from pkgtool.profiles import load_profile
+
+    (tmp_path / "distros").mkdir()
+    (tmp_path / "distros" / "fedora.toml").write_text(f"[extra]\n{extra}\n")
+    with pytest.raises(ProfileError, match=extra.split(" ")[0]):
+        load_profile("fedora", tmp_path)

@@ -26,8 +26,6 @@ from ...errors import ResolveError, ToolError
 from ...model import Entry, EntryKind, Resolved
 from ...printable import escape
 
-INVALIDATION_MODES = ("timestamp", "checked-hash", "unchecked-hash")
-
 # Run by the target interpreter: py_compile each (source, cfile, dfile, optimize) from stdin.
 # dfile is the installed path, as compileall -s BUILDROOT -p / writes it into the code objects.
 _COMPILER = r"""
