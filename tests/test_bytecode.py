@@ -145,6 +145,7 @@ def test_native_bytecode_is_reproducible(built) -> None:
 
 
 def test_pyc_imports_with_the_target_interpreter(built, tmp_path) -> None:
+    require_tools("rpm2cpio", "cpio")
     root = tmp_path / "root"
     root.mkdir()
     rpm2cpio = subprocess.run(["rpm2cpio", str(built["native"])], check=True, capture_output=True).stdout

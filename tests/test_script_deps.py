@@ -108,6 +108,7 @@ def _payload_file(rpm: Path, path: str, tmp: Path) -> bytes:
 
 @pytest.mark.parametrize("backend", ["native", "system"])
 def test_env_shebang_mangled_and_verified(rpms, project, backend, tmp_path) -> None:
+    require_tools("rpm2cpio", "cpio")
     assert _payload_file(rpms[backend], "/usr/bin/deps-env", tmp_path) == b"#!/usr/bin/python3\nprint(1)\n"
     r = resolve_dir(project, "fedora", source_date_epoch=EPOCH)
     report = verify_artifact(r, rpms[backend])
