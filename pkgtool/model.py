@@ -341,6 +341,9 @@ class Layout:
     patches: tuple[PatchSpec, ...] = ()
     changelog: tuple[ChangelogEntry, ...] = ()
     lint_allow: tuple[str, ...] = ()
+    # [python] compile: directories outside site-packages whose .py files get byte-code (placeholders unexpanded)
+    python_compile: tuple[str, ...] = ()
+    python_loc: Location | None = field(default=None, compare=False)
     subpackages: tuple[SubPackage, ...] = ()
     units: tuple[UnitSpec, ...] = ()  # [[unit]], all of the main package
     tmpfiles: tuple[TmpfileSpec, ...] = ()  # [[tmpfile]], all of the main package
@@ -471,6 +474,7 @@ class Resolved:
         return tuple(p for p in self.packages if p.package.name in wanted)
 
     vars: Mapping[str, str] = field(default_factory=dict)  # the map's [vars], expanded for this profile
+    python_compile: tuple[str, ...] = ()  # [python] compile, expanded: byte-code dirs besides site-packages
 
     @property
     def package(self) -> Package:

@@ -90,3 +90,23 @@ def check_values(d: dict, at: Callable[..., Location]) -> None:
         value = extra["changelog_distribution"]
         ok = isinstance(value, str) and bool(_DISTRIBUTION.fullmatch(value))
         need(ok, ("extra", "changelog_distribution"), value, "a Debian distribution name")
+    # Python byte-code: the interpreter's name and compileall's arguments come from these.
+    if "python3_version" in extra:
+        value = extra["python3_version"]
+        ok = isinstance(value, str) and bool(re.fullmatch(r"3\.[0-9]{1,2}", value))
+        need(ok, ("extra", "python3_version"), value, "a Python 3 version like 3.12")
+    if "python_bytecode_opt" in extra:
+        value = extra["python_bytecode_opt"]
+        ok = isinstance(value, list) and all(type(v) is int and v in (0, 1, 2) for v in value)
+        need(ok, ("extra", "python_bytecode_opt"), value, "a list of optimisation levels 0, 1, 2")
+    if "python_bytecode_invalidation" in extra:
+        value = extra["python_bytecode_invalidation"]
+        ok = value in ("timestamp", "checked-hash", "unchecked-hash")
+        need(ok, ("extra", "python_bytecode_invalidation"), value, "timestamp, checked-hash or unchecked-hash")
+    if "mangle_shebangs" in extra:
+        need(
+            type(extra["mangle_shebangs"]) is bool,
+            ("extra", "mangle_shebangs"),
+            extra["mangle_shebangs"],
+            "true or false",
+        )

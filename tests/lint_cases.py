@@ -89,6 +89,15 @@ CASES: tuple[Case, ...] = (
         'mode = "0644"',
     ),
     Case(
+        "env-shebang",
+        "warning",
+        '[[file]]\nsrc = "tool"\ndst = "{bindir}/tpkg-tool"\nmode = "0755"\n',
+        {"tool": ("#!/usr/bin/env -S python3 -u\nprint(1)\n", 0o755)},  # env -S: no profile rewrites it
+        "/usr/bin/tpkg-tool",
+        "file[0].src",
+        'src = "tool"',
+    ),
+    Case(
         "executable-config",
         "warning",
         '[[file]]\nsrc = "t.conf"\ndst = "{sysconfdir}/t.conf"\nmode = "0755"\nconfig = "noreplace"\n',

@@ -14,6 +14,7 @@ from conftest import EXAMPLE_NAMES, EXAMPLES
 from tooling import demo_layout, require_tools
 
 from pkgtool.errors import ArtifactError
+from pkgtool.formats.deb.facts import binary_relations
 from pkgtool.model import (
     ArtifactInfo,
     ConfigKind,
@@ -64,6 +65,7 @@ def perfect(resolved: Resolved, algo: str) -> list[Observed]:
 
 def info_for(resolved: Resolved, entries, **kw) -> ArtifactInfo:
     pkg, fmt = resolved.package, resolved.profile.family
+    deb = kw.get("format", fmt) is Family.DEB
     return ArtifactInfo(
         path="pkg",
         format=kw.pop("format", fmt),
@@ -73,7 +75,8 @@ def info_for(resolved: Resolved, entries, **kw) -> ArtifactInfo:
         arch=kw.pop("arch", "noarch" if fmt is Family.RPM else "all"),
         summary=pkg.summary,
         entries=tuple(entries),
-        relations=kw.pop("relations", resolved.relations),
+        # A .deb carries python3:any for Python scripts (formats/deb/python.py) besides the map's relations.
+        relations=kw.pop("relations", binary_relations(resolved) if deb else resolved.relations),
         scripts=kw.pop("scripts", {}),
     )
 

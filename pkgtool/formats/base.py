@@ -89,6 +89,10 @@ class PackageFormat(ABC):
     def config_difference(self, resolved: Resolved, entry: Entry, observed: Observed) -> tuple[str, str] | None:
         """(expected, actual) when a regular file's config marking in the package is not the map's."""
 
+    def rewrites_shebangs(self, resolved: Resolved) -> bool:
+        """Whether the format's build rewrites #!/usr/bin/env lines of executables (RPM: brp-mangle-shebangs)."""
+        return False
+
     def owner_set_by_script(self, path: str, scripts: Mapping[str, str]) -> bool:
         """Whether the package's scripts, not its payload, give ``path`` its owner (payload then says root)."""
         return False

@@ -26,3 +26,8 @@ class Kind:
     hooks_dir: str = ""  # where the host software runs this kind's hooks from ('' = none)
     hook_points: Collection[str] = ()  # the names the host software calls below hooks_dir
     hook_name: re.Pattern[str] | None = None  # the file names the host software runs in a hook point
+    # (check, deployed-path glob): what the distro linters report that the kind itself requires
+    # (a DevStack plugin lives in DevStack's checkout under /opt/stack); the generated rpmlintrc
+    # and lintian overrides waive each for the matching paths of a package of this kind.
+    rpmlint_waivers: tuple[tuple[str, str], ...] = ()
+    lintian_waivers: tuple[tuple[str, str], ...] = ()

@@ -45,6 +45,7 @@ SECTION_KEYS = (
     "group",
     "tmpfile",
     "vars",
+    "python",
 )
 TOP_KEYS = ("schema", *SECTION_KEYS, "distro")
 # Tables of scalars, read key by key (each key keeps its own path) so that overrides can merge them.
@@ -71,6 +72,7 @@ ID_RANGE = range(1, 65534)
 UNIT_NAME_RE = re.compile(r"[A-Za-z0-9:_.-]+\.(service|socket|timer|path|target|mount)")
 CHANGELOG_KEYS = ("version", "date", "author", "changes")
 LINT_KEYS = ("allow",)
+PYTHON_KEYS = ("compile",)
 
 MAX_SUMMARY = 79
 # A %lang() locale as rpm and glibc spell them: de, pt_BR, sr@latin, ca_ES@valencia.

@@ -36,6 +36,7 @@ from .grammar import (
     PACKAGE_KEYS,
     PATCH_KEYS,
     PATCH_NAME,
+    PYTHON_KEYS,
     SYMLINK_KEYS,
     TMPFILE_KEYS,
     TREE_KEYS,
@@ -267,6 +268,12 @@ class Validator(PackagesReader, AccountsReader, Variants):
             return ()
         return self.optional(fields, "allow", self.allow, ())
 
+    def python(self, src: _Src) -> tuple[str, ...]:
+        fields = self.fields(src, PYTHON_KEYS, "[python]")
+        if fields is None:
+            return ()
+        return self.optional(fields, "compile", lambda s: self.string_list(s, self.path_text), ())
+
     # -- the whole map
 
     def sections(self, doc: dict[str, Any], base: KeyPath, allowed: tuple[str, ...], what: str) -> dict[str, Any]:
@@ -329,6 +336,7 @@ class Validator(PackagesReader, AccountsReader, Variants):
         scripts = self.merged_scripts(sections["scripts"]) if sections.get("scripts") is not None else {}
         variables = self.vars(sections["vars"]) if sections.get("vars") is not None else {}
         lint_allow = self.lint(sections["lint"]) if "lint" in sections else ()
+        python_compile = self.python(sections["python"]) if "python" in sections else ()
         subs = self.subpackages(sections.get("subpackage"), package)
         trees, files, dirs, symlinks = (self.claimed(x, package, subs) for x in (trees, files, dirs, symlinks))
         if package is None:
@@ -348,6 +356,8 @@ class Validator(PackagesReader, AccountsReader, Variants):
             patches=patches,
             changelog=changelog,
             lint_allow=lint_allow,
+            python_compile=python_compile,
+            python_loc=self.loc(sections["python"].path) if "python" in sections else None,
             subpackages=subs,
             units=units,
             users=users,

@@ -1,10 +1,13 @@
-"""Core rules about permission bits: world-writable, setuid/setgid, scripts without the x bit."""
+"""Core rules about permission bits and how a script starts: world-writable, setuid/setgid, scripts without
+the x bit, #!/usr/bin/env."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from ..diagnostics import Severity
+from ..formats.rpm.shebangs import mangled
 from ..model import EntryKind
 from .context import LintContext
 from .rule import Finding, Rule, check
@@ -50,6 +53,21 @@ RULES: tuple[Rule, ...] = (
         'Fix: give it an executable mode (`mode = "0755"`, or an [[attr]] for the path), or, if the '
         "file is a library that is only imported or sourced, remove the shebang line. Files that a "
         "plugin kind sources (DevStack's plugin.sh, settings, lib/*) are not reported.",
+    ),
+    Rule(
+        "env-shebang",
+        Severity.WARNING,
+        "modes",
+        "An executable script finds its interpreter through /usr/bin/env.",
+        "`#!/usr/bin/env python3` runs whichever python3 comes first on the caller's PATH: a "
+        "virtualenv, a pyenv shim, /usr/local/bin. A packaged script must run with the distro's "
+        "interpreter, the one its Requires/Depends name. rpmbuild's dependency generator reads it as "
+        "a requirement on /usr/bin/env only, Fedora's brp-mangle-shebangs rejects or rewrites it, and "
+        "Debian policy (10.4) asks for the absolute path. On a profile with `mangle_shebangs` (fedora, "
+        "el9) the rpm gets the absolute path anyway (docs/rpm.md) and only what it cannot rewrite, such "
+        "as `env -S`, is reported.\n\n"
+        "Fix: write the interpreter's absolute path, `#!/usr/bin/python3` (or `#!/bin/bash`). If the "
+        'script really must follow PATH, waive the finding on its item with `allow = ["env-shebang"]`.',
     ),
 )
 
@@ -103,4 +121,27 @@ def shebang_not_executable(ctx: LintContext) -> Iterator[Finding]:
         )
 
 
-CHECKS = (world_writable, setuid, shebang_not_executable)
+@check("env-shebang")
+def env_shebang(ctx: LintContext) -> Iterator[Finding]:
+    # A profile whose distro rewrites the line (Fedora's brp-mangle-shebangs) ships the absolute path.
+    rewrites = bool(ctx.profile.extra.get("mangle_shebangs"))
+    for e in ctx.files:
+        if not e.mode & 0o111:
+            continue
+        head = ctx.head(e)
+        m = _ENV_SHEBANG.match(head)
+        if m is None or (rewrites and mangled(head.split(b"\n", 1)[0] + b"\n") is not None):
+            continue
+        name = m.group(1).decode("utf-8", "replace")
+        yield Finding(
+            "env-shebang",
+            f"{e.path} starts with #!/usr/bin/env {name}: the interpreter is whatever PATH finds",
+            entry=e,
+            key="src",
+            hint=f"write the absolute path of the distro's interpreter, e.g. #!/usr/bin/{name}",
+        )
+
+
+_ENV_SHEBANG = re.compile(rb"#![ \t]*(?:/usr)?/bin/env[ \t]+(?:-S[ \t]+)?([A-Za-z0-9_.+-]+)")
+
+CHECKS = (world_writable, setuid, shebang_not_executable, env_shebang)

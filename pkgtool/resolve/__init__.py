@@ -63,6 +63,7 @@ class _Resolver(Contents, Finish):
         self.auto_config(paths)
         entries = tuple(map(self.entries.__getitem__, paths))
         epoch = default_epoch(self.layout) if source_date_epoch is None else source_date_epoch
+        pyc = self.python_compile()
         if not self.layout.subpackages:
             shipped, ghosts = _split_ghosts(entries)
             return Resolved(
@@ -74,6 +75,7 @@ class _Resolver(Contents, Finish):
                 epoch,
                 vars=self.vars,
                 ghosts=ghosts,
+                python_compile=pyc,
             )
         shares = share_out(self.layout, entries)
         subs = []
@@ -91,12 +93,21 @@ class _Resolver(Contents, Finish):
                     epoch,
                     vars=self.vars,
                     ghosts=ghosts,
+                    python_compile=pyc,
                 )
             )
             self.diags.extend(part.diags)
         shipped, ghosts = _split_ghosts(shares[""])
         main = Resolved(
-            self.layout, self.profile, shipped, self.relations(), self.scripts(), epoch, vars=self.vars, ghosts=ghosts
+            self.layout,
+            self.profile,
+            shipped,
+            self.relations(),
+            self.scripts(),
+            epoch,
+            vars=self.vars,
+            ghosts=ghosts,
+            python_compile=pyc,
         )
         return dataclasses.replace(main, subpackages=tuple(subs))
 

@@ -127,6 +127,16 @@ class Finish(ResolverBase):
             rels["requires"] = (*rels.get("requires", ()), Relation(host))
         return {k: own_versions(map_relations(rels[k], self.profile.names), self.layout, self.profile) for k in kinds}
 
+    def python_compile(self) -> tuple[str, ...]:
+        """[python] compile: each directory expanded and checked like a deployed path."""
+        loc = self.layout.python_loc
+        out = []
+        for i, raw in enumerate(self.layout.python_compile):
+            path = self.deployed(raw, loc, f"python.compile[{i}]", allow_dir_slash=True)
+            if path is not None:
+                out.append(path)
+        return tuple(dict.fromkeys(out))
+
     def scripts(self) -> dict[str, str]:
         out: dict[str, str] = {}
         for event, src in sorted(self.layout.scripts.items()):

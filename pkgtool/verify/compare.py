@@ -33,8 +33,9 @@ DigestSource = Callable[[Entry, str], str]
 class _StagedDigests:
     """Digests of the entries' final content (patches applied), staged only when first needed."""
 
-    def __init__(self, resolved: Resolved):
+    def __init__(self, resolved: Resolved, mangle: bool = False):
         self.resolved = resolved
+        self.mangle = mangle  # an .rpm of a profile whose distro rewrites #!/usr/bin/env (formats/rpm/shebangs.py)
         self.stack = contextlib.ExitStack()
         self.dir: Path | None = None
         self.cache: dict[tuple[str, str], str] = {}
@@ -47,13 +48,32 @@ class _StagedDigests:
 
                 self.dir = Path(self.stack.enter_context(staged_sources(self.resolved)))
             try:
-                self.cache[key] = file_digest(self.dir / (entry.source or ""), algo)
+                path = self.dir / (entry.source or "")
+                rewritten = _mangled_digest(path, algo) if self.mangle and entry.mode & 0o111 else None
+                self.cache[key] = rewritten or file_digest(path, algo)
             except OSError as exc:
                 raise PkgtoolError(f"{entry.path}: cannot read its source {entry.source}: {exc.strerror}") from None
         return self.cache[key]
 
     def close(self) -> None:
         self.stack.close()
+
+
+def _mangled_digest(path: Path, algo: str) -> str | None:
+    """The digest of the file with its #!/usr/bin/env line rewritten, or None when it has none."""
+    import hashlib
+
+    from ..formats.rpm.shebangs import mangled  # the rewrite's one definition (rewrites_shebangs says when)
+
+    with open(path, "rb") as fh:
+        first = mangled(fh.readline(4096))
+        if first is None:
+            return None
+        h = hashlib.new(algo)
+        h.update(first)
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 # ---------------------------------------------------------------- compare
@@ -129,8 +149,9 @@ def compare(
     seen = {_norm_path(o.path): o for o in observed}
     scripts = scripts or {}
     own_digests = digest_source is None
-    digests: DigestSource = digest_source or _StagedDigests(resolved)
     fmt = format_for(artifact_format) if artifact_format is not None else None
+    mangle = fmt is not None and fmt.rewrites_shebangs(resolved)
+    digests: DigestSource = digest_source or _StagedDigests(resolved, mangle)
     mismatches: list[Mismatch] = []
     checked = 0
     try:
@@ -244,6 +265,18 @@ def _check_one(
     return Mismatch(entry.path, tuple(problems), exp, act, entry.origin)
 
 
+def _is_bytecode_of(path: str, entries: Mapping[str, Entry]) -> bool:
+    """``D/__pycache__`` or ``D/__pycache__/M.<tag>.pyc`` beside a module ``D/M.py`` of the map: byte-code
+    the rpm carries or py3compile / Python made on the host, never an extra of the package."""
+    head, _, name = path.rpartition("/")
+    if name == "__pycache__":
+        return any(p.startswith(head + "/") and p.endswith(".py") and p.count("/") == path.count("/") for p in entries)
+    cache, _, _ = head.rpartition("/")
+    if not head.endswith("/__pycache__") or not name.endswith(".pyc"):
+        return False
+    return f"{cache}/{name.split('.', 1)[0]}.py" in entries
+
+
 def _extras(
     resolved: Resolved, seen: Mapping[str, Observed], fmt: PackageFormat | None, elsewhere: frozenset[str]
 ) -> list[Mismatch]:
@@ -257,7 +290,7 @@ def _extras(
     out = []
     ghosts = {g.path for g in resolved.ghosts}
     for path, obs in seen.items():
-        if path in entries or path in elsewhere or path in ghosts:
+        if path in entries or path in elsewhere or path in ghosts or _is_bytecode_of(path, entries):
             continue
         if obs.kind is EntryKind.DIR and path in allowed_dirs:
             continue  # a parent directory the format carries

@@ -57,10 +57,14 @@ class DebFormat(PackageFormat):
         return read_deb(path)  # a .deb is always a binary package
 
     def implied_relations(self, resolved: Resolved) -> dict[str, dict[str, Choices]]:
-        """The Breaks that [replaces] implies (Policy 7.6.1)."""
+        """The Breaks that [replaces] implies (Policy 7.6.1), and python3:any for Python modules (dh_python3)."""
         from .facts import implied_breaks
+        from .python import python_depends
 
-        return {"breaks": {r.name: ((r.op, r.version),) for r in implied_breaks(resolved)}}
+        return {
+            "breaks": {r.name: ((r.op, r.version),) for r in implied_breaks(resolved)},
+            "requires": {r.name: (("", ""),) for r in python_depends(resolved)},
+        }
 
     def releases(self, resolved: Resolved) -> frozenset[str]:
         return frozenset((resolved.package.release,))

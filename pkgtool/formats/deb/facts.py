@@ -10,6 +10,7 @@ of the two writers can start to read from somewhere else.
 from __future__ import annotations
 
 import datetime as _dt
+import fnmatch
 import posixpath
 import re
 import textwrap
@@ -17,9 +18,11 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from ...arches import deb_name
+from ...kinds import kind_info
 from ...model import ChangelogEntry, ConfigKind, Entry, EntryKind, Resolved, ResolvedRelation
 from ...resolve import DEFAULT_EPOCH
 from ...templating import one_line
+from .python import python_depends
 
 # Relation kinds -> Debian field, in the order dpkg writes binary control fields (deb-control(5)).
 # 'breaks' is no table of the map: implied_breaks derives it from [replaces].
@@ -174,7 +177,8 @@ def implied_breaks(resolved: Resolved) -> tuple[ResolvedRelation, ...]:
 
 def binary_relations(resolved: Resolved) -> dict[str, tuple[ResolvedRelation, ...]]:
     """Relation kind -> relations as a binary package carries them: the map's and the implied Breaks."""
-    return {**resolved.relations, "breaks": implied_breaks(resolved)}
+    requires = tuple(sorted({*resolved.relations.get("requires", ()), *python_depends(resolved)}, key=lambda r: r.name))
+    return {**resolved.relations, "requires": requires, "breaks": implied_breaks(resolved)}
 
 
 def relation_fields(
@@ -283,6 +287,11 @@ def lintian_overrides(resolved: Resolved) -> str:
     name = resolved.package.name
     lines = []
     file_kind, link_kind = EntryKind.FILE, EntryKind.SYMLINK
+    # What the package's kind requires by design (kinds/: lintian_waivers), path by path.
+    for tag, glob in kind_info(resolved.package.kind).lintian_waivers:
+        for e in resolved.entries:
+            if fnmatch.fnmatchcase(e.path, glob):
+                lines.append(f"{name}: {tag} [{deployed_rel(e.path)}{'/' if e.kind is EntryKind.DIR else ''}]")
     for e in resolved.entries:
         # The usual modes draw no tag (mode_tags agrees): skip them without a call.
         mode = e.mode & 0o7777

@@ -32,6 +32,7 @@ from ...model import EntryKind, Resolved
 from ...templating import environment
 from ..accounts import HAS_FUNCTION, account_commands
 from ..script_bodies import run_verbatim
+from .python import python_snippets
 
 SCRIPT_ORDER: tuple[str, ...] = ("preinst", "postinst", "prerm", "postrm")
 
@@ -77,6 +78,7 @@ def maintainer_scripts(resolved: Resolved) -> dict[str, str]:
         "postrm": [("remove", "post-remove"), ("purge", "purge")],
     }
     out = {}
+    python = python_snippets(resolved)
     for script in SCRIPT_ORDER:
         events = [ev for _, ev in cases[script] if ev and ev in scripts]
         if script == "postinst":
@@ -84,7 +86,7 @@ def maintainer_scripts(resolved: Resolved) -> dict[str, str]:
         needs_owners = bool(owners or ghosts) and script in ("postinst", "postrm")
         commands = account_commands(resolved.layout) if script == "preinst" else []
         accounts = "".join(f"\t{c}\n" for c in commands)
-        if not events and not needs_owners and not accounts:
+        if not events and not needs_owners and not accounts and script not in python:
             continue
         env = environment()  # only here: a package without scripts is built without importing Jinja2
         out[script] = env.get_template("deb/maintscript.j2").render(
@@ -101,6 +103,7 @@ def maintainer_scripts(resolved: Resolved) -> dict[str, str]:
             groups=groups,
             accounts=accounts,
             has_function=HAS_FUNCTION,
+            python=python.get(script, ""),
         )
     return out
 

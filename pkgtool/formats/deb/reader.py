@@ -285,7 +285,9 @@ def _relations(fields: Deb822) -> dict[str, tuple[ResolvedRelation, ...]]:
             else:
                 a = alts[0]
                 op, ver = a["version"] or ("", "")
-                rel = ResolvedRelation(name=a["name"], op=_OPS.get(op, op), version=ver)
+                # python3:any keeps its qualifier: "python3" is another relation (Policy 7.1, Multi-Arch).
+                name = a["name"] + (":" + a["archqual"] if a.get("archqual") else "")
+                rel = ResolvedRelation(name=name, op=_OPS.get(op, op), version=ver)
             out.setdefault(kind, []).append(rel)
     return {k: tuple(sorted(v, key=lambda r: (r.name, r.op, r.version))) for k, v in out.items()}
 

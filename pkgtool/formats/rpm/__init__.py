@@ -74,6 +74,11 @@ class RpmFormat(PackageFormat):
         release = resolved.package.release
         return frozenset((release, release + resolved.profile.dist_tag))
 
+    def rewrites_shebangs(self, resolved: Resolved) -> bool:
+        from .shebangs import mangles
+
+        return mangles(resolved)
+
     def config_difference(self, resolved: Resolved, entry: Entry, observed: Observed) -> tuple[str, str] | None:
         # RPM carries the map's marking itself: %config or %config(noreplace).
         if observed.config is entry.config:

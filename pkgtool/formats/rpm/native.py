@@ -13,7 +13,9 @@ from pathlib import Path
 
 from ...model import Resolved
 from ...sources.staging import staged_sources
+from .bytecode import compile_bytecode
 from .names import rpm_arch, rpm_file_name, rpm_release
+from .shebangs import mangle_shebangs
 from .writer import write_rpm
 
 __all__ = ["build_rpm", "rpm_arch", "rpm_file_name", "rpm_release"]
@@ -23,5 +25,9 @@ def build_rpm(resolved: Resolved, out_dir: Path) -> Path:
     """Write NAME-VERSION-RELEASE.ARCH.rpm into out_dir (atomically); byte-identical for equal input."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    with staged_sources(resolved) as src_dir:
-        return write_rpm(resolved, Path(src_dir), out_dir / rpm_file_name(resolved))
+    with (
+        staged_sources(resolved) as src_dir,
+        mangle_shebangs(resolved, Path(src_dir)) as mangled,
+        compile_bytecode(mangled, Path(src_dir)) as with_pyc,
+    ):
+        return write_rpm(with_pyc, Path(src_dir), out_dir / rpm_file_name(resolved))

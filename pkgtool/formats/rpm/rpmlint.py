@@ -6,9 +6,11 @@
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from dataclasses import dataclass
 
+from ...kinds import kind_info
 from ...model import ConfigKind, EntryKind, Resolved
 from ...templating import environment
 
@@ -22,9 +24,11 @@ class LintFilter:
 
 
 def lint_filters(resolved: Resolved) -> list[LintFilter]:
-    """The rpmlint warnings the map's own modes draw, path by path, and nothing else."""
+    """The rpmlint findings the map's own modes and its kind's layout draw, path by path, and nothing else."""
     out = []
+    waivers = kind_info(resolved.package.kind).rpmlint_waivers
     for e in resolved.owned:
+        out.extend(LintFilter(check, e.path) for check, glob in waivers if fnmatch.fnmatchcase(e.path, glob))
         mode = e.mode & 0o7777
         if e.kind is EntryKind.DIR and mode != 0o755:
             out.append(LintFilter("non-standard-dir-perm", e.path))

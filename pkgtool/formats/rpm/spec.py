@@ -15,6 +15,7 @@ through one of three escapes, each matching where it lands:
 
 from __future__ import annotations
 
+import dataclasses
 import posixpath
 import re
 from collections.abc import Sequence
@@ -25,11 +26,13 @@ from ...atomic import atomic_file_set, write_bytes_atomic
 from ...errors import ResolveError
 from ...model import Resolved, ResolvedRelation
 from ...sources.regular import read_input
-from ...sources.staging import template_fills
+from ...sources.staging import staged_sources, template_fills
 from ...templating import environment, one_line, rpm_escape, rpm_shell_quote
+from .bytecode import byte_compile_lines, spec_fallbacks, with_bytecode
 from .facts import changelog_items, implied_provides, relation_text, spec_evr, wrapped_description
 from .rpmlint import render_rpmlint_toml, render_rpmlintrc
 from .scriptlets import SCRIPTLETS, pre_requires, rpm_scriptlets
+from .shebangs import SED, mangles, to_mangle
 from .spec_paths import CORE_MACROS, files_lines, install_lines, install_word
 
 # Map relation kind -> spec tag.  'replaces' is Obsoletes in RPM (plus implied_provides).
@@ -165,6 +168,20 @@ def macro_fallbacks(resolved: Resolved, used: Sequence[str]) -> list[str]:
     return out
 
 
+def shebang_lines(resolved: Resolved) -> list[str]:
+    """%install: brp-mangle-shebangs' rewrite of #!/usr/bin/env NAME, done here so any rpmbuild gives it."""
+    if not mangles(resolved):
+        return []
+    with staged_sources(resolved) as tree:
+        paths = to_mangle(resolved, Path(tree))
+    return [f"sed -i {rpm_shell_quote(SED)} {install_word(path, resolved)}" for path in paths]
+
+
+def bytecode_fallbacks(resolved: Resolved) -> list[str]:
+    """The byte-compile macros' fallbacks, when some package of the spec has byte-code."""
+    return list(spec_fallbacks(resolved)) if any(byte_compile_lines(p) for p in resolved.packages) else []
+
+
 def template_lines(resolved: Resolved) -> list[str]:
     """%install: each templated file filled in place by sed, as staging fills it for native builds."""
     out = []
@@ -204,15 +221,21 @@ def sub_context(sub: Resolved, all_paths: Sequence[str]) -> dict[str, object]:
 
 def spec_context(resolved: Resolved) -> dict[str, object]:
     pkg = resolved.package
-    all_paths = sorted({e.path for p in resolved.packages for e in p.entries})
-    files = files_lines(resolved, all_paths if resolved.subpackages else None)
+    # The spec lists the .pyc files rpmbuild makes (%files must own them); %install compiles with the sources.
+    listed = dataclasses.replace(
+        with_bytecode(resolved), subpackages=tuple(with_bytecode(s) for s in resolved.subpackages)
+    )
+    all_paths = sorted({e.path for p in listed.packages for e in p.entries})
+    files = files_lines(listed, all_paths if listed.subpackages else None)
     # Each package's %install lines: directories two packages own are made twice, which install -d allows.
     install = [line for p in resolved.packages for line in install_lines(p)]
     install += [line for p in resolved.packages for line in template_lines(p)]
+    install += [line for p in resolved.packages for line in shebang_lines(p)]
+    install += [line for p in resolved.packages for line in byte_compile_lines(p)]
     patches = patch_names(resolved)
     strips = {s for _, s, _ in patches}
     scripts = spec_scripts(resolved)
-    subs = [sub_context(sub, all_paths) for sub in resolved.subpackages]
+    subs = [sub_context(sub, all_paths) for sub in listed.subpackages]
     script_names = [f for _, _, f in scripts if f] + [f for sub in subs for _, _, f in sub["scripts"] if f]
     used = files + install + [line for sub in subs for line in sub["files"]]
     return {
@@ -239,7 +262,7 @@ def spec_context(resolved: Resolved) -> dict[str, object]:
         "files": files,
         "subpackages": subs,
         "changelog": changelog_entries(resolved),
-        "fallbacks": macro_fallbacks(resolved, used),
+        "fallbacks": macro_fallbacks(resolved, used) + bytecode_fallbacks(resolved),
         "profile": resolved.profile.id,
     }
 
