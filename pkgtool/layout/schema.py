@@ -38,6 +38,7 @@ from .grammar import (
     PACKAGE_KEYS,
     PACKAGE_REQUIRED,
     PATCH_KEYS,
+    PYTHON_KEYS,
     RELATION_NAME_RE,
     RELEASE_RE,
     RULE_ID_RE,
@@ -228,6 +229,7 @@ def _sections(override: bool) -> dict[str, Any]:
         "package": {"$ref": "#/$defs/package-override" if override else "#/$defs/package"},
         "scripts": {"$ref": "#/$defs/scripts-override" if override else "#/$defs/scripts"},
         "lint": {"$ref": "#/$defs/lint"},
+        "python": {"$ref": "#/$defs/python"},
         "vars": {
             "type": "object",
             "propertyNames": {"pattern": _full(VAR_NAME_RE)},
@@ -265,6 +267,7 @@ def json_schema() -> dict[str, Any]:
             SCRIPT_EVENTS, (), dict.fromkeys(SCRIPT_EVENTS, {"anyOf": [_LINE, {"const": False}]}), "[scripts]"
         ),
         "lint": _table(LINT_KEYS, (), {"allow": _RULES}, "[lint]"),
+        "python": _table(PYTHON_KEYS, (), {"compile": _LINES}, "[python]"),
     }
     for kind, (keys, required, shapes) in _TABLES.items():
         defs[kind] = _table(keys, required, shapes, f"[[{kind}]]")
