@@ -55,7 +55,7 @@ def test_docs_farms_commands_run(tmp_path: Path) -> None:
 def test_readme_farms_commands_run(tmp_path: Path) -> None:
     readme = (REPO / "README.md").read_text()
     section = readme[readme.index("### Building for many distros at scale") :]
-    section = section[: section.index("\n#", 1)]  # up to the next heading
+    section = section[: section.index("\n### ", 1)]  # up to the next heading
     (block,) = [
         b for b in sh_blocks(section) if "pkgtool export" in b
     ]  # the source-package blocks: tests/test_source_packages.py

@@ -58,7 +58,7 @@ def test_readme_publish_commands_run(tmp_path):
     require_tools("createrepo_c", "gpg", "gpg-agent", "rpmsign")
     readme = (REPO / "README.md").read_text()
     section = readme[readme.index("### Publish") :]
-    section = section[: section.index("\n#", 1)]  # up to the next heading
+    section = section[: section.index("\n### ", 1)]  # up to the next heading
     (block,) = sh_blocks(section)
     work = _scratch(tmp_path)
     home = tmp_path / "gnupg"

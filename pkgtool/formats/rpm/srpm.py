@@ -28,7 +28,6 @@ from .spec import _write_rpm_sources, patch_names
 from .writer import (
     BUILD_HOST,
     LARGE_FILES,
-    NO_VERIFY_FLAGS,
     RPMLIB_ALWAYS,
     UINT32_MAX,
     FileTable,
@@ -142,7 +141,7 @@ def source_header(
     h.ints(rh.FILEFLAGS, rh.Type.INT32, files.flags)
     h.strings(rh.FILEUSERNAME, files.users)
     h.strings(rh.FILEGROUPNAME, files.groups)
-    h.ints(rh.FILEVERIFYFLAGS, rh.Type.INT32, [NO_VERIFY_FLAGS] * n)
+    h.ints(rh.FILEVERIFYFLAGS, rh.Type.INT32, [rh.VERIFY_ALL] * n)
     # Requires: the map's build-requires (what rpmbuild --rebuild checks), then the rpmlib features.
     requires = sorted(
         {
