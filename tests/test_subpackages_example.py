@@ -156,3 +156,19 @@ def test_pkgtool_install_and_verify_every_profile(tmp_path):
         for p in r.packages:
             report = verify_root(p, root, r.packages)
             assert report.ok, f"{distro}: {report.to_text()}"
+
+
+@pytest.mark.parametrize("distro", DISTROS)
+def test_templated_unit_points_at_the_distros_hook(built, distro):
+    """vdsm-acme-bridge.service.in is filled per distro: its @LIBEXECDIR@ is the profile's, in both builds."""
+    r, native, system, _, _ = built[distro]
+    libexec = r.profile.dirs["libexecdir"]
+    want = f"ExecStartPost=/bin/test -x {libexec}/vdsm/hooks/before_device_create/50_acme_bridge\n"
+    for art in (native["vdsm-hook-acme-bridge"], system["vdsm-hook-acme-bridge"]):
+        if art.suffix == ".rpm":
+            cmd = f"rpm2cpio {art} | cpio -i --quiet --to-stdout '*/vdsm-acme-bridge.service'"
+        else:
+            cmd = f"dpkg-deb --fsys-tarfile {art} | tar -xO --wildcards '*/vdsm-acme-bridge.service'"
+        text = subprocess.run(["sh", "-c", cmd], capture_output=True, text=True, check=True).stdout
+        assert want in text, (art, text)
+        assert "@" not in text.replace("(vdsm-hook-acme-bridge 2.0.1)", ""), text
