@@ -14,6 +14,7 @@ from ..model import (
     Location,
     TreeSpec,
 )
+from ..sources.generated import sysusers_source, sysusers_text
 from ..sources.regular import not_regular
 from .base import ResolverBase
 from .entries import (
@@ -183,6 +184,12 @@ class Contents(ResolverBase):
             self.one_file(u.as_file(), f"unit[{i}]")
         for i, t in enumerate(self.layout.tmpfiles):  # and a tmpfiles.d file one in {tmpfilesdir}
             self.one_file(t.as_file(), f"tmpfile[{i}]")
+        if sysusers_text(self.layout):  # pkgtool's own source (sources/generated.py): system accounts only
+            loc = (self.layout.users or self.layout.groups)[0].loc
+            path = self.deployed(f"{{sysusersdir}}/{self.layout.package.name}.conf", loc, "")
+            if path is not None:
+                e = _entry(_FILE, path=path, mode=0o644, source=sysusers_source(self.layout), origin="sysusers")
+                self.add(e, "file", loc)
 
     def one_file(self, f: FileSpec, base: str) -> None:
         src_key = self.key(f.loc, base, "src")
