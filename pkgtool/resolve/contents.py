@@ -14,7 +14,7 @@ from ..model import (
     Location,
     TreeSpec,
 )
-from ..sources.generated import sysusers_source, sysusers_text
+from ..sources.generated import generated_files
 from ..sources.regular import not_regular
 from .base import ResolverBase
 from .entries import (
@@ -184,12 +184,10 @@ class Contents(ResolverBase):
             self.one_file(u.as_file(), f"unit[{i}]")
         for i, t in enumerate(self.layout.tmpfiles):  # and a tmpfiles.d file one in {tmpfilesdir}
             self.one_file(t.as_file(), f"tmpfile[{i}]")
-        if sysusers_text(self.layout):  # pkgtool's own source (sources/generated.py): system accounts only
-            loc = (self.layout.users or self.layout.groups)[0].loc
-            path = self.deployed(f"{{sysusersdir}}/{self.layout.package.name}.conf", loc, "")
+        for g in generated_files(self.layout):  # pkgtool's own sources (sources/generated.py)
+            path = self.deployed(g.dst, g.loc, "")
             if path is not None:
-                e = _entry(_FILE, path=path, mode=0o644, source=sysusers_source(self.layout), origin="sysusers")
-                self.add(e, "file", loc)
+                self.add(_entry(_FILE, path=path, mode=0o644, source=g.source, origin=g.origin), "file", g.loc)
 
     def one_file(self, f: FileSpec, base: str) -> None:
         src_key = self.key(f.loc, base, "src")

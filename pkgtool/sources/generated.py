@@ -1,4 +1,4 @@
-"""Source files pkgtool writes itself: a sysusers.d file from [[user]]/[[group]].
+"""Source files pkgtool writes itself: a sysusers.d file from [[user]]/[[group]], a preset file from [[unit]].
 
 They live under ``pkgtool-generated/`` of the staged tree and of the source tarball (never
 in the map's own tree), so the spec, debian/rules and the native writers install them from
@@ -8,7 +8,9 @@ is a pure function of the layout: reproducible with no clock and no host lookup.
 
 from __future__ import annotations
 
-from ..model import Layout
+from dataclasses import dataclass
+
+from ..model import Layout, Location
 
 GENERATED_DIR = "pkgtool-generated"
 
@@ -52,7 +54,43 @@ def sysusers_text(layout: Layout) -> str:
     return "\n".join(lines) + "\n"
 
 
+def preset_text(layout: Layout) -> str:
+    """systemd.preset lines (``enable UNIT`` / ``disable UNIT``) for the units with a preset ('' without)."""
+    lines = [f"{u.preset.value} {u.name}" for u in layout.units if u.preset is not None]
+    if not lines:
+        return ""
+    return (
+        f"# {layout.package.name}: the presets of its [[unit]] tables (written by pkgtool)\n" + "\n".join(lines) + "\n"
+    )
+
+
+@dataclass(frozen=True)
+class Generated:
+    """One file pkgtool writes: where it is deployed (placeholders unexpanded) and its source under GENERATED_DIR."""
+
+    dst: str
+    source: str
+    data: bytes
+    origin: str  # the entry's origin, as a map table's would be
+    loc: Location | None  # the table a problem with it is reported at
+
+
+def generated_files(layout: Layout) -> list[Generated]:
+    """Every file pkgtool writes for this layout, in a fixed order."""
+    name = layout.package.name
+    out = []
+    text = sysusers_text(layout)
+    if text:  # system accounts only (a non-system one is left to %pre/preinst)
+        loc = (layout.users or layout.groups)[0].loc
+        out.append(Generated(f"{{sysusersdir}}/{name}.conf", sysusers_source(layout), text.encode(), "sysusers", loc))
+    text = preset_text(layout)
+    if text:
+        loc = next(u.loc for u in layout.units if u.preset is not None)
+        source = f"{GENERATED_DIR}/preset/50-{name}.preset"
+        out.append(Generated(f"{{presetdir}}/50-{name}.preset", source, text.encode(), "preset", loc))
+    return out
+
+
 def generated_sources(layout: Layout) -> dict[str, bytes]:
     """Relative source -> content of every file pkgtool writes for this layout."""
-    text = sysusers_text(layout)
-    return {sysusers_source(layout): text.encode()} if text else {}
+    return {g.source: g.data for g in generated_files(layout)}
