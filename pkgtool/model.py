@@ -95,6 +95,13 @@ class OnUpgrade(StrEnum):
     NONE = "none"  # RPM %systemd_postun; dh_installsystemd --no-restart-after-upgrade --no-stop-on-upgrade
 
 
+class Preset(StrEnum):
+    """A [[unit]]'s line in the package's systemd preset file ({presetdir}/50-NAME.preset)."""
+
+    ENABLE = "enable"
+    DISABLE = "disable"
+
+
 class Family(StrEnum):
     RPM = "rpm"
     DEB = "deb"
@@ -237,6 +244,7 @@ class UnitSpec:
     enable: bool = True
     on_upgrade: OnUpgrade = OnUpgrade.RESTART
     loc: Location | None = field(default=None, compare=False)
+    preset: Preset | None = None  # None: no line in the preset file
 
     def as_file(self) -> FileSpec:
         """The unit file as a [[file]] of the main package (resolve places it like any other file)."""

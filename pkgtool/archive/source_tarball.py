@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, BinaryIO, NamedTuple
 from ..atomic import atomic_file
 from ..errors import PkgtoolError
 from ..model import Resolved
+from ..sources.generated import generated_sources
 from ..sources.regular import open_regular
 from ..sources.staging import check_patches
 from .tar import DIRTYPE, MODE_OF_SOURCE, REGTYPE, TarFormat, TarWriter, normalised_mode, raise_changed
@@ -60,10 +61,11 @@ class SourceMember(NamedTuple):
     rel: str
     path: str  # where to read a file; "" for a directory
     mode: int  # 0o755 for directories; files: MODE_OF_SOURCE (0o755 if executable, else 0o644)
+    data: bytes | None = None  # a file pkgtool writes (sources/generated.py): its content, no path
 
     @property
     def is_dir(self) -> bool:
-        return not self.path
+        return not self.path and self.data is None
 
 
 def source_members(resolved: Resolved, files: Iterable[str] | None = None) -> list[SourceMember]:
@@ -76,6 +78,7 @@ def source_members(resolved: Resolved, files: Iterable[str] | None = None) -> li
     root = os.fspath(resolved.root)
     base = root if root.endswith("/") else root + "/"  # os.path.join for relative names, without a call each
     rels = sorted(set(files)) if files is not None else source_files(resolved)
+    generated = generated_sources(resolved.layout)
     dirs: set[str] = set()
     for rel in rels:
         if not rel or rel.startswith("/") or ".." in rel.split("/"):
@@ -85,7 +88,11 @@ def source_members(resolved: Resolved, files: Iterable[str] | None = None) -> li
             dirs.add(parent)
             parent = parent.rpartition("/")[0]
     return [
-        SourceMember(name, "", 0o755) if name in dirs else SourceMember(name, base + name, MODE_OF_SOURCE)
+        SourceMember(name, "", 0o755)
+        if name in dirs
+        else SourceMember(name, "", 0o644, generated[name])
+        if name in generated
+        else SourceMember(name, base + name, MODE_OF_SOURCE)
         for name in sorted(dirs.union(rels))
     ]
 
@@ -140,7 +147,11 @@ def write_members_tarball(
         with _compressor(raw, compression) as z, TarWriter(z, TarFormat.PAX, epoch, buffer_size=GZIP_MEMBER) as tar:
             tar.add_dir(top)
             if base is None:  # the tarball alone: one batch, the writer's inlined loop
-                tar.add_members([(f"{top}/{m.rel}", DIRTYPE if m.is_dir else REGTYPE, m.mode, m.path) for m in members])
+                read = [m for m in members if m.data is None]
+                tar.add_members([(f"{top}/{m.rel}", DIRTYPE if m.is_dir else REGTYPE, m.mode, m.path) for m in read])
+                for m in members:  # pkgtool's own files after the map's (their directory is pkgtool's too)
+                    if m.data is not None:
+                        tar.add_bytes(f"{top}/{m.rel}", m.data, m.mode)
                 return Path(dest)
             base = base if base.endswith("/") else base + "/"
             with TreeCopies(epoch) as copies:
@@ -151,6 +162,10 @@ def write_members_tarball(
                         tar.add_dir(name, m.mode)
                         os.makedirs(out, exist_ok=True)  # exist_ok: a script named "./x" lists "." too
                         os.chmod(out, m.mode)  # whatever the umask; before any copy into it is queued
+                        continue
+                    if m.data is not None:
+                        tar.add_bytes(name, m.data, m.mode)
+                        copies.add(out, m.data, m.mode)
                         continue
                     read = _read_small(m.path)
                     if read is None:  # a large file: archived and copied in buffer-sized reads, here

@@ -154,6 +154,7 @@ _TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...], dict[str, Any]]] = {
             "name": {"type": "string", "pattern": _full(UNIT_NAME_RE)},
             "enable": _BOOL,
             "on-upgrade": {"enum": ["restart", "none"]},
+            "preset": {"enum": ["enable", "disable"]},
         },
     ),
     "tmpfile": (TMPFILE_KEYS, ("src",), {"src": _LINE, "name": {"type": "string", "pattern": _full(TMPFILE_NAME_RE)}}),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from ..model import (
     Layout,
     OnUpgrade,
     PatchSpec,
+    Preset,
     SymlinkSpec,
     TreeSpec,
     UnitSpec,
@@ -160,23 +162,25 @@ class Validator(PackagesReader, AccountsReader, Variants):
             name = self.unit_name(_Src(default, (*path, "src")))
         enable = self.optional(f, "enable", self.boolean, True)
         on_upgrade = self.optional(f, "on-upgrade", self.on_upgrade, OnUpgrade.RESTART)
-        if BAD in (src, name):
+        preset = self.optional(f, "preset", lambda s: self.choice(s, Preset, "a preset action"), None)
+        if BAD in (src, name, preset):
             return None
-        return UnitSpec(name=name, src=src, enable=enable, on_upgrade=on_upgrade, loc=self.loc(path))
+        return UnitSpec(name=name, src=src, enable=enable, on_upgrade=on_upgrade, loc=self.loc(path), preset=preset)
 
     def unit_name(self, src: _Src) -> Any:
         hint = "a unit file name such as 'foo.service' (give name = ... when src is named otherwise)"
         return self.matching(src, UNIT_NAME_RE, "bad-value", "a systemd unit name", hint)
 
     def on_upgrade(self, src: _Src) -> Any:
-        choices = [o.value for o in OnUpgrade]
+        return self.choice(src, OnUpgrade, "an upgrade action")
+
+    def choice(self, src: _Src, enum: type[StrEnum], what: str) -> Any:
+        choices = [o.value for o in enum]
         if isinstance(src.value, str) and src.value in choices:
-            return OnUpgrade(src.value)
+            return enum(src.value)
         if isinstance(src.value, str):
             hint = _did_you_mean(src.value, choices) or f"use one of {', '.join(map(repr, choices))}"
-            return self.err(
-                "bad-value", src.path, f"{format_path(src.path)} {src.value!r} is not an upgrade action", hint
-            )
+            return self.err("bad-value", src.path, f"{format_path(src.path)} {src.value!r} is not {what}", hint)
         return self.bad_type(src.value, src.path, "a string")
 
     def attr(self, f: dict[str, _Src], path: KeyPath) -> AttrRule | None:

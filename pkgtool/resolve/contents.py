@@ -14,6 +14,7 @@ from ..model import (
     Location,
     TreeSpec,
 )
+from ..sources.generated import generated_files
 from ..sources.regular import not_regular
 from .base import ResolverBase
 from .entries import (
@@ -183,6 +184,10 @@ class Contents(ResolverBase):
             self.one_file(u.as_file(), f"unit[{i}]")
         for i, t in enumerate(self.layout.tmpfiles):  # and a tmpfiles.d file one in {tmpfilesdir}
             self.one_file(t.as_file(), f"tmpfile[{i}]")
+        for g in generated_files(self.layout):  # pkgtool's own sources (sources/generated.py)
+            path = self.deployed(g.dst, g.loc, "")
+            if path is not None:
+                self.add(_entry(_FILE, path=path, mode=0o644, source=g.source, origin=g.origin), "file", g.loc)
 
     def one_file(self, f: FileSpec, base: str) -> None:
         src_key = self.key(f.loc, base, "src")

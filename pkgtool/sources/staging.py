@@ -19,6 +19,7 @@ from pathlib import Path
 from ..diagnostics import Diagnostic, Severity
 from ..errors import ResolveError
 from ..model import Entry, EntryKind, Location, PatchSpec, Resolved
+from .generated import generated_sources
 from .patching import PatchFormatError, apply_patch, parse_patch
 from .regular import input_path, read_input
 from .templates import fill, names_used, sed_expressions, template_values
@@ -138,15 +139,20 @@ def staged_sources(resolved: Resolved, fill_in: bool = True) -> Iterator[Path]:
     """Yield a directory where every Entry.source (relative) has its final content: patched, templates filled."""
     patches = resolved.layout.patches
     filled = fill_in and bool(templates(resolved))
-    if not patches and not filled:
+    generated = generated_sources(resolved.layout)
+    if not patches and not filled and not generated:
         yield resolved.root
         return
     texts = [(p, read_patch(resolved, p)) for p in patches]
     needed = needed_sources(resolved) | checked_targets(resolved, texts)
     with tempfile.TemporaryDirectory(prefix="pkgtool-src-") as tmp:
         dest = Path(tmp)
-        for rel in sorted(needed):
+        for rel in sorted(needed - generated.keys()):  # a map file of a generated name is never read
             _copy(resolved.root, rel, dest)
+        for rel, data in sorted(generated.items()):
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            (dest / rel).write_bytes(data)
+            os.utime(dest / rel, (resolved.source_date_epoch, resolved.source_date_epoch))
         for p, data in texts:
             apply_patch(data, dest, p.strip, patch_name=p.file)
         if filled:

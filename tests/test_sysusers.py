@@ -1,0 +1,127 @@
+"""[[user]]/[[group]] also ship {sysusersdir}/NAME.conf: systemd-sysusers lines written by pkgtool.
+
+The file is not in the map's tree: pkgtool writes it under pkgtool-generated/ of the staged sources
+and of the source tarball, so native builds, rpmbuild and dpkg-buildpackage all install it, 0644.
+Applied by the real systemd-sysusers to an empty root, it makes the same passwd/group lines as the
+packages' %pre/preinst (tests/test_users_groups.py).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import tarfile
+
+import pytest
+from test_systemd_units import EPOCH, EXAMPLE, builds  # noqa: F401 (builds: the shared module fixture)
+from test_users_groups import GROUPS, PASSWD
+from tooling import require_tools
+
+from pkgtool.formats.deb.debian_dir import generate_deb
+from pkgtool.formats.rpm.spec import generate_rpm
+from pkgtool.install.apply import install
+from pkgtool.layout.load import load_layout
+from pkgtool.project import resolve_dir
+from pkgtool.sources.generated import sysusers_text
+from pkgtool.verify.root import verify_root
+
+CONF = "vdsm-hook-checkips.conf"
+TEXT = (
+    "# vdsm-hook-checkips: the accounts of its [[group]] and [[user]] tables (written by pkgtool)\n"
+    "g kvm 36\n"
+    "g checkips 361\n"
+    'u checkips 361:checkips "VDSM checkips daemon" /var/lib/vdsm-hook-checkips /sbin/nologin\n'
+    "m checkips kvm\n"
+)
+
+
+def test_sysusers_text_of_the_example():
+    assert sysusers_text(load_layout(EXAMPLE)) == TEXT
+
+
+def test_implied_own_group_and_non_system_accounts(tmp_path):
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "pkgtool.toml").write_text(
+        (EXAMPLE / "pkgtool.toml").read_text().split("# checkipsd runs as its own")[0]
+        + '[[user]]\nname = "svc"\nuid = 400\ncomment = \'say "hi"\'\n\n'
+        + '[[user]]\nname = "web"\ngroup = "www"\n\n'
+        + '[[user]]\nname = "human"\nsystem = false\n'
+    )
+    for rel in ("hooks/after_get_stats/10_checkips", "hooks/checkipsd", "systemd/vdsm-checkips.service"):
+        (project / rel).parent.mkdir(parents=True, exist_ok=True)
+        (project / rel).write_bytes((EXAMPLE / rel).read_bytes())
+    assert sysusers_text(load_layout(project)).splitlines()[1:] == [
+        "g www -",
+        'u svc 400 "say \\"hi\\"" / /usr/sbin/nologin',
+        "u web -:www - / /usr/sbin/nologin",
+    ]
+
+
+@pytest.mark.parametrize("distro", ["fedora", "debian"])
+def test_resolve_places_it_in_sysusersdir(distro):
+    r = resolve_dir(EXAMPLE, distro, source_date_epoch=EPOCH)
+    entry = r.by_path()[f"/usr/lib/sysusers.d/{CONF}"]
+    assert (entry.mode, entry.source, entry.origin) == (0o644, f"pkgtool-generated/sysusers/{CONF}", "sysusers")
+    assert not (EXAMPLE / "pkgtool-generated").exists()  # never written into the map's tree
+
+
+def test_systemd_sysusers_makes_what_pre_makes(tmp_path):
+    require_tools("systemd-sysusers")
+    conf = tmp_path / CONF
+    conf.write_text(TEXT)
+    (tmp_path / "root/etc").mkdir(parents=True)
+    subprocess.run(["systemd-sysusers", "--root", str(tmp_path / "root"), str(conf)], check=True, capture_output=True)
+    assert (tmp_path / "root/etc/passwd").read_text().splitlines() == [PASSWD]
+    assert (tmp_path / "root/etc/group").read_text().splitlines() == GROUPS
+
+
+def test_spec_tarball_carries_it(tmp_path):
+    r = resolve_dir(EXAMPLE, "fedora", source_date_epoch=EPOCH)
+    written = generate_rpm(r, tmp_path)
+    spec = next(p for p in written if p.suffix == ".spec").read_text()
+    assert f"%{{_sysusersdir}}/{CONF}" in spec
+    assert any(p.name.endswith(".tar.zst") for p in written)  # rpmbuild unpacks it (the system build below)
+    deb = resolve_dir(EXAMPLE, "debian", source_date_epoch=EPOCH)
+    tarball = next(p for p in generate_deb(deb, tmp_path / "deb") if p.name.endswith(".orig.tar.gz"))
+    tree = tmp_path / "deb" / "vdsm-hook-checkips-1.0.0" / "pkgtool-generated" / "sysusers" / CONF
+    assert tree.read_text() == TEXT  # the unpacked tree dpkg-source sees holds it too
+    with tarfile.open(tarball) as tar:
+        member = next(m for m in tar.getmembers() if m.name.endswith(f"pkgtool-generated/sysusers/{CONF}"))
+        assert (member.mode, member.mtime) == (0o644, EPOCH)
+        assert tar.extractfile(member).read().decode() == TEXT
+
+
+def _rpm_files(path) -> dict[str, str]:
+    out = subprocess.run(["rpm", "-qp", "--qf", "[%{FILEMODES:perms} %{FILENAMES}\\n]", str(path)], check=True,
+                         capture_output=True, text=True).stdout  # fmt: skip
+    return {line.split(" ", 1)[1]: line.split(" ", 1)[0] for line in out.splitlines()}
+
+
+def _deb_files(path) -> dict[str, str]:
+    out = subprocess.run(["dpkg-deb", "-c", str(path)], check=True, capture_output=True, text=True).stdout
+    return {line.split()[-1].lstrip("."): line.split()[0] for line in out.splitlines()}
+
+
+@pytest.mark.parametrize("fmt", ["rpm", "deb"])
+def test_native_and_system_packages_ship_it(builds, fmt):  # noqa: F811
+    require_tools("rpm", "dpkg-deb")
+    _, native, system = builds[fmt]
+    listing = _rpm_files if fmt == "rpm" else _deb_files
+    for artifact in (native, system):
+        assert listing(artifact)[f"/usr/lib/sysusers.d/{CONF}"] == "-rw-r--r--", artifact.name
+
+
+def test_install_writes_it_and_verify_accepts_it_and_sees_an_edit(tmp_path):
+    r = resolve_dir(EXAMPLE, "debian", source_date_epoch=EPOCH)
+    root = tmp_path / "R"
+    install(r, root)
+    placed = root / f"usr/lib/sysusers.d/{CONF}"
+    assert placed.read_text() == TEXT
+    assert verify_root(r, root).ok
+    placed.write_text(TEXT.replace("g kvm 36", "g kvm 37"))
+    assert [m.path for m in verify_root(r, root).mismatches] == [f"/usr/lib/sysusers.d/{CONF}"]
+
+
+def test_layout_map_doc_shows_the_exact_text():
+    doc = (EXAMPLE.parent.parent / "docs" / "layout-map.md").read_text()
+    assert f"```\n{TEXT}```\n" in doc
