@@ -78,6 +78,15 @@ def test_the_repository_is_byte_identical_twice(signed):
     assert len([k for k in first if k.endswith((".asc", ".gpg", "InRelease", ".rpm"))]) == 7
 
 
+def test_every_rpm_signature_carries_the_frozen_time(signed):
+    """rpmsign's gpg runs with a frozen clock; a signature that escaped it would be made again (signing.py)."""
+    from pkgtool.publish.signing import _signed_at
+
+    times = {_signed_at(p) for run in ("repo", "again") for p in (signed[run] / "rpm/fedora/Packages").glob("*.rpm")}
+    assert len(times) == 1 and None not in times, times
+    assert _signed_at(next((signed["dist"] / "fedora").glob("*.rpm"))) is None  # the unsigned input
+
+
 def test_inputs_stay_unsigned(signed):
     for rpm in sorted((signed["dist"] / "fedora").glob("*.rpm")):
         query = ["rpm", "-qp", "--qf", "%{RSAHEADER:pgpsig}"]
