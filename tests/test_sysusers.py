@@ -8,6 +8,7 @@ packages' %pre/preinst (tests/test_users_groups.py).
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import tarfile
 
@@ -16,6 +17,7 @@ from test_systemd_units import EPOCH, EXAMPLE, builds  # noqa: F401 (builds: the
 from test_users_groups import GROUPS, PASSWD
 from tooling import require_tools
 
+from pkgtool.errors import ResolveError
 from pkgtool.formats.deb.debian_dir import generate_deb
 from pkgtool.formats.rpm.spec import generate_rpm
 from pkgtool.install.apply import install
@@ -125,3 +127,25 @@ def test_install_writes_it_and_verify_accepts_it_and_sees_an_edit(tmp_path):
 def test_layout_map_doc_shows_the_exact_text():
     doc = (EXAMPLE.parent.parent / "docs" / "layout-map.md").read_text()
     assert f"```\n{TEXT}```\n" in doc
+
+
+def test_a_tree_with_pkgtool_generated_is_a_located_conflict(tmp_path):
+    project = tmp_path / "p"
+    shutil.copytree(EXAMPLE, project)
+    (project / "pkgtool-generated" / "sysusers").mkdir(parents=True)
+    (project / "pkgtool-generated" / "sysusers" / CONF).write_text("u root 0\n")
+    with pytest.raises(ResolveError) as err:
+        resolve_dir(project, "fedora", source_date_epoch=EPOCH)
+    found = [d for d in err.value.diagnostics if d.rule == "conflict"]
+    assert found and "pkgtool-generated/" in found[0].message and "pkgtool.toml" in str(found[0].location)
+
+
+def test_a_map_file_on_the_same_path_is_a_conflict(tmp_path):
+    project = tmp_path / "p"
+    shutil.copytree(EXAMPLE, project)
+    (project / "mine.conf").write_text("g mine -\n")
+    text = (project / "pkgtool.toml").read_text()
+    (project / "pkgtool.toml").write_text(text + f'\n[[file]]\nsrc = "mine.conf"\ndst = "{{sysusersdir}}/{CONF}"\n')
+    with pytest.raises(ResolveError) as err:
+        resolve_dir(project, "fedora", source_date_epoch=EPOCH)
+    assert [d.rule for d in err.value.diagnostics] == ["conflict"]
