@@ -19,6 +19,8 @@ from tooling import require_tools
 
 from pkgtool.errors import ResolveError
 from pkgtool.formats.deb.debian_dir import generate_deb
+from pkgtool.formats.deb.native import build_deb
+from pkgtool.formats.rpm.native import build_rpm
 from pkgtool.formats.rpm.spec import generate_rpm
 from pkgtool.install.apply import install
 from pkgtool.layout.load import load_layout
@@ -149,3 +151,10 @@ def test_a_map_file_on_the_same_path_is_a_conflict(tmp_path):
     with pytest.raises(ResolveError) as err:
         resolve_dir(project, "fedora", source_date_epoch=EPOCH)
     assert [d.rule for d in err.value.diagnostics] == ["conflict"]
+
+
+def test_native_builds_with_generated_files_are_reproducible(builds, tmp_path):  # noqa: F811
+    for fmt, build in (("rpm", build_rpm), ("deb", build_deb)):
+        r, native, _ = builds[fmt]
+        again = build(r, tmp_path / fmt)
+        assert again.read_bytes() == native.read_bytes(), fmt
