@@ -26,6 +26,7 @@ from pkgtool.install.apply import install
 from pkgtool.layout.load import load_layout
 from pkgtool.project import resolve_dir
 from pkgtool.sources.generated import sysusers_text
+from pkgtool.verify.artifact import verify_artifact
 from pkgtool.verify.root import verify_root
 
 CONF = "vdsm-hook-checkips.conf"
@@ -158,3 +159,17 @@ def test_native_builds_with_generated_files_are_reproducible(builds, tmp_path): 
         r, native, _ = builds[fmt]
         again = build(r, tmp_path / fmt)
         assert again.read_bytes() == native.read_bytes(), fmt
+
+
+@pytest.mark.parametrize("fmt", ["rpm", "deb"])
+def test_verify_accepts_the_artifacts_and_compares_the_content(builds, fmt, tmp_path):  # noqa: F811
+    r, native, system = builds[fmt]
+    for artifact in (native, system):
+        assert verify_artifact(r, artifact).ok, artifact.name
+    project = tmp_path / "p"
+    shutil.copytree(EXAMPLE, project)
+    text = (project / "pkgtool.toml").read_text()
+    (project / "pkgtool.toml").write_text(text.replace("gid = 36\n", "gid = 37\n"))
+    other = resolve_dir(project, "fedora" if fmt == "rpm" else "debian", source_date_epoch=EPOCH)
+    paths = [m.path for m in verify_artifact(other, native).mismatches]
+    assert f"/usr/lib/sysusers.d/{CONF}" in paths
