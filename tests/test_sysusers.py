@@ -60,6 +60,14 @@ def test_implied_own_group_and_non_system_accounts(tmp_path):
         'u svc 400 "say \\"hi\\"" / /usr/sbin/nologin',
         "u web -:www - / /usr/sbin/nologin",
     ]
+    require_tools("systemd-sysusers")
+    conf = tmp_path / "x.conf"
+    conf.write_text(sysusers_text(load_layout(project)))
+    (tmp_path / "root/etc").mkdir(parents=True)
+    subprocess.run(["systemd-sysusers", "--root", str(tmp_path / "root"), str(conf)], check=True, capture_output=True)
+    passwd = (tmp_path / "root/etc/passwd").read_text()
+    assert 'svc:x:400:400:say "hi":/:/usr/sbin/nologin' in passwd and "\nweb:x:" in "\n" + passwd
+    assert "human" not in passwd  # a non-system account is left to %pre/preinst
 
 
 @pytest.mark.parametrize("distro", ["fedora", "debian"])
