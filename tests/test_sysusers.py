@@ -49,7 +49,7 @@ def test_implied_own_group_and_non_system_accounts(tmp_path):
     (project / "pkgtool.toml").write_text(
         (EXAMPLE / "pkgtool.toml").read_text().split("# checkipsd runs as its own")[0]
         + '[[user]]\nname = "svc"\nuid = 400\ncomment = \'say "hi"\'\n\n'
-        + '[[user]]\nname = "web"\ngroup = "www"\n\n'
+        + '[[user]]\nname = "web"\ngroup = "www"\nhome = "/srv/my site"\n\n'
         + '[[user]]\nname = "human"\nsystem = false\n'
     )
     for rel in ("hooks/after_get_stats/10_checkips", "hooks/checkipsd", "systemd/vdsm-checkips.service"):
@@ -58,7 +58,7 @@ def test_implied_own_group_and_non_system_accounts(tmp_path):
     assert sysusers_text(load_layout(project)).splitlines()[1:] == [
         "g www -",
         'u svc 400 "say \\"hi\\"" / /usr/sbin/nologin',
-        "u web -:www - / /usr/sbin/nologin",
+        'u web -:www - "/srv/my site" /usr/sbin/nologin',
     ]
     require_tools("systemd-sysusers")
     conf = tmp_path / "x.conf"
@@ -66,7 +66,7 @@ def test_implied_own_group_and_non_system_accounts(tmp_path):
     (tmp_path / "root/etc").mkdir(parents=True)
     subprocess.run(["systemd-sysusers", "--root", str(tmp_path / "root"), str(conf)], check=True, capture_output=True)
     passwd = (tmp_path / "root/etc/passwd").read_text()
-    assert 'svc:x:400:400:say "hi":/:/usr/sbin/nologin' in passwd and "\nweb:x:" in "\n" + passwd
+    assert 'svc:x:400:400:say "hi":/:/usr/sbin/nologin' in passwd and ":/srv/my site:/usr/sbin/nologin" in passwd
     assert "human" not in passwd  # a non-system account is left to %pre/preinst
 
 
