@@ -8,6 +8,7 @@ packages' %pre/preinst (tests/test_users_groups.py).
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import tarfile
 
@@ -16,12 +17,16 @@ from test_systemd_units import EPOCH, EXAMPLE, builds  # noqa: F401 (builds: the
 from test_users_groups import GROUPS, PASSWD
 from tooling import require_tools
 
+from pkgtool.errors import ResolveError
 from pkgtool.formats.deb.debian_dir import generate_deb
+from pkgtool.formats.deb.native import build_deb
+from pkgtool.formats.rpm.native import build_rpm
 from pkgtool.formats.rpm.spec import generate_rpm
 from pkgtool.install.apply import install
 from pkgtool.layout.load import load_layout
 from pkgtool.project import resolve_dir
 from pkgtool.sources.generated import sysusers_text
+from pkgtool.verify.artifact import verify_artifact
 from pkgtool.verify.root import verify_root
 
 CONF = "vdsm-hook-checkips.conf"
@@ -44,7 +49,7 @@ def test_implied_own_group_and_non_system_accounts(tmp_path):
     (project / "pkgtool.toml").write_text(
         (EXAMPLE / "pkgtool.toml").read_text().split("# checkipsd runs as its own")[0]
         + '[[user]]\nname = "svc"\nuid = 400\ncomment = \'say "hi"\'\n\n'
-        + '[[user]]\nname = "web"\ngroup = "www"\n\n'
+        + '[[user]]\nname = "web"\ngroup = "www"\nhome = "/srv/my site"\n\n'
         + '[[user]]\nname = "human"\nsystem = false\n'
     )
     for rel in ("hooks/after_get_stats/10_checkips", "hooks/checkipsd", "systemd/vdsm-checkips.service"):
@@ -53,8 +58,16 @@ def test_implied_own_group_and_non_system_accounts(tmp_path):
     assert sysusers_text(load_layout(project)).splitlines()[1:] == [
         "g www -",
         'u svc 400 "say \\"hi\\"" / /usr/sbin/nologin',
-        "u web -:www - / /usr/sbin/nologin",
+        'u web -:www - "/srv/my site" /usr/sbin/nologin',
     ]
+    require_tools("systemd-sysusers")
+    conf = tmp_path / "x.conf"
+    conf.write_text(sysusers_text(load_layout(project)))
+    (tmp_path / "root/etc").mkdir(parents=True)
+    subprocess.run(["systemd-sysusers", "--root", str(tmp_path / "root"), str(conf)], check=True, capture_output=True)
+    passwd = (tmp_path / "root/etc/passwd").read_text()
+    assert 'svc:x:400:400:say "hi":/:/usr/sbin/nologin' in passwd and ":/srv/my site:/usr/sbin/nologin" in passwd
+    assert "human" not in passwd  # a non-system account is left to %pre/preinst
 
 
 @pytest.mark.parametrize("distro", ["fedora", "debian"])
@@ -125,3 +138,46 @@ def test_install_writes_it_and_verify_accepts_it_and_sees_an_edit(tmp_path):
 def test_layout_map_doc_shows_the_exact_text():
     doc = (EXAMPLE.parent.parent / "docs" / "layout-map.md").read_text()
     assert f"```\n{TEXT}```\n" in doc
+
+
+def test_a_tree_with_pkgtool_generated_is_a_located_conflict(tmp_path):
+    project = tmp_path / "p"
+    shutil.copytree(EXAMPLE, project)
+    (project / "pkgtool-generated" / "sysusers").mkdir(parents=True)
+    (project / "pkgtool-generated" / "sysusers" / CONF).write_text("u root 0\n")
+    with pytest.raises(ResolveError) as err:
+        resolve_dir(project, "fedora", source_date_epoch=EPOCH)
+    found = [d for d in err.value.diagnostics if d.rule == "conflict"]
+    assert found and "pkgtool-generated/" in found[0].message and "pkgtool.toml" in str(found[0].location)
+
+
+def test_a_map_file_on_the_same_path_is_a_conflict(tmp_path):
+    project = tmp_path / "p"
+    shutil.copytree(EXAMPLE, project)
+    (project / "mine.conf").write_text("g mine -\n")
+    text = (project / "pkgtool.toml").read_text()
+    (project / "pkgtool.toml").write_text(text + f'\n[[file]]\nsrc = "mine.conf"\ndst = "{{sysusersdir}}/{CONF}"\n')
+    with pytest.raises(ResolveError) as err:
+        resolve_dir(project, "fedora", source_date_epoch=EPOCH)
+    assert [d.rule for d in err.value.diagnostics] == ["conflict"]
+
+
+def test_native_builds_with_generated_files_are_reproducible(builds, tmp_path):  # noqa: F811
+    for fmt, build in (("rpm", build_rpm), ("deb", build_deb)):
+        r, native, _ = builds[fmt]
+        again = build(r, tmp_path / fmt)
+        assert again.read_bytes() == native.read_bytes(), fmt
+
+
+@pytest.mark.parametrize("fmt", ["rpm", "deb"])
+def test_verify_accepts_the_artifacts_and_compares_the_content(builds, fmt, tmp_path):  # noqa: F811
+    r, native, system = builds[fmt]
+    for artifact in (native, system):
+        assert verify_artifact(r, artifact).ok, artifact.name
+    project = tmp_path / "p"
+    shutil.copytree(EXAMPLE, project)
+    text = (project / "pkgtool.toml").read_text()
+    (project / "pkgtool.toml").write_text(text.replace("gid = 36\n", "gid = 37\n"))
+    other = resolve_dir(project, "fedora" if fmt == "rpm" else "debian", source_date_epoch=EPOCH)
+    paths = [m.path for m in verify_artifact(other, native).mismatches]
+    assert f"/usr/lib/sysusers.d/{CONF}" in paths

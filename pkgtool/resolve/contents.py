@@ -14,7 +14,7 @@ from ..model import (
     Location,
     TreeSpec,
 )
-from ..sources.generated import generated_files
+from ..sources.generated import GENERATED_DIR, generated_files
 from ..sources.regular import not_regular
 from .base import ResolverBase
 from .entries import (
@@ -185,8 +185,11 @@ class Contents(ResolverBase):
         for i, t in enumerate(self.layout.tmpfiles):  # and a tmpfiles.d file one in {tmpfilesdir}
             self.one_file(t.as_file(), f"tmpfile[{i}]")
         for g in generated_files(self.layout):  # pkgtool's own sources (sources/generated.py)
-            path = self.deployed(g.dst, g.loc, "")
-            if path is not None:
+            key = g.loc.key if g.loc else ""
+            path = self.deployed(g.dst, g.loc, key)
+            if os.path.lexists(os.path.join(self.root, GENERATED_DIR)):  # its files would shadow the tree's
+                self.diag("conflict", f"the tree has {GENERATED_DIR}/, where pkgtool writes {g.source}", g.loc, key)
+            elif path is not None:
                 self.add(_entry(_FILE, path=path, mode=0o644, source=g.source, origin=g.origin), "file", g.loc)
 
     def one_file(self, f: FileSpec, base: str) -> None:

@@ -21,8 +21,13 @@ def sysusers_source(layout: Layout) -> str:
 
 
 def _quoted(text: str) -> str:
-    # sysusers unquotes C-style: a comment holds no '\' (the map refuses it), so only '"' needs escaping.
-    return '"' + text.replace('"', '\\"') + '"' if text else "-"
+    # sysusers splits on blanks and unquotes C-style; the map keeps every field on one line.
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"' if text else "-"
+
+
+def _word(text: str) -> str:
+    """A path as one sysusers field: quoted only when it holds a blank or a quote (rarely)."""
+    return _quoted(text) if any(c in text for c in " \t\"'\\") else text
 
 
 def sysusers_text(layout: Layout) -> str:
@@ -49,7 +54,7 @@ def sysusers_text(layout: Layout) -> str:
         uid = "-" if u.uid is None else str(u.uid)
         named = u.primary != u.name or u.primary in system_groups  # else sysusers makes NAME with gid = uid
         ident = f"{uid}:{u.primary}" if named else uid
-        lines.append(f"u {u.name} {ident} {_quoted(u.comment)} {u.home} {u.shell}")
+        lines.append(f"u {u.name} {ident} {_quoted(u.comment)} {_word(u.home)} {_word(u.shell)}")
     lines += [f"m {u.name} {g}" for u in users for g in u.groups]
     return "\n".join(lines) + "\n"
 

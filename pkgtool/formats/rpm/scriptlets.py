@@ -31,9 +31,10 @@ import shlex
 from dataclasses import dataclass
 
 from ...model import Resolved
+from ...templating import rpm_escape
 from ..accounts import account_script
 from ..script_bodies import heredoc_marker, interpreter, run_verbatim
-from .units import tmpfiles_post, unit_scriptlets
+from .units import MacroUse, tmpfiles_post, unit_scriptlets
 
 __all__ = ["heredoc_marker", "interpreter", "rpm_scriptlets"]
 
@@ -61,9 +62,6 @@ RPM_DISPATCH: tuple[Dispatch, ...] = (
     Dispatch("pre-transaction", "pretrans", "", "every transaction, before any package of it"),
     Dispatch("post-transaction", "posttrans", "", "every transaction, after all packages of it"),
 )
-
-# The macro each [[unit]] block of a scriptlet is the expansion of (named in a comment).
-_UNIT_MACRO = {"post": "%systemd_post", "preun": "%systemd_preun", "postun": "%systemd_postun_with_restart"}
 
 USERADD = "/usr/sbin/useradd"
 GROUPADD = "/usr/sbin/groupadd"
@@ -98,9 +96,31 @@ def pre_requires(resolved: Resolved) -> tuple[str, ...]:
     return (GROUPADD, USERADD)
 
 
+@dataclass(frozen=True)
+class Part:
+    """A block of a scriptlet: shell as the package stores it, or a comment and a systemd-rpm-macros call."""
+
+    text: str
+    use: MacroUse | None = None
+
+    @property
+    def stored(self) -> str:
+        return f"{self.text}\n{self.use.text}" if self.use else self.text
+
+    @property
+    def spec(self) -> str:
+        """The spec's text: escaped, with the macro named (rpm expands it to ``stored``)."""
+        return rpm_escape(self.text) + (f"\n{self.use.call}" if self.use else "")
+
+
 def rpm_scriptlets(resolved: Resolved) -> dict[str, str]:
     """Scriptlet name ('pre', 'post', 'preun', 'postun') -> shell body, only for those with content."""
-    bodies: dict[str, list[str]] = {name: [] for name in SCRIPTLETS}
+    return {name: "\n".join(p.stored for p in parts) + "\n" for name, parts in scriptlet_parts(resolved).items()}
+
+
+def scriptlet_parts(resolved: Resolved) -> dict[str, list[Part]]:
+    """Scriptlet name -> its blocks in order, only for scriptlets with content."""
+    bodies: dict[str, list[Part | str]] = {name: [] for name in SCRIPTLETS}
     declared = account_script(resolved.layout)
     if declared:
         bodies["pre"].append("# [[group]] and [[user]]: made if missing, with their fixed ids (install and upgrade).")
@@ -122,8 +142,8 @@ def rpm_scriptlets(resolved: Resolved) -> dict[str, str]:
         bodies[d.scriptlet].append(f"# {label}: on {d.when}\n{run}")
     tmpfiles = tmpfiles_post(resolved)
     if tmpfiles:
-        bodies["post"].append(f"# [[tmpfile]]: %tmpfiles_create\n{tmpfiles.rstrip()}")
-    # [[unit]]: systemd-rpm-macros' expansion after the packager's body (Debian's #DEBHELPER# stands after it too).
-    for name, text in unit_scriptlets(resolved).items():
-        bodies[name].append(f"# [[unit]]: {_UNIT_MACRO[name]}\n{text.rstrip()}")
-    return {name: "\n".join(parts) + "\n" for name, parts in bodies.items() if parts}
+        bodies["post"].append(Part(f"# [[tmpfile]]: {tmpfiles.macro}", tmpfiles))
+    # [[unit]]: systemd-rpm-macros after the packager's body (Debian's #DEBHELPER# stands after it too).
+    for name, use in unit_scriptlets(resolved).items():
+        bodies[name].append(Part(f"# [[unit]]: {use.macro}", use))
+    return {name: [p if isinstance(p, Part) else Part(p) for p in parts] for name, parts in bodies.items() if parts}

@@ -31,9 +31,10 @@ from ...templating import environment, one_line, rpm_escape, rpm_shell_quote
 from .bytecode import byte_compile_lines, spec_fallbacks, with_bytecode
 from .facts import changelog_items, implied_provides, relation_text, spec_evr, wrapped_description
 from .rpmlint import render_rpmlint_toml, render_rpmlintrc
-from .scriptlets import SCRIPTLETS, pre_requires, rpm_scriptlets
+from .scriptlets import SCRIPTLETS, pre_requires, scriptlet_parts
 from .shebangs import SED, mangles, to_mangle
 from .spec_paths import CORE_MACROS, files_lines, install_lines, install_word
+from .units import MACROS_PACKAGE, macro_uses
 
 # Map relation kind -> spec tag.  'replaces' is Obsoletes in RPM (plus implied_provides).
 RELATION_TAGS: dict[str, str] = {
@@ -126,15 +127,15 @@ def spec_scripts(resolved: Resolved) -> list[tuple[str, str, str]]:
     never parses it for sections, so it reaches the package byte for byte.
     """
     out = []
-    bodies = rpm_scriptlets(resolved)
+    bodies = scriptlet_parts(resolved)
     for name in SCRIPTLETS:
-        body = bodies.get(name)
-        if body is None:
+        parts = bodies.get(name)
+        if parts is None:
             continue
-        if not any(line.startswith("%") for line in body.split("\n")):
-            out.append((name, rpm_escape(body), ""))
+        escaped = "\n".join(p.spec for p in parts) + "\n"  # systemd-rpm-macros named: rpm expands them
+        if not any(line.startswith("%") for p in parts for line in p.text.split("\n")):
+            out.append((name, escaped, ""))
             continue
-        escaped = rpm_escape(body)
         for n, line in enumerate(escaped.split("\n"), 1):
             if len(line.encode("utf-8", "surrogateescape")) > _SCRIPT_FILE_LINE_MAX:
                 raise ResolveError(
@@ -149,9 +150,9 @@ def script_files(resolved: Resolved) -> dict[str, str]:
     """File name -> escaped body, for the scriptlets ``spec_scripts`` sends through -f (every package's)."""
     out = {}
     for p in resolved.packages:
-        bodies = rpm_scriptlets(p)
+        bodies = scriptlet_parts(p)
         # rpm keeps a file's last newline but drops an inline body's: the two must store the same text.
-        out.update({f: rpm_escape(bodies[name].removesuffix("\n")) for name, _, f in spec_scripts(p) if f})
+        out.update({f: "\n".join(part.spec for part in bodies[name]) for name, _, f in spec_scripts(p) if f})
     return out
 
 
@@ -175,6 +176,12 @@ def shebang_lines(resolved: Resolved) -> list[str]:
     with staged_sources(resolved) as tree:
         paths = to_mangle(resolved, Path(tree))
     return [f"sed -i {rpm_shell_quote(SED)} {install_word(path, resolved)}" for path in paths]
+
+
+def systemd_fallbacks(resolved: Resolved) -> list[str]:
+    """systemd-rpm-macros' macros the scriptlets name, each defined as recorded where rpmbuild lacks it."""
+    uses = {u.key: u for p in resolved.packages for u in macro_uses(p)}
+    return [uses[k].fallback() for k in sorted(uses)]
 
 
 def bytecode_fallbacks(resolved: Resolved) -> list[str]:
@@ -262,7 +269,8 @@ def spec_context(resolved: Resolved) -> dict[str, object]:
         "files": files,
         "subpackages": subs,
         "changelog": changelog_entries(resolved),
-        "fallbacks": macro_fallbacks(resolved, used) + bytecode_fallbacks(resolved),
+        "fallbacks": macro_fallbacks(resolved, used) + bytecode_fallbacks(resolved) + systemd_fallbacks(resolved),
+        "systemd_macros": MACROS_PACKAGE if systemd_fallbacks(resolved) else "",
         "profile": resolved.profile.id,
     }
 
