@@ -6,7 +6,7 @@ PKGTOOL := $(VENV)/bin/pkgtool
 PYTEST_ARGS ?= -n auto
 DEMO_OUT ?= dist/demo
 # Debian packages the real-tool tests use (installed by `make tools` when run as root).
-TOOLS_DEBS := rpm rpmlint lintian debhelper devscripts fakeroot patch createrepo-c dnf gpg gpg-agent obs-build groff-base man-db cpio rpm2cpio python3-minimal
+TOOLS_DEBS := rpm rpmlint lintian debhelper devscripts fakeroot patch createrepo-c dnf gpg gpg-agent obs-build groff-base man-db cpio rpm2cpio python3-minimal systemd
 
 .PHONY: setup tools demo test lint format bench golden schema clean
 
