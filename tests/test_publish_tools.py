@@ -421,3 +421,28 @@ def test_a_key_id_matching_two_keys_is_refused(signed, tmp_path):
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "key id 'same@example.org' matches 2 secret keys" in proc.stderr
     assert "hint: name one key by its full fingerprint" in proc.stderr
+
+
+def test_a_signature_off_the_frozen_clock_is_made_again_from_the_unsigned_bytes(signed, tmp_path, monkeypatch):
+    import shutil
+
+    from pkgtool.publish import signing
+
+    monkeypatch.setenv("GNUPGHOME", str(signed["home"]))
+    signer = signing.find_signer("repo@example.org", EPOCH)
+    rpm = next((signed["dist"] / "fedora").glob("*.rpm"))
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    a, b = shutil.copy(rpm, tmp_path / "a"), shutil.copy(rpm, tmp_path / "b")
+    signer.sign_rpms([Path(a)])
+    real, calls = signing._signed_at, []
+
+    def first_one_off(path):  # the first check of b sees a stray time, as rpmsign sometimes leaves
+        calls.append(path)
+        return -1 if len(calls) == 1 else real(path)
+
+    monkeypatch.setattr(signing, "_signed_at", first_one_off)
+    signer.sign_rpms([Path(b)])
+    assert len(calls) == 2
+    assert Path(a).read_bytes() == Path(b).read_bytes()
+    assert not [p for p in (tmp_path / "b").iterdir() if p.name != rpm.name]  # the unsigned copy is gone

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,19 +91,28 @@ class Signer:
             *[str(p) for p in paths],
         ]
         todo = list(paths)
-        # Now and then (1 in ~12 runs under load) one signature of an rpmsign run carries the real
-        # clock instead of the frozen time: each is checked, and a stray one is made again.
-        for _ in range(3):
-            try:
-                run_tool([*cmd[: -len(paths)], *[str(p) for p in todo]], env={"LC_ALL": "C"})
-            except ToolError as exc:
-                raise SigningError(
-                    f"rpmsign could not sign with key {self.key_id!r}: {exc}", hint=_tail(exc.output)
-                ) from None
-            todo = [p for p in todo if _signed_at(p) != self.sign_time]
-            if not todo:
-                return
-            run_tool(["rpmsign", "--delsign", *[str(p) for p in todo]], env={"LC_ALL": "C"})
+        # Now and then (seen 1 in ~12 runs under load) one signature of an rpmsign run carries the
+        # real clock instead of the frozen time: each is checked, and a stray one is made again from
+        # the unsigned bytes (a --delsign'd package is not byte for byte the unsigned one).
+        keep = Path(tempfile.mkdtemp(prefix=".pkgtool-unsigned-", dir=todo[0].parent))
+        try:
+            unsigned = {p: keep / f"{i}.rpm" for i, p in enumerate(todo)}
+            for p, copy in unsigned.items():
+                shutil.copyfile(p, copy)
+            for _ in range(3):
+                try:
+                    run_tool([*cmd[: -len(paths)], *[str(p) for p in todo]], env={"LC_ALL": "C"})
+                except ToolError as exc:
+                    raise SigningError(
+                        f"rpmsign could not sign with key {self.key_id!r}: {exc}", hint=_tail(exc.output)
+                    ) from None
+                todo = [p for p in todo if _signed_at(p) != self.sign_time]
+                if not todo:
+                    return
+                for p in todo:
+                    shutil.copyfile(unsigned[p], p)
+        finally:
+            shutil.rmtree(keep, ignore_errors=True)
         raise SigningError(f"rpmsign signed {todo[0].name} at another time than {self.sign_time} (three times)")
 
 
