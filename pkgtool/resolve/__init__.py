@@ -64,52 +64,31 @@ class _Resolver(Contents, Finish):
         entries = tuple(map(self.entries.__getitem__, paths))
         epoch = default_epoch(self.layout) if source_date_epoch is None else source_date_epoch
         pyc = self.python_compile()
-        if not self.layout.subpackages:
-            shipped, ghosts = _split_ghosts(entries)
+
+        def package(part: _Resolver, share: tuple[Entry, ...]) -> Resolved:
+            shipped, ghosts = _split_ghosts(share)
             return Resolved(
-                self.layout,
+                part.layout,
                 self.profile,
                 shipped,
-                self.relations(),
-                self.scripts(),
+                part.relations(),
+                part.scripts(),
                 epoch,
                 vars=self.vars,
                 ghosts=ghosts,
                 python_compile=pyc,
             )
+
+        if not self.layout.subpackages:
+            return package(self, entries)
         shares = share_out(self.layout, entries)
         subs = []
         for sub in self.layout.subpackages:
             # Relations and scripts are read the same way as the main package's, from its own layout.
             part = _Resolver(sub_layout(self.layout, sub), self.profile)
-            shipped, ghosts = _split_ghosts(shares[sub.name])
-            subs.append(
-                Resolved(
-                    part.layout,
-                    self.profile,
-                    shipped,
-                    part.relations(),
-                    part.scripts(),
-                    epoch,
-                    vars=self.vars,
-                    ghosts=ghosts,
-                    python_compile=pyc,
-                )
-            )
+            subs.append(package(part, shares[sub.name]))
             self.diags.extend(part.diags)
-        shipped, ghosts = _split_ghosts(shares[""])
-        main = Resolved(
-            self.layout,
-            self.profile,
-            shipped,
-            self.relations(),
-            self.scripts(),
-            epoch,
-            vars=self.vars,
-            ghosts=ghosts,
-            python_compile=pyc,
-        )
-        return dataclasses.replace(main, subpackages=tuple(subs))
+        return dataclasses.replace(package(self, shares[""]), subpackages=tuple(subs))
 
 
 def _split_ghosts(entries: tuple[Entry, ...]) -> tuple[tuple[Entry, ...], tuple[Entry, ...]]:
