@@ -21,19 +21,18 @@ from ...model import Resolved
 from ...templating import one_line
 from . import header as rh
 from . import payload as rpm_payload
-from .facts import changelog_items, changelog_timestamp, wrapped_description
+from .facts import changelog_items, changelog_timestamp
 from .names import rpm_arch, rpm_release
 from .payload import CpioWriter, NeedsLargeFiles, PayloadDigests, codec
 from .spec import _write_rpm_sources, patch_names
 from .writer import (
-    BUILD_HOST,
     LARGE_FILES,
     RPMLIB_ALWAYS,
-    UINT32_MAX,
     FileTable,
     _append,
     _md5,
     evr,
+    identity_tags,
     signature_header,
 )
 
@@ -99,26 +98,7 @@ def source_header(
     epoch = resolved.source_date_epoch
     n = len(files.paths)
     h = rh.Header()
-    h.strings(rh.HEADERI18NTABLE, ["C"])
-    h.string(rh.NAME, pkg.source or pkg.name)
-    h.string(rh.VERSION, pkg.version)
-    h.string(rh.RELEASE, release)
-    if pkg.epoch is not None:
-        h.int32(rh.EPOCH, pkg.epoch)
-    h.i18n(rh.SUMMARY, one_line(pkg.summary))
-    h.i18n(rh.DESCRIPTION, wrapped_description(pkg.description))
-    h.int32(rh.BUILDTIME, epoch)
-    h.string(rh.BUILDHOST, BUILD_HOST)
-    total = sum(files.sizes)
-    if total > UINT32_MAX:
-        h.ints(rh.LONGSIZE, rh.Type.INT64, [total])
-    else:
-        h.int32(rh.SIZE, total)
-    if pkg.vendor:
-        h.string(rh.VENDOR, pkg.vendor)
-    h.string(rh.LICENSE, pkg.license)
-    h.string(rh.PACKAGER, pkg.maintainer)
-    h.i18n(rh.GROUP, "Unspecified")
+    identity_tags(h, pkg.source or pkg.name, pkg, release, epoch, sum(files.sizes))
     if sources:
         h.strings(rh.SOURCE, sources)
     if patches:

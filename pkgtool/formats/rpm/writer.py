@@ -26,7 +26,7 @@ from ... import __version__
 from ...atomic import atomic_file
 from ...errors import ArtifactError
 from ...links import link_text
-from ...model import VERIFY_ATTRS, ConfigKind, Entry, EntryKind, Resolved
+from ...model import VERIFY_ATTRS, ConfigKind, Entry, EntryKind, Package, Resolved
 from ...templating import one_line
 from . import header as rh
 from .autodeps import auto_requires
@@ -226,26 +226,7 @@ def main_header(
     release = rpm_release(resolved)
     epoch = resolved.source_date_epoch
     h = rh.Header()
-    h.strings(rh.HEADERI18NTABLE, ["C"])
-    h.string(rh.NAME, pkg.name)
-    h.string(rh.VERSION, pkg.version)
-    h.string(rh.RELEASE, release)
-    if pkg.epoch is not None:
-        h.int32(rh.EPOCH, pkg.epoch)
-    h.i18n(rh.SUMMARY, one_line(pkg.summary))
-    h.i18n(rh.DESCRIPTION, wrapped_description(pkg.description))
-    h.int32(rh.BUILDTIME, epoch)
-    h.string(rh.BUILDHOST, BUILD_HOST)
-    total = sum(files.sizes)
-    if total > UINT32_MAX:
-        h.ints(rh.LONGSIZE, rh.Type.INT64, [total])
-    else:
-        h.int32(rh.SIZE, total)
-    if pkg.vendor:
-        h.string(rh.VENDOR, pkg.vendor)
-    h.string(rh.LICENSE, pkg.license)
-    h.string(rh.PACKAGER, pkg.maintainer)
-    h.i18n(rh.GROUP, "Unspecified")  # what rpmbuild writes for a spec without Group:
+    identity_tags(h, pkg.name, pkg, release, epoch, sum(files.sizes))
     if pkg.url:
         h.string(rh.URL, pkg.url)
     h.string(rh.OS, "linux")
@@ -395,3 +376,26 @@ def write_rpm(resolved: Resolved, src_dir: Path, dest: Path) -> Path:
     except OSError as exc:
         raise ArtifactError(f"cannot write {dest}: {exc.strerror or exc}") from None
     return dest
+
+
+def identity_tags(h: rh.Header, name: str, pkg: Package, release: str, epoch: int, total: int) -> None:
+    """The tags a binary and a source rpm share, in rpmbuild's order: name to Group."""
+    h.strings(rh.HEADERI18NTABLE, ["C"])
+    h.string(rh.NAME, name)
+    h.string(rh.VERSION, pkg.version)
+    h.string(rh.RELEASE, release)
+    if pkg.epoch is not None:
+        h.int32(rh.EPOCH, pkg.epoch)
+    h.i18n(rh.SUMMARY, one_line(pkg.summary))
+    h.i18n(rh.DESCRIPTION, wrapped_description(pkg.description))
+    h.int32(rh.BUILDTIME, epoch)
+    h.string(rh.BUILDHOST, BUILD_HOST)
+    if total > UINT32_MAX:
+        h.ints(rh.LONGSIZE, rh.Type.INT64, [total])
+    else:
+        h.int32(rh.SIZE, total)
+    if pkg.vendor:
+        h.string(rh.VENDOR, pkg.vendor)
+    h.string(rh.LICENSE, pkg.license)
+    h.string(rh.PACKAGER, pkg.maintainer)
+    h.i18n(rh.GROUP, "Unspecified")  # what rpmbuild writes for a spec without Group:
