@@ -9,8 +9,13 @@ from __future__ import annotations
 import datetime as _dt
 import textwrap
 
-from ...model import Resolved, ResolvedRelation
+from ...model import Package, Resolved, ResolvedRelation
+from ...templating import one_line
+from . import header as rh
 from .names import rpm_release
+
+BUILD_HOST = "pkgtool"
+UINT32_MAX = 0xFFFFFFFF
 
 
 def relation_text(rel: ResolvedRelation) -> str:
@@ -80,3 +85,26 @@ def wrapped_description(text: str, width: int = 79) -> str:
 def changelog_timestamp(date: _dt.date) -> int:
     """Noon UTC of a changelog date, as rpmbuild stores it (the native builder writes the same)."""
     return int(_dt.datetime(date.year, date.month, date.day, 12, tzinfo=_dt.UTC).timestamp())
+
+
+def identity_tags(h: rh.Header, name: str, pkg: Package, release: str, epoch: int, total: int) -> None:
+    """The tags a binary and a source rpm share, in rpmbuild's order: name to Group."""
+    h.strings(rh.HEADERI18NTABLE, ["C"])
+    h.string(rh.NAME, name)
+    h.string(rh.VERSION, pkg.version)
+    h.string(rh.RELEASE, release)
+    if pkg.epoch is not None:
+        h.int32(rh.EPOCH, pkg.epoch)
+    h.i18n(rh.SUMMARY, one_line(pkg.summary))
+    h.i18n(rh.DESCRIPTION, wrapped_description(pkg.description))
+    h.int32(rh.BUILDTIME, epoch)
+    h.string(rh.BUILDHOST, BUILD_HOST)
+    if total > UINT32_MAX:  # rpm's 64-bit size tag, only where the 32-bit one cannot hold it
+        h.ints(rh.LONGSIZE, rh.Type.INT64, [total])
+    else:
+        h.int32(rh.SIZE, total)
+    if pkg.vendor:
+        h.string(rh.VENDOR, pkg.vendor)
+    h.string(rh.LICENSE, pkg.license)
+    h.string(rh.PACKAGER, pkg.maintainer)
+    h.i18n(rh.GROUP, "Unspecified")  # what rpmbuild writes for a spec without Group:

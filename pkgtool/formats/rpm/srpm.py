@@ -21,7 +21,7 @@ from ...model import Resolved
 from ...templating import one_line
 from . import header as rh
 from . import payload as rpm_payload
-from .facts import changelog_items, changelog_timestamp
+from .facts import changelog_items, changelog_timestamp, identity_tags
 from .names import rpm_arch, rpm_release
 from .payload import CpioWriter, NeedsLargeFiles, PayloadDigests, codec
 from .spec import _write_rpm_sources, patch_names
@@ -32,7 +32,6 @@ from .writer import (
     _append,
     _md5,
     evr,
-    identity_tags,
     signature_header,
 )
 

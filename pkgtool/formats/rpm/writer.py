@@ -26,11 +26,11 @@ from ... import __version__
 from ...atomic import atomic_file
 from ...errors import ArtifactError
 from ...links import link_text
-from ...model import VERIFY_ATTRS, ConfigKind, Entry, EntryKind, Package, Resolved
+from ...model import VERIFY_ATTRS, ConfigKind, Entry, EntryKind, Resolved
 from ...templating import one_line
 from . import header as rh
 from .autodeps import auto_requires
-from .facts import changelog_items, changelog_timestamp, implied_provides, wrapped_description
+from .facts import UINT32_MAX, changelog_items, changelog_timestamp, identity_tags, implied_provides
 from .names import rpm_arch, rpm_release
 from .payload import MAX_NEWC_SIZE, CpioWriter, NeedsLargeFiles, PayloadDigests, codec
 from .scriptlets import pre_requires, rpm_scriptlets
@@ -49,8 +49,6 @@ RPMLIB_ALWAYS = (("CompressedFileNames", "3.0.4-1"), ("FileDigests", "4.6.0-1"),
 LARGE_FILES = ("LargeFiles", "4.12.0-1")  # needed by LONGFILESIZES and the stripped cpio format
 # %{_isa} of rpm's platform macros: the arch-qualified self-provide "name(x86-64)".
 ISA = {"x86_64": "x86-64", "aarch64": "aarch-64", "i686": "x86-32", "ppc64le": "ppc-64", "s390x": "s390-64"}
-BUILD_HOST = "pkgtool"
-UINT32_MAX = 0xFFFFFFFF
 
 
 class FileTable:
@@ -376,26 +374,3 @@ def write_rpm(resolved: Resolved, src_dir: Path, dest: Path) -> Path:
     except OSError as exc:
         raise ArtifactError(f"cannot write {dest}: {exc.strerror or exc}") from None
     return dest
-
-
-def identity_tags(h: rh.Header, name: str, pkg: Package, release: str, epoch: int, total: int) -> None:
-    """The tags a binary and a source rpm share, in rpmbuild's order: name to Group."""
-    h.strings(rh.HEADERI18NTABLE, ["C"])
-    h.string(rh.NAME, name)
-    h.string(rh.VERSION, pkg.version)
-    h.string(rh.RELEASE, release)
-    if pkg.epoch is not None:
-        h.int32(rh.EPOCH, pkg.epoch)
-    h.i18n(rh.SUMMARY, one_line(pkg.summary))
-    h.i18n(rh.DESCRIPTION, wrapped_description(pkg.description))
-    h.int32(rh.BUILDTIME, epoch)
-    h.string(rh.BUILDHOST, BUILD_HOST)
-    if total > UINT32_MAX:
-        h.ints(rh.LONGSIZE, rh.Type.INT64, [total])
-    else:
-        h.int32(rh.SIZE, total)
-    if pkg.vendor:
-        h.string(rh.VENDOR, pkg.vendor)
-    h.string(rh.LICENSE, pkg.license)
-    h.string(rh.PACKAGER, pkg.maintainer)
-    h.i18n(rh.GROUP, "Unspecified")  # what rpmbuild writes for a spec without Group:
