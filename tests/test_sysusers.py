@@ -181,3 +181,39 @@ def test_verify_accepts_the_artifacts_and_compares_the_content(builds, fmt, tmp_
     other = resolve_dir(project, "fedora" if fmt == "rpm" else "debian", source_date_epoch=EPOCH)
     paths = [m.path for m in verify_artifact(other, native).mismatches]
     assert f"/usr/lib/sysusers.d/{CONF}" in paths
+
+
+def _project_with_user(tmp_path, user: str):
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "pkgtool.toml").write_text(
+        (EXAMPLE / "pkgtool.toml").read_text().split("# checkipsd runs as its own")[0] + user
+    )
+    for rel in ("hooks/after_get_stats/10_checkips", "hooks/checkipsd", "systemd/vdsm-checkips.service"):
+        (project / rel).parent.mkdir(parents=True, exist_ok=True)
+        (project / rel).write_bytes((EXAMPLE / rel).read_bytes())
+    return project
+
+
+def test_percent_in_a_field_is_kept_literal_not_expanded_as_a_specifier(tmp_path):
+    """sysusers.d expands %-specifiers in the comment, home and shell: a '%' of the map is written '%%'."""
+    project = _project_with_user(tmp_path, '[[user]]\nname = "pct"\nuid = 401\ncomment = "100% %m"\nhome = "/srv/%H"\n')
+    text = sysusers_text(load_layout(project))
+    assert 'u pct 401 "100%% %%m" /srv/%%H /usr/sbin/nologin' in text.splitlines()
+    require_tools("systemd-sysusers")
+    conf = tmp_path / "x.conf"
+    conf.write_text(text)
+    (tmp_path / "root/etc").mkdir(parents=True)
+    subprocess.run(["systemd-sysusers", "--root", str(tmp_path / "root"), str(conf)], check=True, capture_output=True)
+    assert "pct:x:401:401:100% %m:/srv/%H:/usr/sbin/nologin" in (tmp_path / "root/etc/passwd").read_text()
+
+
+@pytest.mark.parametrize("key", ["home", "shell"])
+def test_a_colon_in_a_passwd_field_is_a_located_error(tmp_path, key):
+    from pkgtool.errors import LayoutError
+
+    project = _project_with_user(tmp_path, f'[[user]]\nname = "c"\n{key} = "/x:y"\n')
+    with pytest.raises(LayoutError) as exc:
+        load_layout(project)
+    text = str(exc.value) + "".join(d.to_text() for d in exc.value.diagnostics)
+    assert f"user[0].{key}" in text and "':'" in text and "pkgtool.toml:" in text

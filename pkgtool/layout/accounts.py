@@ -41,6 +41,8 @@ class AccountsReader(FieldReader):
         value = self.text(src)
         if value is not BAD and not value.startswith("/"):
             return self.err("bad-value", src.path, f"{format_path(src.path)} {value!r} is not an absolute path")
+        if value is not BAD and ":" in value:  # home and shell are passwd fields, as the comment is
+            return self.err("bad-value", src.path, f"{format_path(src.path)} must not hold ':' (passwd fields)")
         return value
 
     def user(self, f: dict[str, _Src], path: KeyPath) -> UserSpec | None:

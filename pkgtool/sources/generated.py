@@ -21,13 +21,15 @@ def sysusers_source(layout: Layout) -> str:
 
 
 def _quoted(text: str) -> str:
-    # sysusers splits on blanks and unquotes C-style; the map keeps every field on one line.
+    # sysusers splits on blanks, unquotes C-style and expands %-specifiers in these fields
+    # (sysusers.d(5)): '%' is written '%%'; the map keeps every field on one line.
+    text = text.replace("%", "%%")
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"' if text else "-"
 
 
 def _word(text: str) -> str:
     """A path as one sysusers field: quoted only when it holds a blank or a quote (rarely)."""
-    return _quoted(text) if any(c in text for c in " \t\"'\\") else text
+    return _quoted(text) if any(c in text for c in " \t\"'\\") else text.replace("%", "%%")
 
 
 def sysusers_text(layout: Layout) -> str:
