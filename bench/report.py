@@ -63,6 +63,8 @@ TARGETS: tuple[Target, ...] = (
     Target("W1", "fedora default / rpmbuild -bb (w19)", "pkgtool-build-rpm-default", 0.05, den="rpmbuild-default"),
     Target("W1", "peak memory, debian default build", "pkgtool-build-deb-default", 150, metric="rss"),
     Target("W1", "peak memory, fedora default build", "pkgtool-build-rpm-default", 150, metric="rss"),
+    Target("W1", "peak memory, opensuse-leap default build", "pkgtool-build-leap-default", 150, metric="rss"),
+    Target("W1", "`verify --root` / `rpm -V`", "pkgtool-verify-root", 1.0, den="rpm-V"),
 )
 
 # Each workload's tables show ratios to this case, the fastest real archiver.

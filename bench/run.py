@@ -376,6 +376,17 @@ def default_cases(stage: Path, run: Path, pk: str, wdir: Path, env: dict[str, st
             env=env,
             warmup=False,
         ),
+        # The other shipped payloads: openSUSE Leap's xz 6 in an .rpm (el9 is fedora's zstd 19 and
+        # ubuntu the bench-deb profile's zstd 3, both measured above).
+        Case(
+            "pkgtool-build-leap-default",
+            "pkgtool build --distro opensuse-leap (shipped profile: rpm, xz 6)",
+            [pk, "build", str(wdir), "--distro", "opensuse-leap", "--out", str(out / "leap")],
+            runs=runs,
+            setup=_fresh(out),
+            env=env,
+            warmup=False,
+        ),
     ]
 
 
@@ -391,19 +402,17 @@ def _failed(name: str, label: str, error: str, cmd: str = "") -> Case:
     return Case(name, label, cmd or "(not run)", runs=0, error=error)
 
 
-def verify_cases(wdir: Path, run: Path, pk: str, env: dict[str, str], args, note) -> list[Case]:
+def verify_cases(w: str, wdir: Path, run: Path, pk: str, env: dict[str, str], args, note) -> list[Case]:
     """`rpm -V` and `pkgtool verify --root` of the same package installed with rpm into a throwaway root."""
-    rpms = sorted((run / "out").rglob("*.rpm")) or sorted((run / "rpmbuild" / "RPMS").rglob("*.rpm"))
-    if not rpms:
-        # The build cases cleaned their output; build once more, untimed.
-        out = run / "verify-build"
-        shutil.rmtree(out, ignore_errors=True)
-        proc = subprocess.run(
-            [pk, "build", str(wdir), "--distro", workloads.RPM_DISTRO, "--out", str(out)],
-            env={**os.environ, **env},
-            capture_output=True,
-        )
-        rpms = sorted(out.rglob("*.rpm")) if proc.returncode == 0 else []
+    # Built once more, untimed: what the build cases left in out/ may be another profile's or nfpm's.
+    out = run / "verify-build"
+    shutil.rmtree(out, ignore_errors=True)
+    proc = subprocess.run(
+        [pk, "build", str(wdir), "--distro", workloads.RPM_DISTRO, "--out", str(out)],
+        env={**os.environ, **env},
+        capture_output=True,
+    )
+    rpms = sorted(out.rglob("*.rpm")) if proc.returncode == 0 else []
     if not rpms or shutil.which("rpm") is None or os.geteuid() != 0:
         why = "no .rpm was built" if not rpms else "needs rpm and root"
         note(f"  verify cases left out: {why}")
@@ -419,7 +428,7 @@ def verify_cases(wdir: Path, run: Path, pk: str, env: dict[str, str], args, note
     db = ["--root", str(root), "--dbpath", "/var/lib/rpm"]
     subprocess.run(["rpm", *db, "--initdb"], check=True)
     subprocess.run(["rpm", *db, "-i", "--nodeps", "--noscripts", str(rpms[0])], check=True)
-    name = workloads.PACKAGE_NAMES["W2"]
+    name = workloads.PACKAGE_NAMES[w]
     return [
         Case("rpm-V", "rpm -V (baseline)", ["rpm", *db, "-V", "--nodeps", name], runs=args.runs, env=env),
         Case(
@@ -606,8 +615,8 @@ def main(argv: list[str] | None = None) -> int:
             results[w] = measure(distro_all_cases(wdir, run, pk, env, args), logs, progress)
             continue
         stats = measure(tree_cases(w, wdir, run, pk, env, args, progress), logs, progress)
-        if w == "W2":
-            stats.update(measure(verify_cases(wdir, run, pk, env, args, progress), logs, progress))
+        if w in ("W1", "W2"):
+            stats.update(measure(verify_cases(w, wdir, run, pk, env, args, progress), logs, progress))
         results[w] = stats
     if args.profile:
         target = "W1" if "W1" in names else next((n for n in names if n != "W3"), None)
