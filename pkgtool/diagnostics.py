@@ -21,6 +21,8 @@ class Severity(StrEnum):
 
 @dataclass(frozen=True)
 class Diagnostic:
+    """One finding: rule id, severity, message, where (file, key, line), a hint, the deployed path."""
+
     rule: str  # stable kebab-case id
     severity: Severity
     message: str

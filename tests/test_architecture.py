@@ -46,6 +46,7 @@ FLOORS: tuple[tuple[str, ...], ...] = (
         "cli_bundle",
         "cli_docs",
         "cli_source",
+        "cli_select",
         "manpages",
         "entry",
         "__main__",
