@@ -25,6 +25,7 @@ FLOORS: tuple[tuple[str, ...], ...] = (
         "templating",
         "kinds",
         "model",
+        "frozen",
         "links",
         "bookkeeping",
         "printable",
