@@ -9,6 +9,7 @@ interpreter and look at sys.modules when it exits.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -116,3 +117,38 @@ def test_the_guard_sees_a_heavy_import(tmp_path: Path):
     """The driver reports what a command really loads: `inspect` of a .deb reads it with its reader."""
     mods = loaded(tmp_path, "inspect", str(tmp_path / "missing.deb"))
     assert "pkgtool.inspection" in mods
+
+
+def _documented_byte_code_line() -> str:
+    """The README's line that compiles an installed environment (its block is marked as run here)."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    marker = text.index("tests/test_import_budget.py runs this line")
+    block = text[marker:].split("```sh\n", 1)[1].split("```", 1)[0]
+    (line,) = [x for x in block.splitlines() if x.strip()]
+    assert "compileall" in line
+    return line
+
+
+@pytest.mark.slow
+def test_the_documented_byte_code_line_compiles_what_pkgtool_imports(tmp_path: Path):
+    # Byte-code goes to an empty prefix, so what is there afterwards was written by the line.
+    prefix = tmp_path / "pycache"
+    env = {**os.environ, "PYTHONPYCACHEPREFIX": str(prefix), "PYTHONDONTWRITEBYTECODE": "1"}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"  # python3: this venv's
+    proc = subprocess.run(
+        ["bash", "-c", _documented_byte_code_line()], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    probe = (
+        "import json, sys, sysconfig, pkgtool.cli, jinja2, zstandard\n"
+        "lib = sysconfig.get_path('purelib')\n"
+        "print(json.dumps([(m.__file__, m.__cached__) for m in list(sys.modules.values())\n"
+        "    if getattr(m, '__cached__', None) and m.__file__.startswith(lib)]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120, check=True
+    )
+    pairs = json.loads(out.stdout)
+    assert any("/typer/" in f for f, _ in pairs) and any("/jinja2/" in f for f, _ in pairs)
+    missing = [f for f, cached in pairs if not Path(cached).is_file()]
+    assert missing == [], f"imported without byte-code after the documented line: {missing[:5]}"
