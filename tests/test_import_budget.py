@@ -35,10 +35,11 @@ main()
 # and the packages only tests use.
 NEVER = {"rich", "pygments", "markdown_it", "rpmfile", "pydantic", "hypothesis"}
 
-# What `import pkgtool.cli` may load of pkgtool: the command line, the error root and the model
-# its types name.  Anything else is imported inside the command that uses it.
-CLI_CHAIN = {"pkgtool", "pkgtool.entry", "pkgtool.atomic", "pkgtool.diagnostics", "pkgtool.errors", "pkgtool.frozen"}
-CLI_CHAIN_PREFIXES = ("pkgtool.cli", "pkgtool.kinds", "pkgtool.model")
+# What `import pkgtool.cli` may load of pkgtool: the command line, the error root (not the
+# diagnostics and model its annotations name) and the kind names init's help lists.  Anything
+# else is imported inside the command that uses it.
+CLI_CHAIN = {"pkgtool", "pkgtool.entry", "pkgtool.atomic", "pkgtool.errors"}
+CLI_CHAIN_PREFIXES = ("pkgtool.cli", "pkgtool.kinds")
 
 # Heavy or command-specific: not before a command asks for them.
 HEAVY = {"jinja2", "debian", "zstandard", "tomllib", "hashlib", "tarfile", "concurrent", "multiprocessing", "queue"}
