@@ -20,6 +20,7 @@ from .cli_completion import answer_completion_requests, completion
 from .cli_delivery import export_app, publish
 from .cli_docs import register as register_docs
 from .cli_output import Level, configure, say, wanted
+from .cli_select import app_for
 from .cli_source import source
 from .cli_support import (
     EXIT_FINDINGS,
@@ -392,4 +393,4 @@ def main(argv: list[str] | None = None) -> None:
     for sig in STOP_SIGNALS:
         signal.signal(sig, _on_sigint)
     answer_completion_requests()
-    app(args=args, prog_name="pkgtool", standalone_mode=True)
+    app_for(app, args)(args=args, prog_name="pkgtool", standalone_mode=True)

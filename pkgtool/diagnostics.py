@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from enum import StrEnum
 
+from .frozen import frozen_dataclass
 from .model import Location
 
 
@@ -19,8 +19,10 @@ class Severity(StrEnum):
         return {"error": 2, "warning": 1, "info": 0}[self.value]
 
 
-@dataclass(frozen=True)
+@frozen_dataclass
 class Diagnostic:
+    """One finding: rule id, severity, message, where (file, key, line), a hint, the deployed path."""
+
     rule: str  # stable kebab-case id
     severity: Severity
     message: str

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from .diagnostics import Diagnostic
+if TYPE_CHECKING:  # an annotation only: importing errors must not load diagnostics and the model (start-up)
+    from .diagnostics import Diagnostic
 
 
 class PkgtoolError(Exception):

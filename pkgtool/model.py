@@ -4,18 +4,20 @@ This module is the contract between stages.  One module because every stage
 imports these types together; splitting them would scatter one contract.  Everything here is a frozen
 dataclass or an enum; no stage mutates another stage's output.
 Every class has a docstring: without one, @dataclass makes one with
-inspect.signature, which every command would pay for at import.
+inspect.signature, which every command would pay for at import.  The classes are made by
+frozen.frozen_dataclass, which compiles half the methods @dataclass(frozen=True) would (start-up).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 
+from .frozen import frozen_dataclass
 from .kinds import KIND_NAMES
 
 SCHEMA_VERSION = 2
@@ -107,7 +109,7 @@ class Family(StrEnum):
     DEB = "deb"
 
 
-@dataclass(frozen=True)
+@frozen_dataclass
 class Location:
     """Where something was written: file, dotted key path (``tree[2].mode``), 1-based line."""
 
@@ -127,7 +129,7 @@ class Location:
 # ---------------------------------------------------------------- the layout
 
 
-@dataclass(frozen=True)
+@frozen_dataclass
 class Package:
     """[package]: the identity and description of the package."""
 
@@ -148,7 +150,7 @@ class Package:
     source: str = ""  # the source package's name when it is another's (a [[subpackage]]); "" is its own
 
 
-@dataclass(frozen=True)
+@frozen_dataclass
 class Relation:
     """One relation as written in the map: logical name, operator ('' = any), version."""
 
@@ -158,7 +160,7 @@ class Relation:
     loc: Location | None = field(default=None, compare=False)
 
 
-@dataclass(frozen=True)
+@frozen_dataclass
 class TreeSpec:
     """[[tree]]: a source directory deployed whole under a destination directory."""
 
@@ -176,7 +178,7 @@ class TreeSpec:
     loc: Location | None = field(default=None, compare=False)
 
 
-@dataclass(frozen=True)
+@frozen_dataclass
 class FileSpec:
     """[[file]]: one source file, or the files a glob matches."""
 
@@ -197,7 +199,7 @@ class FileSpec:
     no_verify: tuple[str, ...] = ()  # VERIFY_ATTRS rpm -V and pkgtool verify skip: %verify(not ...)
 
 
-@dataclass(frozen=True)
+@frozen_dataclass
 class DirSpec:
     """[[dir]]: a directory the package owns, even when empty."""
 
@@ -211,7 +213,7 @@ class DirSpec:
     ghost: bool = False  # owned, not shipped: RPM %ghost %dir; Debian: made by postinst
 
 
-@dataclass(frozen=True)
+@frozen_dataclass
 class SymlinkSpec:
     """[[symlink]]: a link the package ships."""
 
@@ -223,7 +225,7 @@ class SymlinkSpec:
     absolute: bool = False  # store the target as an absolute path (RPM; Debian follows Policy 10.5)
 
 
-@dataclass(frozen=True)
+@frozen_dataclass
 class AttrRule:
     """[[attr]]: mode, owner or group for the deployed paths a glob matches."""
 
@@ -235,7 +237,7 @@ class AttrRule:
     loc: Location | None = field(default=None, compare=False)
 
 
-@dataclass(frozen=True)
+@frozen_dataclass
 class UnitSpec:
     """[[unit]]: a systemd system unit, installed into {unitdir} and handled on install, upgrade and removal."""
 
@@ -251,7 +253,7 @@ class UnitSpec:
         return FileSpec(src=self.src, dst="{unitdir}/" + self.name, mode=0o644, loc=self.loc)
 
 
-@dataclass(frozen=True)
+@frozen_dataclass
 class TmpfileSpec:
     """[[tmpfile]]: a tmpfiles.d configuration, installed into {tmpfilesdir} and applied on install."""
 
@@ -263,7 +265,7 @@ class TmpfileSpec:
         return FileSpec(src=self.src, dst="{tmpfilesdir}/" + self.name, mode=0o644, loc=self.loc)
 
 
-@dataclass(frozen=True)
+@frozen_dataclass
 class GroupSpec:
     """[[group]]: a group the package creates on install (never removed: files may still name it)."""
 
@@ -273,7 +275,7 @@ class GroupSpec:
     loc: Location | None = field(default=None, compare=False)
 
 
-@dataclass(frozen=True)
+@frozen_dataclass
 class UserSpec:
     """[[user]]: a user the package creates on install, with a primary group and supplementary groups."""
 
@@ -292,7 +294,7 @@ class UserSpec:
         return self.group or self.name
 
 
-@dataclass(frozen=True)
+@frozen_dataclass
 class PatchSpec:
     """[[patch]]: a patch applied to the source files before use."""
 
@@ -301,7 +303,7 @@ class PatchSpec:
     loc: Location | None = field(default=None, compare=False)
 
 
-@dataclass(frozen=True)
+@frozen_dataclass
 class ChangelogEntry:
     """[[changelog]]: one release's entry."""
 
@@ -312,7 +314,7 @@ class ChangelogEntry:
     loc: Location | None = field(default=None, compare=False)
 
 
-@dataclass(frozen=True)
+@frozen_dataclass
 class SubPackage:
     """[[subpackage]]: another binary package built from the same sources; names are full names."""
 
@@ -326,7 +328,7 @@ class SubPackage:
     loc: Location | None = field(default=None, compare=False)
 
 
-@dataclass(frozen=True)
+@frozen_dataclass
 class Layout:
     """A validated pkgtool.toml, for one distro variant.
 
@@ -366,7 +368,7 @@ class Layout:
 # ---------------------------------------------------------------- profiles
 
 
-@dataclass(frozen=True)
+@frozen_dataclass
 class Profile:
     """A distro profile, with inheritance already applied."""
 
@@ -399,7 +401,7 @@ class Profile:
 # ---------------------------------------------------------------- resolved
 
 
-@dataclass(frozen=True)
+@frozen_dataclass
 class Entry:
     """One deployed path, final: what every output writes and verify checks."""
 
@@ -424,7 +426,7 @@ class Entry:
     ghost: bool = False  # FILE/DIR: owned, not shipped (in Resolved.ghosts, never in entries)
 
 
-@dataclass(frozen=True)
+@frozen_dataclass
 class ResolvedRelation:
     """A relation with the distro's package name."""
 
@@ -443,7 +445,7 @@ class ResolvedRelation:
         return self.op in ("<", "<=") and bool(self.version) and not self.name.startswith("/")
 
 
-@dataclass(frozen=True)
+@frozen_dataclass
 class Resolved:
     """A layout resolved for one profile: every deployed entry, final, with relations and scripts."""
 
@@ -518,7 +520,7 @@ class Resolved:
 # ---------------------------------------------------------------- observed
 
 
-@dataclass(frozen=True)
+@frozen_dataclass
 class Observed:
     """One path as found in a root directory or an artifact, for verify."""
 
@@ -534,7 +536,7 @@ class Observed:
     config: ConfigKind = ConfigKind.NONE
 
 
-@dataclass(frozen=True)
+@frozen_dataclass
 class ArtifactInfo:
     """What a reader found in a built .rpm/.deb: metadata, payload and relations, for verify."""
 
