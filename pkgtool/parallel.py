@@ -7,12 +7,13 @@ import errno
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import PkgtoolError, ToolError
 from .formats.build import Artifact
+from .model import Resolved
 
 
 @dataclass(frozen=True)
@@ -68,13 +69,25 @@ def _write_failure(exc: BaseException) -> bool:
     return isinstance(cause, OSError) and cause.errno in _DISK_ERRNOS
 
 
-def run_one(job: Job, distro: str) -> DistroResult:
+# The Resolved a forked worker inherits from its parent (set by the pool's initializer), by distro.
+_INHERITED: Mapping[str, Resolved] = {}
+
+
+def _inherit(resolved: Mapping[str, Resolved]) -> None:
+    global _INHERITED
+    _INHERITED = resolved
+
+
+def run_one(job: Job, distro: str, resolved: Resolved | None = None) -> DistroResult:
+    """``job`` for one distro; ``resolved``, when given, is what resolve_dir returns for it (the lint gate's)."""
     from .project import resolve_dir
 
     start = time.perf_counter()
     out = Path(job.out_dir) / distro if job.per_distro_dirs else Path(job.out_dir)
     try:
-        resolved = resolve_dir(job.project_dir, distro, job.source_date_epoch)
+        resolved = resolved if resolved is not None else _INHERITED.get(distro)
+        if resolved is None:
+            resolved = resolve_dir(job.project_dir, distro, job.source_date_epoch)
         if job.action == "build":
             from .formats.build import build
 
@@ -120,12 +133,18 @@ def run_all(
     distros: Sequence[str],
     jobs: int | None = None,
     progress: Callable[[str], None] | None = None,
+    resolved: Mapping[str, Resolved] | None = None,
 ) -> list[DistroResult]:
-    """Run ``job`` for every distro; results in the order of ``distros``."""
+    """Run ``job`` for every distro; results in the order of ``distros``.
+
+    ``resolved`` maps distros to their Resolved, already made with the job's epoch (by the lint gate):
+    those distros are not resolved again.
+    """
     say = progress or (lambda _msg: None)
+    resolved = resolved or {}
     if len(distros) == 1:
         say(f"{distros[0]}: {job.action} ...")
-        result = run_one(job, distros[0])
+        result = run_one(job, distros[0], resolved.get(distros[0]))
         say(_line(result, 1, 1))
         return [result]
     # The pool is imported only here: a one-distro run should not pay for it at start-up.
@@ -136,7 +155,10 @@ def run_all(
     # fork shares the already-imported modules with the workers: start-up is then almost free.
     ctx = multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None
     results: dict[str, DistroResult] = {}
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+    # A forked worker inherits the Resolved for free; one started another way would be sent a pickled copy
+    # of all of them, which costs more than resolving again.
+    preset = {d: resolved[d] for d in distros if d in resolved} if ctx is not None else {}
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_inherit, initargs=(preset,)) as pool:
         futures = {pool.submit(run_one, job, d): d for d in distros}
         say(f"{job.action}: {len(distros)} distros on {workers} processes")
         try:

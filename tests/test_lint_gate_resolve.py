@@ -1,0 +1,93 @@
+"""`build`'s lint gate and the build share one load and one resolve per distro, with the same findings and bytes.
+
+The gate (cli_support.lint_first) resolves each distro with the build's SOURCE_DATE_EPOCH and hands the
+Resolved on to the build (parallel.run_all); a distro that resolve finds an error in is resolved again by
+the build, which reports the error itself.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import EXAMPLES
+from lint_cases import CASES, Case, write_project
+from typer.testing import CliRunner
+
+import pkgtool.resolve
+from pkgtool.cli import app
+from pkgtool.lint import lint_project
+from pkgtool.lint.engine import lint_and_resolve
+from pkgtool.project import resolve_dir
+
+EPOCH = 1_700_000_000
+EXAMPLE = EXAMPLES / "vdsm-hook-acme"
+RUNNER = CliRunner()
+
+
+@pytest.fixture
+def resolves(monkeypatch, tmp_path) -> Path:
+    """Every resolve of this process and of the build's forked workers, one line per call (the profile id)."""
+    log = tmp_path / "resolves.log"
+    log.write_text("")
+    real = pkgtool.resolve.resolve_collect
+
+    def counted(layout, profile, source_date_epoch=None):
+        with open(log, "a") as fh:  # appended from forked workers too
+            fh.write(profile.id + "\n")
+        return real(layout, profile, source_date_epoch)
+
+    monkeypatch.setattr(pkgtool.resolve, "resolve_collect", counted)
+    return log
+
+
+def _build(*args: str):
+    res = RUNNER.invoke(app, ["build", *args, "--json"], env={"SOURCE_DATE_EPOCH": str(EPOCH)})
+    return res, json.loads(res.stdout)
+
+
+@pytest.mark.parametrize("distros", ["fedora", "fedora,debian"])
+def test_a_linted_build_resolves_each_distro_once(resolves, tmp_path, distros):
+    res, doc = _build(str(EXAMPLE), "--distro", distros, "--out", str(tmp_path / "dist"))
+    assert res.exit_code == 0, res.output
+    assert doc["lint"]["ok"] and doc["artifacts"]
+    assert sorted(resolves.read_text().split()) == sorted(distros.split(","))
+
+
+def test_a_distro_resolve_refuses_is_resolved_again_by_the_build_and_reported(resolves, tmp_path):
+    body = '[[file]]\nsrc = "nope"\ndst = "{datadir}/tpkg/nope"\n'  # an error of resolve, not of a lint rule
+    proj = write_project(tmp_path / "p", Case("missing-source", "error", body))
+    res, doc = _build(str(proj), "--distro", "fedora", "--out", str(tmp_path / "dist"))
+    assert res.exit_code == 2, res.output  # the build reports resolve's input error, as before
+    assert {d["rule"] for d in doc["distros"][0]["diagnostics"]} == {"missing-source"}
+    assert resolves.read_text().split() == ["fedora", "fedora"]
+
+
+def test_the_gated_build_writes_the_same_bytes_as_no_lint(tmp_path):
+    arts = {}
+    for how in ("gate", "no-lint"):
+        extra = ["--no-lint"] if how == "no-lint" else []
+        res, doc = _build(str(EXAMPLE), "--distro", "fedora,debian", "--out", str(tmp_path / how), *extra)
+        assert res.exit_code == 0, res.output
+        arts[how] = {Path(a["path"]).name: Path(a["path"]).read_bytes() for a in doc["artifacts"]}
+    assert arts["gate"] == arts["no-lint"] and len(arts["gate"]) == 2
+
+
+@pytest.mark.parametrize("example", sorted(p.parent.name for p in EXAMPLES.glob("*/pkgtool.toml")))
+def test_what_the_gate_resolves_is_what_the_build_would(example):
+    linted = lint_and_resolve(EXAMPLES / example, ["fedora", "debian"], EPOCH)
+    assert linted.report == lint_project(EXAMPLES / example, ["fedora", "debian"])
+    if example == "broken":  # README's error example does not load: nothing resolved to hand on
+        assert linted.resolved == {} and not linted.report.ok
+        return
+    assert set(linted.resolved) == {"fedora", "debian"}
+    for distro, resolved in linted.resolved.items():
+        assert resolved == resolve_dir(EXAMPLES / example, distro, EPOCH)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.rule)
+def test_no_rule_reads_the_epoch(tmp_path, case):
+    """The gate lints what it resolved with the build's epoch; `lint` resolves without one: same findings."""
+    proj = write_project(tmp_path / "p", case)
+    assert lint_and_resolve(proj, ["fedora", "debian"], EPOCH).report == lint_project(proj, ["fedora", "debian"])
