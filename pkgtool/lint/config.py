@@ -53,7 +53,7 @@ RULES: tuple[Rule, ...] = (
 @check("executable-config")
 def executable_config(ctx: LintContext) -> Iterator[Finding]:
     for e in ctx.files:
-        if ctx.map_config(e) is ConfigKind.NONE or not e.mode & 0o111:
+        if not e.mode & 0o111 or ctx.map_config(e) is ConfigKind.NONE:
             continue
         if ctx.policy.executable_config_ok(ctx, e):
             continue

@@ -72,6 +72,8 @@ class LintContext:
 
     def __post_init__(self) -> None:
         self._root_str = os.fspath(self.content_root)
+        # Sources are relative to the root: one concatenation per file is cheaper than os.path.join.
+        self._prefix = self._root_str.rstrip("/") + "/"
 
     # ------------------------------------------------------------ basics
 
@@ -121,10 +123,13 @@ class LintContext:
 
     # ------------------------------------------------------------ content
 
+    def _path(self, source: str) -> str:
+        return source if source.startswith("/") else self._prefix + source  # as os.path.join(root, source)
+
     def _read(self, entry: Entry, limit: int) -> bytes:
         """Up to ``limit`` bytes of the entry's final content; b'' if unreadable (resolve reported it)."""
         try:
-            fd = os.open(os.path.join(self._root_str, entry.source or ""), _OPEN_FLAGS)
+            fd = os.open(self._path(entry.source or ""), _OPEN_FLAGS)
         except OSError:
             return b""
         try:
@@ -145,11 +150,24 @@ class LintContext:
 
     def head(self, entry: Entry) -> bytes:
         """The first HEAD_SIZE bytes of a file entry's final (patched) content, read when first asked."""
-        if entry.kind is not EntryKind.FILE or not entry.source:
+        source = entry.source
+        if not source or entry.kind is not EntryKind.FILE:
             return b""
-        data = self._heads.get(entry.source)
+        data = self._heads.get(source)
         if data is None:
-            data = self._heads[entry.source] = self._read(entry, HEAD_SIZE)
+            # The whole package's files may be asked (shebang-not-executable): one open, one read, no more.
+            try:
+                fd = os.open(self._path(source), _OPEN_FLAGS)
+            except OSError:
+                data = b""
+            else:
+                try:
+                    data = os.read(fd, HEAD_SIZE)  # a short read is the end of a regular file
+                except OSError:
+                    data = b""
+                finally:
+                    os.close(fd)
+            self._heads[source] = data
         return data
 
     def content(self, entry: Entry) -> bytes:
