@@ -8,6 +8,7 @@ the build, which reports the error itself.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,10 @@ from typer.testing import CliRunner
 
 import pkgtool.resolve
 from pkgtool.cli import app
-from pkgtool.lint import lint_project
+from pkgtool.lint import lint_project, merge
+from pkgtool.lint.context import LintContext
 from pkgtool.lint.engine import lint_and_resolve
+from pkgtool.model import Entry, EntryKind
 from pkgtool.project import resolve_dir
 
 EPOCH = 1_700_000_000
@@ -91,3 +94,55 @@ def test_no_rule_reads_the_epoch(tmp_path, case):
     """The gate lints what it resolved with the build's epoch; `lint` resolves without one: same findings."""
     proj = write_project(tmp_path / "p", case)
     assert lint_and_resolve(proj, ["fedora", "debian"], EPOCH).report == lint_project(proj, ["fedora", "debian"])
+
+
+# ---------------------------------------------------------------- heads read once for all distros
+
+_RUN = '[[file]]\nsrc = "run"\ndst = "{datadir}/tpkg/run"\nmode = "0644"\n'
+_PATCH = "--- a/run\n+++ b/run\n@@ -1 +1,2 @@\n+#!/bin/sh\n echo hi\n"
+
+
+def _opens_of(monkeypatch, name: str) -> list[str]:
+    """The os.open calls of files called ``name`` while the test runs."""
+    seen: list[str] = []
+    real = os.open
+
+    def counted(path, *args, **kw):
+        if os.path.basename(os.fspath(path)) == name:
+            seen.append(os.fspath(path))
+        return real(path, *args, **kw)
+
+    monkeypatch.setattr(os, "open", counted)
+    return seen
+
+
+def test_a_source_head_is_read_once_for_every_distro(tmp_path, monkeypatch):
+    case = next(c for c in CASES if c.rule == "shebang-not-executable")
+    proj = write_project(tmp_path / "p", case)
+    distros = ["fedora", "debian", "el9"]
+    alone = merge([lint_project(proj, [d]) for d in distros])
+    opened = _opens_of(monkeypatch, "run.sh")
+    together = lint_project(proj, distros)
+    assert together == alone and {d.rule for d in together.findings} == {"shebang-not-executable"}
+    assert len(opened) == 1, opened
+
+
+def test_a_patched_head_is_never_lent_to_a_distro_without_the_patch(tmp_path, monkeypatch):
+    """Only debian patches a shebang in: the staged copy's head must not reach the other distros, nor theirs it."""
+    body = _RUN + '\n[[distro.debian.patch]]\nfile = "p.patch"\n'
+    proj = write_project(tmp_path / "p", Case("", "", body, {"run": ("echo hi\n", 0o644), "p.patch": (_PATCH, 0o644)}))
+    for distros in (["fedora", "debian", "el9"], ["debian", "fedora"]):
+        report = lint_project(proj, distros)
+        (finding,) = report.findings
+        assert finding.rule == "shebang-not-executable" and report.distros_of(finding) == ("debian",)
+        assert report == merge([lint_project(proj, [d]) for d in distros])
+
+
+def test_an_absolute_source_is_read_as_os_path_join_would(tmp_path):
+    script = tmp_path / "elsewhere" / "tool"
+    script.parent.mkdir()
+    script.write_bytes(b"#!/bin/sh\n")
+    resolved = resolve_dir(EXAMPLE, "fedora")
+    ctx = LintContext(resolved, tmp_path / "root")
+    entry = Entry("/opt/tool", EntryKind.FILE, 0o644, source=str(script))
+    assert ctx.has_shebang(entry) and ctx.head(entry) == b"#!/bin/sh\n"

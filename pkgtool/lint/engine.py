@@ -130,15 +130,26 @@ def _waived(ctx: LintContext, f: Finding) -> bool:
     return f.entry is not None and f.rule in f.entry.allow
 
 
-def lint_resolved(resolved: Resolved, diagnostics_from_resolve: Iterable[Diagnostic] = ()) -> LintReport:
-    """Lint one resolved package; resolve's own diagnostics are passed through as findings."""
+def lint_resolved(
+    resolved: Resolved,
+    diagnostics_from_resolve: Iterable[Diagnostic] = (),
+    shared_heads: dict[str, dict[str, bytes]] | None = None,
+) -> LintReport:
+    """Lint one resolved package; resolve's own diagnostics are passed through as findings.
+
+    ``shared_heads`` (source root -> source -> head) keeps the file heads read for one distro for the next:
+    unpatched sources are the same files for every distro (a staged, patched tree is never shared).
+    """
     findings: list[Diagnostic] = list(diagnostics_from_resolve)
     waived: list[Diagnostic] = []
     with _content_root(resolved, findings) as content_root:
         n_resolve = len(findings)
+        unstaged = shared_heads is not None and content_root == resolved.root
+        heads = shared_heads.setdefault(str(content_root), {}) if unstaged else {}
         for package in resolved.packages:  # each binary package by the rules of its own kind
             others = tuple(p for p in resolved.packages if p is not package)
-            ctx = LintContext(package, content_root, policy_for(package.package.kind), others)
+            # One tree for the main package and its sub-packages: their contexts share the heads read.
+            ctx = LintContext(package, content_root, policy_for(package.package.kind), others, _heads=heads)
             for f in _run_checks(ctx):
                 (waived if _waived(ctx, f) else findings).append(_to_diagnostic(ctx, f))
     # A rule both resolve and a check enforce (owns-system-dir) is reported once, by the check, whose line is exact.
@@ -223,10 +234,11 @@ def lint_and_resolve(
         return ProjectLint(LintReport(findings=_unique(unknown), distros=tuple(ids)))
     reports = []
     resolved_by_distro: dict[str, Resolved] = {}
+    heads: dict[str, dict[str, bytes]] = {}  # each source file's head read once for all distros
     for distro in ids:
         profile = load_profile(distro, project_dir)
         resolved, diags = resolve_collect(layout, profile, source_date_epoch)
-        reports.append(lint_resolved(resolved, diags))
+        reports.append(lint_resolved(resolved, diags, heads))
         if not any(d.severity is Severity.ERROR for d in diags):  # what `resolve` would have returned
             resolved_by_distro[distro] = resolved
     return ProjectLint(merge(reports), resolved_by_distro)
