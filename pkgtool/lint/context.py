@@ -7,7 +7,7 @@ import os
 import posixpath
 import re
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -150,25 +150,37 @@ class LintContext:
 
     def head(self, entry: Entry) -> bytes:
         """The first HEAD_SIZE bytes of a file entry's final (patched) content, read when first asked."""
-        source = entry.source
-        if not source or entry.kind is not EntryKind.FILE:
-            return b""
-        data = self._heads.get(source)
-        if data is None:
-            # The whole package's files may be asked (shebang-not-executable): one open, one read, no more.
-            try:
-                fd = os.open(self._path(source), _OPEN_FLAGS)
-            except OSError:
-                data = b""
-            else:
-                try:
-                    data = os.read(fd, HEAD_SIZE)  # a short read is the end of a regular file
+        for _, data in self.heads((entry,)):
+            return data
+        return b""
+
+    def heads(self, entries: Iterable[Entry]) -> Iterator[tuple[Entry, bytes]]:
+        """(entry, head(entry)) for each entry, in order: the loop for a rule that asks every file of a package.
+
+        One open and one read per source, kept for the other rules (and distros, when the engine shares them).
+        """
+        cache, prefix, flags = self._heads, self._prefix, _OPEN_FLAGS
+        open_, read, close, file_kind = os.open, os.read, os.close, EntryKind.FILE
+        for entry in entries:
+            source = entry.source
+            if not source or entry.kind is not file_kind:
+                yield entry, b""
+                continue
+            data = cache.get(source)
+            if data is None:
+                try:  # as os.path.join(root, source): an absolute source is itself
+                    fd = open_(source if source[0] == "/" else prefix + source, flags)
                 except OSError:
                     data = b""
-                finally:
-                    os.close(fd)
-            self._heads[source] = data
-        return data
+                else:
+                    try:
+                        data = read(fd, HEAD_SIZE)  # a short read is the end of a regular file
+                    except OSError:
+                        data = b""
+                    finally:
+                        close(fd)
+                cache[source] = data
+            yield entry, data
 
     def content(self, entry: Entry) -> bytes:
         """The first CONTENT_LIMIT bytes of a file entry's final (patched) content; b'' if unreadable.
