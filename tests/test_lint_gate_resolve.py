@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 import pkgtool.resolve
 from pkgtool.cli import app
 from pkgtool.lint import lint_project, merge
-from pkgtool.lint.context import LintContext
+from pkgtool.lint.context import LintContext, is_under, under
 from pkgtool.lint.engine import lint_and_resolve
 from pkgtool.model import Entry, EntryKind
 from pkgtool.project import resolve_dir
@@ -146,3 +146,9 @@ def test_an_absolute_source_is_read_as_os_path_join_would(tmp_path):
     ctx = LintContext(resolved, tmp_path / "root")
     entry = Entry("/opt/tool", EntryKind.FILE, 0o644, source=str(script))
     assert ctx.has_shebang(entry) and ctx.head(entry) == b"#!/bin/sh\n"
+
+
+@pytest.mark.parametrize("directory", ["/", "", "/etc", "/etc/", "/usr/local", "/usr/local//"])
+def test_under_answers_as_is_under(directory):
+    paths = ["/", "/etc", "/etc/", "/etc/x", "/etcetera", "/usr/local", "/usr/local/bin/x", "/usr/localx", "/usr"]
+    assert [under(directory)(p) for p in paths] == [is_under(p, directory) for p in paths]

@@ -33,6 +33,15 @@ def is_under(path: str, directory: str) -> bool:
     return path == directory or path.startswith(directory + "/") or directory == "/"
 
 
+def under(directory: str) -> Callable[[str], bool]:
+    """``is_under(path, directory)`` as a test of one argument, for a rule that asks it of every entry."""
+    directory = directory.rstrip("/") or "/"
+    if directory == "/":
+        return lambda path: True
+    prefix = directory + "/"
+    return lambda path: path == directory or path.startswith(prefix)
+
+
 def parts_below(path: str, directory: str) -> tuple[str, ...]:
     """The components of ``path`` below ``directory`` (a hooks directory, say), or () outside it."""
     if not path.startswith(directory + "/"):
