@@ -131,8 +131,9 @@ def lint_first(directory: Path, ids: list[str], as_json: bool, layout=None):
     findings, exit 1); the other distros still build, as one failing distro never hides the others.
     What the loader or resolve finds (a missing source) is left to the build, which reports it as
     the input error it is (exit 2).  Warnings are said once on stderr for all distros together.
-    Returns the lint report, the results of the distros it stopped, and the Resolved of each distro that
-    resolved cleanly (with the build's epoch), so that the build resolves nothing again.
+    Returns the lint report, the results of the distros it stopped, and, for a build of one distro, its
+    Resolved (made with the build's epoch) so that the build does not resolve it again.  Several distros
+    are built by forked workers that resolve their own: each would otherwise inherit all the Resolved.
     """
     from .diagnostics import Severity
     from .lint.engine import lint_and_resolve
@@ -140,7 +141,7 @@ def lint_first(directory: Path, ids: list[str], as_json: bool, layout=None):
     from .parallel import DistroResult
 
     checked = {rule for chk in CHECKS for rule in chk.rules}
-    linted = lint_and_resolve(directory, ids, source_date_epoch(), layout)
+    linted = lint_and_resolve(directory, ids, source_date_epoch(), layout, keep=len(ids) == 1)
     report = linted.report
     if not as_json:
         for d in report.findings:

@@ -210,11 +210,13 @@ def lint_and_resolve(
     distro_ids: Sequence[str] = (),
     source_date_epoch: int | None = None,
     layout: Layout | None = None,
+    keep: bool = True,
 ) -> ProjectLint:
     """lint_project, keeping each distro's Resolved (resolved with ``source_date_epoch``, as a build does).
 
     ``layout`` is the map already loaded from ``project_dir`` (a caller that loaded it need not load it again);
-    the findings are the same whatever the epoch: no rule reads it.
+    the findings are the same whatever the epoch: no rule reads it.  ``keep=False`` keeps no Resolved (each
+    is freed once linted), for a caller that will not use them.
     """
     from ..layout.load import load_layout
     from ..profiles import list_profiles, load_profile
@@ -239,7 +241,7 @@ def lint_and_resolve(
         profile = load_profile(distro, project_dir)
         resolved, diags = resolve_collect(layout, profile, source_date_epoch)
         reports.append(lint_resolved(resolved, diags, heads))
-        if not any(d.severity is Severity.ERROR for d in diags):  # what `resolve` would have returned
+        if keep and not any(d.severity is Severity.ERROR for d in diags):  # what `resolve` would have returned
             resolved_by_distro[distro] = resolved
     return ProjectLint(merge(reports), resolved_by_distro)
 
