@@ -76,14 +76,16 @@ def test_a_distro_resolve_refuses_is_resolved_again_by_the_build_and_reported(re
     assert resolves.read_text().split() == ["fedora", "fedora"]
 
 
-def test_the_gated_build_writes_the_same_bytes_as_no_lint(tmp_path):
+@pytest.mark.parametrize("distros", ["fedora", "debian", "fedora,debian"])
+def test_the_gated_build_writes_the_same_bytes_as_no_lint(tmp_path, distros):
+    """One distro is built from the lint step's Resolved, several by workers: the same bytes as --no-lint."""
     arts = {}
     for how in ("gate", "no-lint"):
         extra = ["--no-lint"] if how == "no-lint" else []
-        res, doc = _build(str(EXAMPLE), "--distro", "fedora,debian", "--out", str(tmp_path / how), *extra)
+        res, doc = _build(str(EXAMPLE), "--distro", distros, "--out", str(tmp_path / how), *extra)
         assert res.exit_code == 0, res.output
         arts[how] = {Path(a["path"]).name: Path(a["path"]).read_bytes() for a in doc["artifacts"]}
-    assert arts["gate"] == arts["no-lint"] and len(arts["gate"]) == 2
+    assert arts["gate"] == arts["no-lint"] and len(arts["gate"]) == len(distros.split(","))
 
 
 @pytest.mark.parametrize("example", sorted(p.parent.name for p in EXAMPLES.glob("*/pkgtool.toml")))
