@@ -131,6 +131,7 @@ def lint_first(directory: Path, ids: list[str], as_json: bool, layout=None):
     findings, exit 1); the other distros still build, as one failing distro never hides the others.
     What the loader or resolve finds (a missing source) is left to the build, which reports it as
     the input error it is (exit 2).  Warnings are said once on stderr for all distros together.
+    ``layout`` is the map the caller already loaded (not loaded again; None: lint loads it).
     Returns the lint report, the results of the distros it stopped, and, for a build of one distro, its
     Resolved (made with the build's epoch) so that the build does not resolve it again.  Several distros
     are built by forked workers that resolve their own: each would otherwise inherit all the Resolved.
