@@ -124,22 +124,26 @@ def check_out(out: Path) -> None:
         raise UsageError(f"--out {out}: {p} {why}", hint="give a directory this user can write")
 
 
-def lint_first(directory: Path, ids: list[str], as_json: bool):
+def lint_first(directory: Path, ids: list[str], as_json: bool, layout=None):
     """`build` runs the lint rules of the map first: the same lint_project as `pkgtool lint`.
 
     A distro with an error-level finding of a lint rule is not built (its result says the located
     findings, exit 1); the other distros still build, as one failing distro never hides the others.
     What the loader or resolve finds (a missing source) is left to the build, which reports it as
     the input error it is (exit 2).  Warnings are said once on stderr for all distros together.
-    Returns the lint report and the results of the distros it stopped.
+    ``layout`` is the map the caller already loaded (not loaded again; None: lint loads it).
+    Returns the lint report, the results of the distros it stopped, and, for a build of one distro, its
+    Resolved (made with the build's epoch) so that the build does not resolve it again.  Several distros
+    are built by forked workers that resolve their own: each would otherwise inherit all the Resolved.
     """
     from .diagnostics import Severity
-    from .lint import lint_project
+    from .lint.engine import lint_and_resolve
     from .lint.registry import CHECKS
     from .parallel import DistroResult
 
     checked = {rule for chk in CHECKS for rule in chk.rules}
-    report = lint_project(directory, ids)
+    linted = lint_and_resolve(directory, ids, source_date_epoch(), layout, keep=len(ids) == 1)
+    report = linted.report
     if not as_json:
         for d in report.findings:
             if d.severity is Severity.WARNING:
@@ -161,7 +165,7 @@ def lint_first(directory: Path, ids: list[str], as_json: bool):
                     distro, False, 0.0, error=error, details=details, diagnostics=tuple(d.to_dict() for d in errors)
                 )
             )
-    return report, stopped
+    return report, stopped, linted.resolved
 
 
 def run_per_distro(
@@ -190,7 +194,7 @@ def run_per_distro(
             check_arches(layout.package.arch, arches, backend)
         host = None if distro else host_choice(directory)
         ids = [host.profile] if host else distro_ids(distro, directory)
-        report, stopped = lint_first(directory, ids, as_json) if lint else (None, [])
+        report, stopped, resolved = lint_first(directory, ids, as_json, layout) if lint else (None, [], {})
         job = Job(
             action,
             str(directory),
@@ -204,7 +208,7 @@ def run_per_distro(
     except PkgtoolError as exc:
         fail(exc, as_json)
     todo = [d for d in ids if d not in {r.distro for r in stopped}]
-    done = {r.distro: r for r in [*stopped, *(run_all(job, todo, jobs, progress(as_json)) if todo else [])]}
+    done = {r.distro: r for r in [*stopped, *(run_all(job, todo, jobs, progress(as_json), resolved) if todo else [])]}
     results = [done[d] for d in ids]
     ok = all(r.ok for r in results)
     if as_json:

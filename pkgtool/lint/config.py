@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from ..diagnostics import Severity
 from ..model import ConfigKind
-from .context import LintContext, is_under
+from .context import LintContext, under
 from .rule import Finding, Rule, check
 
 RULES: tuple[Rule, ...] = (
@@ -53,7 +53,7 @@ RULES: tuple[Rule, ...] = (
 @check("executable-config")
 def executable_config(ctx: LintContext) -> Iterator[Finding]:
     for e in ctx.files:
-        if ctx.map_config(e) is ConfigKind.NONE or not e.mode & 0o111:
+        if not e.mode & 0o111 or ctx.map_config(e) is ConfigKind.NONE:
             continue
         if ctx.policy.executable_config_ok(ctx, e):
             continue
@@ -69,8 +69,9 @@ def executable_config(ctx: LintContext) -> Iterator[Finding]:
 @check("config-outside-etc")
 def config_outside_etc(ctx: LintContext) -> Iterator[Finding]:
     etc = ctx.sysconfdir()
+    in_etc = under(etc)
     for e in ctx.files:
-        if ctx.map_config(e) is ConfigKind.NONE or is_under(e.path, etc):
+        if ctx.map_config(e) is ConfigKind.NONE or in_etc(e.path):
             continue
         yield Finding(
             "config-outside-etc",
@@ -84,8 +85,9 @@ def config_outside_etc(ctx: LintContext) -> Iterator[Finding]:
 @check("etc-not-config")
 def etc_not_config(ctx: LintContext) -> Iterator[Finding]:
     etc = ctx.sysconfdir()
+    in_etc = under(etc)
     for e in ctx.files:
-        if not is_under(e.path, etc) or ctx.map_config(e) is not ConfigKind.NONE:
+        if not in_etc(e.path) or ctx.map_config(e) is not ConfigKind.NONE:
             continue
         yield Finding(
             "etc-not-config",

@@ -7,7 +7,7 @@ import os
 import posixpath
 import re
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +31,15 @@ _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
 def is_under(path: str, directory: str) -> bool:
     directory = directory.rstrip("/") or "/"
     return path == directory or path.startswith(directory + "/") or directory == "/"
+
+
+def under(directory: str) -> Callable[[str], bool]:
+    """``is_under(path, directory)`` as a test of one argument, for a rule that asks it of every entry."""
+    directory = directory.rstrip("/") or "/"
+    if directory == "/":
+        return lambda path: True
+    prefix = directory + "/"
+    return lambda path: path == directory or path.startswith(prefix)
 
 
 def parts_below(path: str, directory: str) -> tuple[str, ...]:
@@ -72,6 +81,8 @@ class LintContext:
 
     def __post_init__(self) -> None:
         self._root_str = os.fspath(self.content_root)
+        # Sources are relative to the root: one concatenation per file is cheaper than os.path.join.
+        self._prefix = self._root_str.rstrip("/") + "/"
 
     # ------------------------------------------------------------ basics
 
@@ -121,10 +132,13 @@ class LintContext:
 
     # ------------------------------------------------------------ content
 
+    def _path(self, source: str) -> str:
+        return source if source.startswith("/") else self._prefix + source  # as os.path.join(root, source)
+
     def _read(self, entry: Entry, limit: int) -> bytes:
         """Up to ``limit`` bytes of the entry's final content; b'' if unreadable (resolve reported it)."""
         try:
-            fd = os.open(os.path.join(self._root_str, entry.source or ""), _OPEN_FLAGS)
+            fd = os.open(self._path(entry.source or ""), _OPEN_FLAGS)
         except OSError:
             return b""
         try:
@@ -145,12 +159,37 @@ class LintContext:
 
     def head(self, entry: Entry) -> bytes:
         """The first HEAD_SIZE bytes of a file entry's final (patched) content, read when first asked."""
-        if entry.kind is not EntryKind.FILE or not entry.source:
-            return b""
-        data = self._heads.get(entry.source)
-        if data is None:
-            data = self._heads[entry.source] = self._read(entry, HEAD_SIZE)
-        return data
+        for _, data in self.heads((entry,)):
+            return data
+        return b""
+
+    def heads(self, entries: Iterable[Entry]) -> Iterator[tuple[Entry, bytes]]:
+        """(entry, head(entry)) for each entry, in order: the loop for a rule that asks every file of a package.
+
+        One open and one read per source, kept for the other rules (and distros, when the engine shares them).
+        """
+        cache, prefix, flags = self._heads, self._prefix, _OPEN_FLAGS
+        open_, read, close, file_kind = os.open, os.read, os.close, EntryKind.FILE
+        for entry in entries:
+            source = entry.source
+            if not source or entry.kind is not file_kind:
+                yield entry, b""
+                continue
+            data = cache.get(source)
+            if data is None:
+                try:  # as os.path.join(root, source): an absolute source is itself
+                    fd = open_(source if source[0] == "/" else prefix + source, flags)
+                except OSError:
+                    data = b""
+                else:
+                    try:
+                        data = read(fd, HEAD_SIZE)  # a short read is the end of a regular file
+                    except OSError:
+                        data = b""
+                    finally:
+                        close(fd)
+                cache[source] = data
+            yield entry, data
 
     def content(self, entry: Entry) -> bytes:
         """The first CONTENT_LIMIT bytes of a file entry's final (patched) content; b'' if unreadable.

@@ -10,7 +10,7 @@ from pathlib import Path
 from .. import __version__
 from ..diagnostics import Diagnostic, Severity, sort_key, to_sarif
 from ..errors import LayoutError, PkgtoolError
-from ..model import Resolved
+from ..model import Layout, Resolved
 from .context import LintContext
 from .registry import CHECKS, RULES, policy_for, sarif_rules
 from .rule import STAGE_FAMILIES, Finding
@@ -130,15 +130,26 @@ def _waived(ctx: LintContext, f: Finding) -> bool:
     return f.entry is not None and f.rule in f.entry.allow
 
 
-def lint_resolved(resolved: Resolved, diagnostics_from_resolve: Iterable[Diagnostic] = ()) -> LintReport:
-    """Lint one resolved package; resolve's own diagnostics are passed through as findings."""
+def lint_resolved(
+    resolved: Resolved,
+    diagnostics_from_resolve: Iterable[Diagnostic] = (),
+    shared_heads: dict[str, dict[str, bytes]] | None = None,
+) -> LintReport:
+    """Lint one resolved package; resolve's own diagnostics are passed through as findings.
+
+    ``shared_heads`` (source root -> source -> head) keeps the file heads read for one distro for the next:
+    unpatched sources are the same files for every distro (a staged, patched tree is never shared).
+    """
     findings: list[Diagnostic] = list(diagnostics_from_resolve)
     waived: list[Diagnostic] = []
     with _content_root(resolved, findings) as content_root:
         n_resolve = len(findings)
+        unstaged = shared_heads is not None and content_root == resolved.root
+        heads = shared_heads.setdefault(str(content_root), {}) if unstaged else {}
         for package in resolved.packages:  # each binary package by the rules of its own kind
             others = tuple(p for p in resolved.packages if p is not package)
-            ctx = LintContext(package, content_root, policy_for(package.package.kind), others)
+            # One tree for the main package and its sub-packages: their contexts share the heads read.
+            ctx = LintContext(package, content_root, policy_for(package.package.kind), others, _heads=heads)
             for f in _run_checks(ctx):
                 (waived if _waived(ctx, f) else findings).append(_to_diagnostic(ctx, f))
     # A rule both resolve and a check enforce (owns-system-dir) is reported once, by the check, whose line is exact.
@@ -174,11 +185,38 @@ def merge(reports: Sequence[LintReport]) -> LintReport:
     )
 
 
+@dataclass(frozen=True)
+class ProjectLint:
+    """A project's lint report and what it resolved on the way, for a build to reuse (one resolve per distro)."""
+
+    report: LintReport
+    # distro -> the Resolved the rules ran over, for each distro that resolve found no error in: exactly
+    # what ``resolve`` returns for the same map, profile and epoch (a distro with an error is left out,
+    # so the build resolves it again and reports the error itself).
+    resolved: Mapping[str, Resolved] = field(default_factory=dict)
+
+
 def lint_project(project_dir: str | Path, distro_ids: Sequence[str] = ()) -> LintReport:
     """Load the map, resolve it for each distro (all profiles when none is given), lint each, merge.
 
     A map that does not load is reported (its diagnostics are the findings) and
     nothing else is checked.  Unknown distro ids raise ProfileError.
+    """
+    return lint_and_resolve(project_dir, distro_ids).report
+
+
+def lint_and_resolve(
+    project_dir: str | Path,
+    distro_ids: Sequence[str] = (),
+    source_date_epoch: int | None = None,
+    layout: Layout | None = None,
+    keep: bool = True,
+) -> ProjectLint:
+    """lint_project, keeping each distro's Resolved (resolved with ``source_date_epoch``, as a build does).
+
+    ``layout`` is the map already loaded from ``project_dir`` (a caller that loaded it need not load it again);
+    the findings are the same whatever the epoch: no rule reads it.  ``keep=False`` keeps no Resolved (each
+    is freed once linted), for a caller that will not use them.
     """
     from ..layout.load import load_layout
     from ..profiles import list_profiles, load_profile
@@ -186,21 +224,26 @@ def lint_project(project_dir: str | Path, distro_ids: Sequence[str] = ()) -> Lin
 
     project_dir = Path(project_dir)
     ids = list(distro_ids) or [p.id for p in list_profiles(project_dir)]
-    try:
-        layout = load_layout(project_dir)
-    except LayoutError as exc:
-        if not exc.diagnostics:
-            raise
-        return LintReport(findings=_unique(exc.diagnostics), distros=tuple(ids))
+    if layout is None:
+        try:
+            layout = load_layout(project_dir)
+        except LayoutError as exc:
+            if not exc.diagnostics:
+                raise
+            return ProjectLint(LintReport(findings=_unique(exc.diagnostics), distros=tuple(ids)))
     unknown = unknown_allow_ids(Path(layout.source_file))
     if unknown:  # as a loader error: the map is reported, nothing else is checked
-        return LintReport(findings=_unique(unknown), distros=tuple(ids))
+        return ProjectLint(LintReport(findings=_unique(unknown), distros=tuple(ids)))
     reports = []
+    resolved_by_distro: dict[str, Resolved] = {}
+    heads: dict[str, dict[str, bytes]] = {}  # each source file's head read once for all distros
     for distro in ids:
         profile = load_profile(distro, project_dir)
-        resolved, diags = resolve_collect(layout, profile)
-        reports.append(lint_resolved(resolved, diags))
-    return merge(reports)
+        resolved, diags = resolve_collect(layout, profile, source_date_epoch)
+        reports.append(lint_resolved(resolved, diags, heads))
+        if keep and not any(d.severity is Severity.ERROR for d in diags):  # what `resolve` would have returned
+            resolved_by_distro[distro] = resolved
+    return ProjectLint(merge(reports), resolved_by_distro)
 
 
 _ALLOW_TABLES = ("tree", "file", "dir", "symlink", "attr")

@@ -107,8 +107,8 @@ def setuid(ctx: LintContext) -> Iterator[Finding]:
 
 @check("shebang-not-executable")
 def shebang_not_executable(ctx: LintContext) -> Iterator[Finding]:
-    for e in ctx.files:
-        if e.mode & 0o111 or not ctx.has_shebang(e):
+    for e, head in ctx.heads(f for f in ctx.files if not f.mode & 0o111):
+        if not head.startswith(b"#!"):  # ctx.has_shebang, over every file of the package in one loop
             continue
         if ctx.policy.sourced(ctx, e) or ctx.policy.exec_judged(ctx, e):
             continue
@@ -125,10 +125,7 @@ def shebang_not_executable(ctx: LintContext) -> Iterator[Finding]:
 def env_shebang(ctx: LintContext) -> Iterator[Finding]:
     # A profile whose distro rewrites the line (Fedora's brp-mangle-shebangs) ships the absolute path.
     rewrites = bool(ctx.profile.extra.get("mangle_shebangs"))
-    for e in ctx.files:
-        if not e.mode & 0o111:
-            continue
-        head = ctx.head(e)
+    for e, head in ctx.heads(f for f in ctx.files if f.mode & 0o111):
         m = _ENV_SHEBANG.match(head)
         if m is None or (rewrites and mangled(head.split(b"\n", 1)[0] + b"\n") is not None):
             continue

@@ -8,7 +8,7 @@ from ..diagnostics import Severity
 from ..globs import PathSet
 from ..kinds import host_dirs
 from ..model import EntryKind
-from .context import LintContext, is_under
+from .context import LintContext, under
 from .rule import Finding, Rule, check
 
 RULES: tuple[Rule, ...] = (
@@ -46,8 +46,9 @@ RULES: tuple[Rule, ...] = (
 
 @check("usr-local")
 def usr_local(ctx: LintContext) -> Iterator[Finding]:
+    in_usr_local = under("/usr/local")
     for e in ctx.resolved.owned:
-        if e.implicit or not is_under(e.path, "/usr/local"):
+        if e.implicit or not in_usr_local(e.path):
             continue
         yield Finding(
             "usr-local",

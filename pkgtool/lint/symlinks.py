@@ -66,6 +66,8 @@ def _file_dependencies(ctx: LintContext) -> set[str]:
 
 @check("dangling-symlink")
 def dangling_symlink(ctx: LintContext) -> Iterator[Finding]:
+    if not any(e.kind is EntryKind.SYMLINK for e in ctx.entries):
+        return  # nothing to follow: the path sets below are not built for a package of plain files
     entries = ctx.paths()
     links = {e.path: e.target for e in ctx.entries if e.kind is EntryKind.SYMLINK and e.target}
     known = set(entries) | _file_dependencies(ctx)
