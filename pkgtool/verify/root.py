@@ -22,7 +22,7 @@ def verify_root(resolved: Resolved, root: Path | str, others: Sequence[Resolved]
     ``others`` are the map's other packages (``Resolved.packages``): what they deploy
     is no extra of this one when they are installed in the same root.
     """
-    from ..install.apply import read_manifest
+    from ..install.manifest import read_manifest
 
     root = Path(root)
     if not root.is_dir():
