@@ -84,6 +84,8 @@ def _fmt_mode(mode: int) -> str:
 
 
 def _norm_path(path: str) -> str:
+    if path[:1] == "/" and path[-1:] != "/":
+        return path  # already normal: every path of a root, most of an artifact's
     if path.startswith("./"):
         path = path[1:]
     if not path.startswith("/"):
