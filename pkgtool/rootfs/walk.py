@@ -20,6 +20,7 @@ from .paths import CHUNK
 # O_NONBLOCK: a fifo swapped in after the lstat must not hang the read.
 _OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
 
+_S_IFMT = 0o170000  # stat.S_IFMT(m) is m & this, without the call
 _KINDS = {stat.S_IFREG: EntryKind.FILE, stat.S_IFDIR: EntryKind.DIR, stat.S_IFLNK: EntryKind.SYMLINK}
 
 
@@ -71,8 +72,9 @@ class RootView:
         """lstat of root/path, None when it or a directory on the way is missing or not a real directory."""
         if path == "/":
             return os.lstat(self.real_root)
-        cut = path.rfind("/")
-        if not self._parent_ok(path[:cut]):
+        parent = path[: path.rfind("/")]
+        ok = self._dir_ok.get(parent)  # known for all but a directory's first path
+        if not (ok if ok is not None else self._parent_ok(parent)):
             self._dir_ok[path] = False
             return None
         try:
@@ -80,7 +82,7 @@ class RootView:
         except (FileNotFoundError, NotADirectoryError):
             self._dir_ok[path] = False
             return None
-        self._dir_ok[path] = stat.S_ISDIR(st.st_mode)
+        self._dir_ok[path] = st.st_mode & _S_IFMT == stat.S_IFDIR
         return st
 
     def _parent_ok(self, d: str) -> bool:
@@ -99,7 +101,7 @@ class RootView:
             if st is None:
                 return None
         mode = st.st_mode
-        kind = _KINDS.get(stat.S_IFMT(mode))
+        kind = _KINDS.get(mode & _S_IFMT)
         owner = self._user_names.get(st.st_uid) or self._user_name(st.st_uid)
         group = self._group_names.get(st.st_gid) or self._group_name(st.st_gid)
         if kind is EntryKind.FILE:
