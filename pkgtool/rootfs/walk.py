@@ -122,32 +122,34 @@ class RootView:
     def walk(self, dirpath: str, seen: dict[str, Observed], walked: set[str]) -> None:
         """Observe everything below dirpath (a real directory) not in seen yet; links are not entered."""
         stack = [dirpath]
+        dir_kind = EntryKind.DIR
         while stack:
             d = stack.pop()
             if d in walked:
                 continue
             walked.add(d)
             base = d.rstrip("/")
+            # listdir, not scandir: most names are entries observed already, and a name is
+            # cheaper than a DirEntry; the others take the one lstat scandir's stat would make.
             try:
-                it = os.scandir(self.root + base if d != "/" else self.real_root)
+                names = os.listdir(self.root + base if d != "/" else self.real_root)
             except OSError:
                 continue
-            with it:
-                for de in it:
-                    child = base + "/" + de.name
-                    obs = seen.get(child)
+            for name in names:
+                child = base + "/" + name
+                obs = seen.get(child)
+                if obs is None:
+                    try:
+                        st = os.lstat(self.root + child)
+                    except (FileNotFoundError, NotADirectoryError):
+                        continue  # gone since the listing
+                    self._dir_ok[child] = st.st_mode & _S_IFMT == stat.S_IFDIR
+                    obs = self.observe(child, st)
                     if obs is None:
-                        try:
-                            st = de.stat(follow_symlinks=False)
-                        except (FileNotFoundError, NotADirectoryError):
-                            continue  # gone since the listing
-                        self._dir_ok[child] = stat.S_ISDIR(st.st_mode)
-                        obs = self.observe(child, st)
-                        if obs is None:
-                            continue
-                        seen[child] = obs
-                    if obs.kind is EntryKind.DIR:
-                        stack.append(child)
+                        continue
+                    seen[child] = obs
+                if obs.kind is dir_kind:
+                    stack.append(child)
 
 
 def read_root(resolved: Resolved, root: str | os.PathLike[str], accounts: Accounts) -> dict[str, Observed]:
