@@ -228,3 +228,25 @@ def test_unreadable_source_is_a_typed_error(tmp_path):
     (src / "f").unlink()
     with pytest.raises(PkgtoolError, match="cannot read its source f"):
         verify_root(r, tmp_path / "R")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("/usr/bin/x", EntryKind.FILE, 0o4755, "root", "wheel", 12, None),
+        ("/usr/bin/l", EntryKind.SYMLINK, 0o777, "1000", "root", 0, "../lib/x"),
+        ("/run/p", None, 0o600, "root", "root", 0, None),
+    ],
+)
+def test_the_cheap_observed_is_an_observed(args):
+    """The reader's Observed, made without the frozen __init__, equals, hashes and stays frozen as the real one."""
+    import dataclasses
+
+    path, kind, mode, owner, group, size, target = args
+    real = Observed(path, kind, mode, owner, group, size, target=target)
+    cheap = verify_walk._observed(*args)
+    assert type(cheap) is Observed
+    assert cheap == real and hash(cheap) == hash(real) and repr(cheap) == repr(real)
+    assert dataclasses.asdict(cheap) == dataclasses.asdict(real)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cheap.mode = 0  # type: ignore[misc]

@@ -22,7 +22,7 @@ def verify_root(resolved: Resolved, root: Path | str, others: Sequence[Resolved]
     ``others`` are the map's other packages (``Resolved.packages``): what they deploy
     is no extra of this one when they are installed in the same root.
     """
-    from ..install.apply import read_manifest
+    from ..install.manifest import read_manifest
 
     root = Path(root)
     if not root.is_dir():
@@ -63,9 +63,9 @@ def verify_root(resolved: Resolved, root: Path | str, others: Sequence[Resolved]
     )
     if leftovers:
         report = replace(report, mismatches=(*report.mismatches, *leftovers))
-    from ..install.journal import journal_name, pending
+    from ..bookkeeping import journal_name  # install.journal's pending(), without importing the journal
 
-    if resolved.package.name not in pending(root):
+    if not os.path.lexists(os.path.join(root, journal_name(resolved.package.name))):
         return report
     # The files may be a mix of two versions until the journal is replayed: say so first.
     killed = Mismatch(
@@ -103,7 +103,12 @@ def _content_diffs(resolved: Resolved, seen: Mapping[str, Observed], root: Path)
     """path -> (expected, actual) digest of every installed file whose bytes differ from its final source."""
     from ..rootfs.walk import SourceError, compare_contents
 
-    files = [e for e in resolved.entries if e.kind is EntryKind.FILE and _is_file(seen.get(e.path))]
+    file_kind = EntryKind.FILE
+    files = [
+        (e, obs.size)
+        for e in resolved.entries
+        if e.kind is file_kind and (obs := seen.get(e.path)) is not None and obs.kind is file_kind
+    ]
     if not files:
         return {}
     from ..sources.staging import staged_sources  # late import keeps verify light
@@ -112,10 +117,12 @@ def _content_diffs(resolved: Resolved, seen: Mapping[str, Observed], root: Path)
     diffs: dict[str, tuple[str, str]] = {}
     with staged_sources(resolved) as staged:
         base = os.fspath(staged).rstrip("/") + "/"  # sources are relative: resolve refuses others
-        todo = [(top + e.path, base + (e.source or ""), seen[e.path].size) for e in files]
-        for e, (inst, src, _), same in zip(files, todo, compare_contents(todo), strict=True):
+        todo = [(top + e.path, base + (e.source or ""), size) for e, size in files]
+        for i, same in enumerate(compare_contents(todo)):
             if same is True:
                 continue
+            e = files[i][0]
+            inst, src, _ = todo[i]
             if isinstance(same, SourceError):
                 raise _source_error(e, same.error)
             if isinstance(same, OSError):
@@ -140,7 +147,3 @@ def _source_error(entry: Entry, exc: OSError) -> PkgtoolError:
 
 def _root_error(entry: Entry, root: Path, exc: OSError) -> PkgtoolError:
     return PkgtoolError(f"{entry.path}: cannot read it under {root}: {exc.strerror}")
-
-
-def _is_file(obs: Observed | None) -> bool:
-    return obs is not None and obs.kind is EntryKind.FILE
