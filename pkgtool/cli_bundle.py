@@ -37,7 +37,7 @@ def bundle(
 ) -> None:
     """Build the map's RPMs for an oVirt Node release and bundle them with a manifest and an edit-node kickstart."""
     try:
-        from .bundle import Compress, build_bundle
+        from .bundle.build import Compress, build_bundle
         from .cli_support import check_out, source_date_epoch
         from .errors import UsageError
 
@@ -62,7 +62,7 @@ def bundle(
 
 
 def is_bundle(path: Path) -> bool:
-    from .bundle.reader import is_bundle_name
+    from .bundle import is_bundle_name
 
     return is_bundle_name(path.name)
 

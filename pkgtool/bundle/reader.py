@@ -20,11 +20,6 @@ MAX_MEMBER = 1 << 30  # a bundled RPM of 1 GiB is no plugin; refused rather than
 MAX_MEMBERS = 10_000
 MAX_TOTAL = 2 << 30  # all members together: a decompression bomb stops here, not in memory
 _COMPRESSED_MAGIC = (b"\x1f\x8b", b"\xfd7zXZ\x00")  # gzip, xz
-SUFFIXES = (".plugin.tar", ".plugin.tar.gz", ".plugin.tar.xz")
-
-
-def is_bundle_name(path: Path | str) -> bool:
-    return str(path).endswith(SUFFIXES)
 
 
 @dataclass(frozen=True)
