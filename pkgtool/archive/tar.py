@@ -14,6 +14,13 @@ same members in the same format.
 ``readv`` of size + 1 bytes (the extra byte shows a file that grew), the
 digest, one close, and a header made from a per-mode template.  20,000 small
 files are mostly Python overhead, so that loop is kept flat.
+
+With ``md5=True`` the digests of those common files are taken by a second
+thread (``_Digests``), as formats/rpm/payload.py does for the rpm payload:
+hashlib releases the GIL above 2 KiB, so hashing overlaps the reads and the
+compressor.  A buffer full of members is written out, then handed to that
+thread with the (start, end) of each file in it, and the writer goes on in a
+spare buffer; the thread hands it back once hashed.  Same bytes, same digests.
 """
 
 from __future__ import annotations
@@ -21,7 +28,9 @@ from __future__ import annotations
 import enum
 import hashlib
 import os
+import queue
 import tarfile
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -41,6 +50,7 @@ REGTYPE, DIRTYPE, SYMTYPE = tarfile.REGTYPE, tarfile.DIRTYPE, tarfile.SYMTYPE
 # has an execute bit, else 0o644 (source tarballs).  Read from the open file's fstat, so
 # a source tarball needs no stat of its own per file.
 MODE_OF_SOURCE = -1
+_SPARE_BUFFERS = 3  # buffers being hashed or free, beside the one being filled
 
 
 def normalised_mode(st_mode: int) -> int:
@@ -102,6 +112,41 @@ def raise_changed(path: str, expected: int, got: int) -> None:
     raise PkgtoolError(f"{path} {how} while it was being archived ({expected} bytes expected, {got} read)")
 
 
+class _Digests(threading.Thread):
+    """Hashes the files in the full buffers it is handed, in any order; puts ``(size, md5 hex)`` at
+    each file's index in ``results``; hands each buffer back through ``free``."""
+
+    def __init__(self, results: list[tuple[int, str]], buffer_size: int) -> None:
+        super().__init__(name="tar-md5", daemon=True)
+        self.results = results
+        self.todo: queue.SimpleQueue[tuple[bytearray, list[tuple[int, int, int]]] | None] = queue.SimpleQueue()
+        self.free: queue.SimpleQueue[bytearray] = queue.SimpleQueue()
+        for _ in range(_SPARE_BUFFERS):
+            self.free.put(bytearray(buffer_size))
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        results, md5 = self.results, hashlib.md5
+        while (item := self.todo.get()) is not None:
+            buf, jobs = item
+            try:
+                if self.error is None:
+                    with memoryview(buf) as view:
+                        for index, start, end in jobs:
+                            results[index] = (end - start, md5(view[start:end]).hexdigest())
+            except BaseException as exc:  # noqa: BLE001 - raised in the writer's thread
+                self.error = exc
+            finally:
+                self.free.put(buf)  # always: the writer may be waiting for it
+
+    def end(self) -> None:
+        """Wait until every buffer handed over is hashed; raise what went wrong in the thread."""
+        self.todo.put(None)
+        self.join()
+        if self.error is not None:
+            raise self.error
+
+
 class TarWriter:
     """Write a tar stream of root-owned members into ``out`` (a binary write stream).
 
@@ -123,6 +168,10 @@ class TarWriter:
         self._fast = 0 <= mtime < _MAX_OCTAL_SIZE
         self._template, self._template_sum = _template(fmt, mtime if self._fast else 0)
         self._reg_templates = _ModeTemplates(self._template)
+        # While add_members hashes on a thread: that thread, and (result index, start, end)
+        # of each file in the current buffer that it has still to hash.
+        self._digests: _Digests | None = None
+        self._jobs: list[tuple[int, int, int]] = []
 
     def __enter__(self) -> TarWriter:
         return self
@@ -172,8 +221,34 @@ class TarWriter:
         The bytes are those of the same calls to ``add_file``/``add_bytes``/``add_dir``/``add_symlink``.
         """
         out: list[tuple[int, str]] = []
+        if not md5:
+            self._add_members(members, out, False)
+            return out
+        self._digests = digests = _Digests(out, len(self._buf))
+        digests.start()
+        try:
+            self._add_members(members, out, True)
+        except BaseException:
+            self._jobs = []
+            raise
+        finally:
+            self._digests = None
+            digests.end()  # on an error too: the thread ends before this returns
+        # The files of the buffer still being filled: hashed here, no hand-over.
+        view = self._view
+        for index, start, end in self._jobs:
+            out[index] = (end - start, hashlib.md5(view[start:end]).hexdigest())
+        self._jobs = []
+        return out
+
+    def _add_members(
+        self, members: Iterable[tuple[str, bytes, int, str | bytes]], out: list[tuple[int, str]], md5: bool
+    ) -> None:
+        """add_members' loop; a common file's digest is left to the _Digests thread (its place in ``out``
+        holds ``(size, '')`` until then)."""
         append = out.append
         buf, view, cap = self._buf, self._view, len(self._buf)
+        jobs = self._jobs
         reg_templates = self._reg_templates
         new_md5 = hashlib.md5 if md5 else None
         fast = self._fast
@@ -190,6 +265,7 @@ class TarWriter:
                     self.add_bytes(name, arg, mode)  # type: ignore[arg-type]
                     append((len(arg), new_md5(arg).hexdigest() if new_md5 else ""))
                 pos = self._pos
+                buf, view, jobs = self._buf, self._view, self._jobs  # a flush may have swapped them
                 continue
             fd, st = open_regular(arg)
             try:
@@ -202,11 +278,13 @@ class TarWriter:
                 if end >= cap and BLOCK + size < cap:  # fits an empty buffer (with the byte that shows growth)
                     self._pos = pos
                     self._flush()
+                    buf, view, jobs = self._buf, self._view, self._jobs
                     pos, start, end = 0, BLOCK, BLOCK + size
                 if end >= cap or len(nb) > 100 or not fast or (pax and not nb.isascii()):
                     self._pos = pos
                     append(self._stream_file(fd, size, name, arg, mode, md5, None))
                     pos = self._pos
+                    buf, view, jobs = self._buf, self._view, self._jobs
                     continue
                 size_b = b"%011o\0" % size
                 tmpl = reg_templates[mode]
@@ -217,7 +295,9 @@ class TarWriter:
                 got = os.readv(fd, [view[start : end + 1]])
                 if got != size:
                     raise_changed(arg, size, got)
-                append((size, new_md5(view[start:end]).hexdigest() if new_md5 else ""))
+                if md5:
+                    jobs.append((len(out), start, end))
+                append((size, ""))
                 pad = -size % BLOCK
                 buf[end : end + pad] = _PADS[pad]
                 pos = end + pad
@@ -228,7 +308,6 @@ class TarWriter:
             finally:
                 os.close(fd)
         self._pos = pos
-        return out
 
     def close(self) -> None:
         """End the archive as tarfile does: two zero blocks, then zeros up to a whole 10240-byte record."""
@@ -287,6 +366,7 @@ class TarWriter:
             while True:
                 if self._pos == cap:
                     self._flush()
+                    view = self._view  # add_members' hashing thread may have swapped the buffer
                 pos = self._pos
                 # One byte more than is left: a file that grew is seen, not cut short in silence.
                 n = os.readv(fd, [view[pos : min(cap, pos + remaining + 1)]])
@@ -340,6 +420,12 @@ class TarWriter:
             self._out.write(self._view[: self._pos])
             self._flushed += self._pos
             self._pos = 0
+            if self._jobs and self._digests is not None:
+                # Files still to hash: the buffer goes to the thread, the writer goes on in a spare one.
+                self._digests.todo.put((self._buf, self._jobs))
+                self._jobs = []
+                self._buf = self._digests.free.get()
+                self._view = memoryview(self._buf)
 
 
 def _write_all(fd: int, data: memoryview) -> None:
