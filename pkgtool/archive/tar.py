@@ -15,8 +15,9 @@ same members in the same format.
 digest, one close, and a header made from a per-mode template.  20,000 small
 files are mostly Python overhead, so that loop is kept flat.
 
-With ``md5=True`` the digests of those common files are taken by a second
-thread (``_Digests``), as formats/rpm/payload.py does for the rpm payload:
+With ``md5=True`` the digests of those common files of at least
+``THREAD_MD5_MIN`` bytes are taken by a second thread (``_Digests``), as
+formats/rpm/payload.py does for the rpm payload:
 hashlib releases the GIL above 2 KiB, so hashing overlaps the reads and the
 compressor.  A buffer full of members is written out, then handed to that
 thread with the (start, end) of each file in it, and the writer goes on in a
@@ -51,6 +52,11 @@ REGTYPE, DIRTYPE, SYMTYPE = tarfile.REGTYPE, tarfile.DIRTYPE, tarfile.SYMTYPE
 # a source tarball needs no stat of its own per file.
 MODE_OF_SOURCE = -1
 _SPARE_BUFFERS = 3  # buffers being hashed or free, beside the one being filled
+# Files from this size are hashed by add_members' thread, smaller ones in the writer's thread:
+# each hand-over of the GIL costs a few microseconds, about what hashing 4 KiB costs.  W1 (5,000
+# files of 8-72 KiB) gains from the thread; on W2 (20,000 files of 4 KiB) sending every file
+# there gained nothing on a busy 2-core machine (bench/notes.md).
+THREAD_MD5_MIN = 8 << 10
 
 
 def normalised_mode(st_mode: int) -> int:
@@ -138,6 +144,15 @@ class _Digests(threading.Thread):
                 self.error = exc
             finally:
                 self.free.put(buf)  # always: the writer may be waiting for it
+
+    def spare(self) -> bytearray:
+        """A buffer to fill: one the thread has hashed, once it has one (it hands back every buffer)."""
+        while True:
+            try:
+                return self.free.get(timeout=1.0)
+            except queue.Empty:
+                if not self.is_alive():  # a bug, not bad input: fail rather than wait for ever
+                    raise RuntimeError("the tar-md5 thread ended without handing back a buffer") from self.error
 
     def end(self) -> None:
         """Wait until every buffer handed over is hashed; raise what went wrong in the thread."""
@@ -251,6 +266,8 @@ class TarWriter:
         jobs = self._jobs
         reg_templates = self._reg_templates
         new_md5 = hashlib.md5 if md5 else None
+        # Without digests nothing goes to the thread (there is none): no size reaches this.
+        _THREAD_MD5_MIN = THREAD_MD5_MIN if md5 else _MAX_OCTAL_SIZE  # noqa: N806 - a local constant
         fast = self._fast
         pax = self._fmt is TarFormat.PAX  # non-ASCII names need a PAX record there
         pos = self._pos
@@ -295,9 +312,11 @@ class TarWriter:
                 got = os.readv(fd, [view[start : end + 1]])
                 if got != size:
                     raise_changed(arg, size, got)
-                if md5:
+                if size >= _THREAD_MD5_MIN:
                     jobs.append((len(out), start, end))
-                append((size, ""))
+                    append((size, ""))
+                else:
+                    append((size, new_md5(view[start:end]).hexdigest() if new_md5 else ""))
                 pad = -size % BLOCK
                 buf[end : end + pad] = _PADS[pad]
                 pos = end + pad
@@ -424,7 +443,7 @@ class TarWriter:
                 # Files still to hash: the buffer goes to the thread, the writer goes on in a spare one.
                 self._digests.todo.put((self._buf, self._jobs))
                 self._jobs = []
-                self._buf = self._digests.free.get()
+                self._buf = self._digests.spare()
                 self._view = memoryview(self._buf)
 
 
