@@ -17,6 +17,7 @@ import pytest
 
 from pkgtool.archive import source_tarball as tarballs
 from pkgtool.archive import tar as tarwriter
+from pkgtool.archive import tar_digests
 from pkgtool.archive.source_tarball import GzipMembers, SourceMember, write_members_tarball
 from pkgtool.archive.tar import TarFormat, TarWriter
 from pkgtool.errors import PkgtoolError
@@ -353,7 +354,7 @@ def _md5_threads() -> list[threading.Thread]:
 def test_add_members_digests_from_the_thread_match_files_across_many_buffers(tmp_path, monkeypatch, thread_min):
     # Many full buffers go to the hashing thread while the writer fills spare ones: each digest
     # must still be of its own file's bytes, and the tar the same as one written without digests.
-    monkeypatch.setattr(tarwriter, "THREAD_MD5_MIN", thread_min)
+    monkeypatch.setattr(tar_digests, "THREAD_MD5_MIN", thread_min)
     in_thread: list[int] = []  # the size of each file hashed by the tar-md5 thread
 
     def md5(data=b""):
@@ -361,7 +362,7 @@ def test_add_members_digests_from_the_thread_match_files_across_many_buffers(tmp
             in_thread.append(len(data))
         return hashlib.md5(data)
 
-    monkeypatch.setattr(tarwriter, "hashlib", types.SimpleNamespace(md5=md5))
+    monkeypatch.setattr(tar_digests, "hashlib", types.SimpleNamespace(md5=md5))
     buffer_size = 2 * tarfile.RECORDSIZE
     files = {f"f{i}": os.urandom(i * 97 % 3000) for i in range(200)}
     for name, data in files.items():
@@ -382,7 +383,7 @@ def test_add_members_digests_from_the_thread_match_files_across_many_buffers(tmp
 
 
 def test_add_members_error_ends_the_hashing_thread(tmp_path, monkeypatch):
-    monkeypatch.setattr(tarwriter, "THREAD_MD5_MIN", 0)
+    monkeypatch.setattr(tar_digests, "THREAD_MD5_MIN", 0)
     (tmp_path / "a").write_bytes(b"a" * 4000)
     members = [("./a", tarfile.REGTYPE, 0o644, str(tmp_path / "a"))] * 50
     members.append(("./gone", tarfile.REGTYPE, 0o644, str(tmp_path / "gone")))

@@ -15,13 +15,8 @@ same members in the same format.
 digest, one close, and a header made from a per-mode template.  20,000 small
 files are mostly Python overhead, so that loop is kept flat.
 
-With ``md5=True`` the digests of those common files of at least
-``THREAD_MD5_MIN`` bytes are taken by a second thread (``_Digests``), as
-formats/rpm/payload.py does for the rpm payload:
-hashlib releases the GIL above 2 KiB, so hashing overlaps the reads and the
-compressor.  A buffer full of members is written out, then handed to that
-thread with the (start, end) of each file in it, and the writer goes on in a
-spare buffer; the thread hands it back once hashed.  Same bytes, same digests.
+With ``md5=True`` the digests of the larger common files are taken by a
+second thread from the writer's full buffers (archive/tar_digests.py).
 """
 
 from __future__ import annotations
@@ -29,15 +24,14 @@ from __future__ import annotations
 import enum
 import hashlib
 import os
-import queue
 import tarfile
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import BinaryIO
 
 from ..errors import PkgtoolError
 from ..sources.regular import open_regular
+from . import tar_digests
 
 BLOCK = tarfile.BLOCKSIZE
 RECORD = tarfile.RECORDSIZE
@@ -51,12 +45,6 @@ REGTYPE, DIRTYPE, SYMTYPE = tarfile.REGTYPE, tarfile.DIRTYPE, tarfile.SYMTYPE
 # has an execute bit, else 0o644 (source tarballs).  Read from the open file's fstat, so
 # a source tarball needs no stat of its own per file.
 MODE_OF_SOURCE = -1
-_SPARE_BUFFERS = 3  # buffers being hashed or free, beside the one being filled
-# Files from this size are hashed by add_members' thread, smaller ones in the writer's thread:
-# each hand-over of the GIL costs a few microseconds, about what hashing 4 KiB costs.  W1 (5,000
-# files of 8-72 KiB) gains from the thread; on W2 (20,000 files of 4 KiB) sending every file
-# there gained nothing on a busy 2-core machine (bench/notes.md).
-THREAD_MD5_MIN = 8 << 10
 
 
 def normalised_mode(st_mode: int) -> int:
@@ -118,50 +106,6 @@ def raise_changed(path: str, expected: int, got: int) -> None:
     raise PkgtoolError(f"{path} {how} while it was being archived ({expected} bytes expected, {got} read)")
 
 
-class _Digests(threading.Thread):
-    """Hashes the files in the full buffers it is handed, in any order; puts ``(size, md5 hex)`` at
-    each file's index in ``results``; hands each buffer back through ``free``."""
-
-    def __init__(self, results: list[tuple[int, str]], buffer_size: int) -> None:
-        super().__init__(name="tar-md5", daemon=True)
-        self.results = results
-        self.todo: queue.SimpleQueue[tuple[bytearray, list[tuple[int, int, int]]] | None] = queue.SimpleQueue()
-        self.free: queue.SimpleQueue[bytearray] = queue.SimpleQueue()
-        for _ in range(_SPARE_BUFFERS):
-            self.free.put(bytearray(buffer_size))
-        self.error: BaseException | None = None
-
-    def run(self) -> None:
-        results, md5 = self.results, hashlib.md5
-        while (item := self.todo.get()) is not None:
-            buf, jobs = item
-            try:
-                if self.error is None:
-                    with memoryview(buf) as view:
-                        for index, start, end in jobs:
-                            results[index] = (end - start, md5(view[start:end]).hexdigest())
-            except BaseException as exc:  # noqa: BLE001 - raised in the writer's thread
-                self.error = exc
-            finally:
-                self.free.put(buf)  # always: the writer may be waiting for it
-
-    def spare(self) -> bytearray:
-        """A buffer to fill: one the thread has hashed, once it has one (it hands back every buffer)."""
-        while True:
-            try:
-                return self.free.get(timeout=1.0)
-            except queue.Empty:
-                if not self.is_alive():  # a bug, not bad input: fail rather than wait for ever
-                    raise RuntimeError("the tar-md5 thread ended without handing back a buffer") from self.error
-
-    def end(self) -> None:
-        """Wait until every buffer handed over is hashed; raise what went wrong in the thread."""
-        self.todo.put(None)
-        self.join()
-        if self.error is not None:
-            raise self.error
-
-
 class TarWriter:
     """Write a tar stream of root-owned members into ``out`` (a binary write stream).
 
@@ -185,7 +129,7 @@ class TarWriter:
         self._reg_templates = _ModeTemplates(self._template)
         # While add_members hashes on a thread: that thread, and (result index, start, end)
         # of each file in the current buffer that it has still to hash.
-        self._digests: _Digests | None = None
+        self._digests: tar_digests.Digests | None = None
         self._jobs: list[tuple[int, int, int]] = []
 
     def __enter__(self) -> TarWriter:
@@ -239,7 +183,7 @@ class TarWriter:
         if not md5:
             self._add_members(members, out, False)
             return out
-        self._digests = digests = _Digests(out, len(self._buf))
+        self._digests = digests = tar_digests.Digests(out, len(self._buf))
         digests.start()
         try:
             self._add_members(members, out, True)
@@ -259,7 +203,7 @@ class TarWriter:
     def _add_members(
         self, members: Iterable[tuple[str, bytes, int, str | bytes]], out: list[tuple[int, str]], md5: bool
     ) -> None:
-        """add_members' loop; a common file's digest is left to the _Digests thread (its place in ``out``
+        """add_members' loop; a larger common file's digest is left to the Digests thread (its place in ``out``
         holds ``(size, '')`` until then)."""
         append = out.append
         buf, view, cap = self._buf, self._view, len(self._buf)
@@ -267,7 +211,7 @@ class TarWriter:
         reg_templates = self._reg_templates
         new_md5 = hashlib.md5 if md5 else None
         # Without digests nothing goes to the thread (there is none): no size reaches this.
-        _THREAD_MD5_MIN = THREAD_MD5_MIN if md5 else _MAX_OCTAL_SIZE  # noqa: N806 - a local constant
+        _THREAD_MD5_MIN = tar_digests.THREAD_MD5_MIN if md5 else _MAX_OCTAL_SIZE  # noqa: N806 - a local constant
         fast = self._fast
         pax = self._fmt is TarFormat.PAX  # non-ASCII names need a PAX record there
         pos = self._pos
