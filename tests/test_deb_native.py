@@ -105,34 +105,6 @@ def test_compression_from_profile(tmp_path, compression, suffix):
     assert info.name == "vdsm-hook-acme" and any(e.path.endswith("50_acme") for e in info.entries)
 
 
-def test_zstd_members_share_one_context_and_equal_fresh_ones(tmp_path, monkeypatch):
-    # control.tar is compressed by data.tar's zstd context (no second set of worker threads
-    # for a few hundred bytes); each member must still be what a context of its own writes.
-    import zstandard
-
-    from pkgtool.archive import zstd
-    from pkgtool.formats.deb import native
-
-    r = _resolved("vdsm-hook-acme")
-    r = dataclasses.replace(r, profile=dataclasses.replace(r.profile, compression="zstd", compression_level=3))
-    made = []
-    real = zstd.compressor
-
-    def counted(level, threads=None):
-        made.append(level)
-        return real(level, threads)
-
-    monkeypatch.setattr(native.zstd, "compressor", counted)
-    members = dict(_ar_members(build_deb(r, tmp_path).read_bytes()))
-    assert made == [3]
-    for name in ("control.tar.zst", "data.tar.zst"):
-        raw = zstandard.ZstdDecompressor().decompressobj().decompress(members[name])
-        fresh = io.BytesIO()
-        with real(3).stream_writer(fresh, closefd=False) as w:
-            w.write(raw)
-        assert members[name] == fresh.getvalue(), name
-
-
 @pytest.mark.parametrize("example", EXAMPLE_NAMES)
 def test_dpkg_deb_accepts_native(tmp_path, example):
     require_tools("dpkg-deb")

@@ -18,7 +18,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import BinaryIO
 
 from ...archive import zstd
 from ...archive.tar import DIRTYPE, REGTYPE, SYMTYPE, TarFormat, TarWriter
@@ -31,9 +31,6 @@ from ...templating import one_line
 from . import facts
 from .maintainer_scripts import SCRIPT_ORDER, expand_debhelper_tokens, maintainer_scripts
 from .units import unit_snippets
-
-if TYPE_CHECKING:
-    from zstandard import ZstdCompressor
 
 _SUFFIX = {"xz": ".xz", "zstd": ".zst", "gzip": ".gz", "none": ""}
 _COPY_CHUNK = 1 << 20
@@ -54,13 +51,10 @@ def build_deb(resolved: Resolved, out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     dest = out_dir / facts.deb_filename(resolved)
     suffix = _SUFFIX[compression]
-    # One zstd context for data.tar and control.tar: a second would start its own worker threads
-    # for a member of a few hundred bytes.  Reused one after the other, it writes the same bytes.
-    cctx = zstd.compressor(resolved.profile.compression_level) if compression == "zstd" else None
     with staged_sources(resolved) as sources, tempfile.TemporaryFile(dir=out_dir) as data:
         members = payload(resolved, sources)
-        md5sums, installed_kib = _write_data_tar(members, resolved, data, cctx)
-        control = _control_tar(resolved, md5sums, installed_kib, cctx)
+        md5sums, installed_kib = _write_data_tar(members, resolved, data)
+        control = _control_tar(resolved, md5sums, installed_kib)
         data_size = data.tell()
         data.seek(0)
         with atomic_file(dest) as tmp, open(tmp, "wb") as out:
@@ -136,8 +130,8 @@ def payload(resolved: Resolved, sources: Path) -> list[Member]:
 
 
 @contextmanager
-def _compressor(resolved: Resolved, raw: BinaryIO, cctx: ZstdCompressor | None = None) -> Iterator[BinaryIO]:
-    """A write stream that compresses into ``raw`` per the profile (zstd: through ``cctx`` if given)."""
+def _compressor(resolved: Resolved, raw: BinaryIO) -> Iterator[BinaryIO]:
+    """A write stream that compresses into ``raw`` per the profile."""
     kind = resolved.profile.compression
     level = resolved.profile.compression_level
     if kind == "xz":
@@ -152,8 +146,7 @@ def _compressor(resolved: Resolved, raw: BinaryIO, cctx: ZstdCompressor | None =
         return
     elif kind == "zstd":
         # Worker threads compress while this one reads files; the bytes do not depend on their number.
-        cctx = cctx or zstd.compressor(level)
-        stream = cctx.stream_writer(raw, closefd=False)  # type: ignore[assignment]
+        stream = zstd.compressor(level).stream_writer(raw, closefd=False)  # type: ignore[assignment]
     elif kind == "gzip":
         stream = gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=level)  # type: ignore[assignment]
     else:
@@ -165,19 +158,14 @@ def _compressor(resolved: Resolved, raw: BinaryIO, cctx: ZstdCompressor | None =
         stream.close()
 
 
-def _write_data_tar(
-    members: list[Member], resolved: Resolved, raw: BinaryIO, cctx: ZstdCompressor | None = None
-) -> tuple[list[tuple[str, str]], int]:
+def _write_data_tar(members: list[Member], resolved: Resolved, raw: BinaryIO) -> tuple[list[tuple[str, str]], int]:
     """Stream data.tar into ``raw``.
 
     Return (rel path, md5 hex) of every regular file, in md5sums order, and the
     KiB dpkg-gencontrol counts for the tree: rounded up per file or link, 1 per
     directory, the root included (the size archived, not a second stat).
     """
-    with (
-        _compressor(resolved, raw, cctx) as stream,
-        TarWriter(stream, TarFormat.GNU, resolved.source_date_epoch) as tar,
-    ):
+    with _compressor(resolved, raw) as stream, TarWriter(stream, TarFormat.GNU, resolved.source_date_epoch) as tar:
         tar.add_dir("./")
         results = tar.add_members(members, md5=True)
     regular = [m[0][2:] for m in members if m[1] is REGTYPE]
@@ -233,9 +221,7 @@ def debian_scripts(resolved: Resolved) -> dict[str, str]:
     return out
 
 
-def _control_tar(
-    resolved: Resolved, md5sums: list[tuple[str, str]], data_kib: int, cctx: ZstdCompressor | None = None
-) -> bytes:
+def _control_tar(resolved: Resolved, md5sums: list[tuple[str, str]], data_kib: int) -> bytes:
     epoch = resolved.source_date_epoch
     members: dict[str, tuple[bytes, int]] = {}
     confs = facts.conffiles(resolved)
@@ -253,7 +239,7 @@ def _control_tar(
     if sums:
         members["md5sums"] = (sums.encode("utf-8", "surrogateescape"), 0o644)
     raw = io.BytesIO()
-    with _compressor(resolved, raw, cctx) as stream, TarWriter(stream, TarFormat.GNU, epoch) as tar:
+    with _compressor(resolved, raw) as stream, TarWriter(stream, TarFormat.GNU, epoch) as tar:
         tar.add_dir("./")
         for name in sorted(members):
             content, mode = members[name]
