@@ -31,8 +31,9 @@ class Digests(threading.Thread):
         self.results = results
         self.todo: queue.SimpleQueue[tuple[bytearray, list[tuple[int, int, int]]] | None] = queue.SimpleQueue()
         self.free: queue.SimpleQueue[bytearray] = queue.SimpleQueue()
-        for _ in range(_SPARE_BUFFERS):
-            self.free.put(bytearray(buffer_size))
+        # Spares are made when first needed: bytearray(n) writes its n zeros, so each costs
+        # resident memory, and a tree of small files (hashed in the writer's thread) needs none.
+        self._size, self._made = buffer_size, 0
         self.error: BaseException | None = None
 
     def run(self) -> None:
@@ -50,7 +51,14 @@ class Digests(threading.Thread):
                 self.free.put(buf)  # always: the writer may be waiting for it
 
     def spare(self) -> bytearray:
-        """A buffer to fill: one the thread has hashed, once it has one (it hands back every buffer)."""
+        """A buffer to fill: a new one while fewer than _SPARE_BUFFERS were made and none is free, else
+        one the thread has hashed, once it has one (it hands back every buffer)."""
+        if self._made < _SPARE_BUFFERS:
+            try:
+                return self.free.get_nowait()
+            except queue.Empty:
+                self._made += 1
+                return bytearray(self._size)
         while True:
             try:
                 return self.free.get(timeout=1.0)

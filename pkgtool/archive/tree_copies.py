@@ -80,9 +80,7 @@ class TreeCopies:
         self._batches: queue.Queue[list[tuple[str, bytes, int]] | None] = queue.Queue(maxsize=_QUEUED)
         self._stop = False
         self._error: BaseException | None = None
-        self._threads = [
-            threading.Thread(target=self._run, name="source-tree", daemon=True) for _ in range(_THREADS)
-        ]
+        self._threads = [threading.Thread(target=self._run, name="source-tree", daemon=True) for _ in range(_THREADS)]
 
     def __enter__(self) -> TreeCopies:
         for thread in self._threads:
