@@ -8,6 +8,8 @@ import io
 import os
 import stat
 import tarfile
+import threading
+import types
 import zlib
 from pathlib import Path
 
@@ -15,6 +17,7 @@ import pytest
 
 from pkgtool.archive import source_tarball as tarballs
 from pkgtool.archive import tar as tarwriter
+from pkgtool.archive import tar_digests
 from pkgtool.archive.source_tarball import GzipMembers, SourceMember, write_members_tarball
 from pkgtool.archive.tar import TarFormat, TarWriter
 from pkgtool.errors import PkgtoolError
@@ -341,3 +344,50 @@ def test_a_source_that_is_not_a_regular_file_fails_the_tarball_and_leaves_nothin
         with pytest.raises(PkgtoolError, match=message):
             write_members_tarball(members, out / "x.tar.gz", "top", EPOCH, tree=unpacked if tree else None)
         assert list(out.iterdir()) == []
+
+
+def _md5_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "tar-md5"]
+
+
+@pytest.mark.parametrize("thread_min", [0, 1500])  # every file to the thread; about half of them
+def test_add_members_digests_from_the_thread_match_files_across_many_buffers(tmp_path, monkeypatch, thread_min):
+    # Many full buffers go to the hashing thread while the writer fills spare ones: each digest
+    # must still be of its own file's bytes, and the tar the same as one written without digests.
+    monkeypatch.setattr(tar_digests, "THREAD_MD5_MIN", thread_min)
+    in_thread: list[int] = []  # the size of each file hashed by the tar-md5 thread
+
+    def md5(data=b""):
+        if threading.current_thread().name == "tar-md5":
+            in_thread.append(len(data))
+        return hashlib.md5(data)
+
+    monkeypatch.setattr(tar_digests, "hashlib", types.SimpleNamespace(md5=md5))
+    buffer_size = 2 * tarfile.RECORDSIZE
+    files = {f"f{i}": os.urandom(i * 97 % 3000) for i in range(200)}
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    members = [(f"./{n}", tarfile.REGTYPE, 0o644, str(tmp_path / n)) for n in files]
+    hashed, plain = io.BytesIO(), io.BytesIO()
+    with TarWriter(hashed, TarFormat.GNU, EPOCH, buffer_size=buffer_size) as w:
+        got = w.add_members(members, md5=True)
+    with TarWriter(plain, TarFormat.GNU, EPOCH, buffer_size=buffer_size) as w:
+        w.add_members(members)
+    assert got == [(len(d), hashlib.md5(d).hexdigest()) for d in files.values()]
+    assert hashed.getvalue() == plain.getvalue()
+    assert _md5_threads() == []
+    big = [len(d) for d in files.values() if len(d) >= thread_min]
+    # The thread hashed files of full buffers; never a smaller one (nor, with 0, the last buffer's).
+    assert 0 < len(in_thread) <= len(big) and len(in_thread) < len(files)
+    assert min(in_thread) >= thread_min and set(in_thread) <= set(big)
+
+
+def test_add_members_error_ends_the_hashing_thread(tmp_path, monkeypatch):
+    monkeypatch.setattr(tar_digests, "THREAD_MD5_MIN", 0)
+    (tmp_path / "a").write_bytes(b"a" * 4000)
+    members = [("./a", tarfile.REGTYPE, 0o644, str(tmp_path / "a"))] * 50
+    members.append(("./gone", tarfile.REGTYPE, 0o644, str(tmp_path / "gone")))
+    w = TarWriter(io.BytesIO(), TarFormat.GNU, EPOCH, buffer_size=2 * tarfile.RECORDSIZE)
+    with pytest.raises(PkgtoolError, match="cannot read .*gone"):
+        w.add_members(members, md5=True)
+    assert _md5_threads() == []

@@ -42,27 +42,51 @@ def test_a_failed_copy_is_a_typed_error_at_the_end(tmp_path):
 
 
 def test_a_failure_in_the_caller_stops_the_copies_before_the_exit_returns(tmp_path, monkeypatch):
-    # The caller's cleanup (an atomic_dir) removes the tree right after: by then the thread
-    # must have ended, or it would write into a directory being removed.
+    # The caller's cleanup (an atomic_dir) removes the tree right after: by then the threads
+    # must have ended, or they would write into a directory being removed.
     monkeypatch.setattr(tree_copies, "_BATCH", 1)
     started = threading.Event()
     release = threading.Event()
+    under_way: list[str] = []
     real = tree_copies._write_copy
 
     def slow(path, data, mode, epoch):
+        under_way.append(os.path.basename(path))
         started.set()
         release.wait(5)
         real(path, data, mode, epoch)
 
     monkeypatch.setattr(tree_copies, "_write_copy", slow)
+    n = tree_copies._THREADS + 3
     with pytest.raises(RuntimeError), TreeCopies(EPOCH) as copies:
-        for i in range(5):
+        for i in range(n):
             copies.add(str(tmp_path / f"f{i}"), b"x", 0o644)
         started.wait(5)
         threading.Timer(0.2, release.set).start()
         raise RuntimeError("the caller failed")
     assert _copy_threads() == []
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["f0"]  # the copy under way, no other
+    # The copies under way were finished, no other was started: at most one per thread.
+    written = sorted(p.name for p in tmp_path.iterdir())
+    assert written == sorted(under_way)
+    assert 1 <= len(written) <= tree_copies._THREADS < n
+
+
+def test_copies_are_written_by_several_threads_at_once(tmp_path, monkeypatch):
+    # Creating a file is mostly waiting in the kernel: the threads must overlap, not take turns.
+    monkeypatch.setattr(tree_copies, "_BATCH", 1)
+    together = threading.Barrier(tree_copies._THREADS, timeout=10)  # breaks unless all threads are in a copy
+    real = tree_copies._write_copy
+
+    def meet(path, data, mode, epoch):
+        together.wait()
+        real(path, data, mode, epoch)
+
+    monkeypatch.setattr(tree_copies, "_write_copy", meet)
+    with TreeCopies(EPOCH) as copies:
+        for i in range(tree_copies._THREADS):
+            copies.add(str(tmp_path / f"f{i}"), b"x" * i, 0o644)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"f{i}" for i in range(tree_copies._THREADS)]
+    assert _copy_threads() == []
 
 
 def test_batches_are_cut_by_bytes_as_well_as_by_count(tmp_path, monkeypatch):

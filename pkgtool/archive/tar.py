@@ -14,6 +14,9 @@ same members in the same format.
 ``readv`` of size + 1 bytes (the extra byte shows a file that grew), the
 digest, one close, and a header made from a per-mode template.  20,000 small
 files are mostly Python overhead, so that loop is kept flat.
+
+With ``md5=True`` the digests of the larger common files are taken by a
+second thread from the writer's full buffers (archive/tar_digests.py).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from typing import BinaryIO
 
 from ..errors import PkgtoolError
 from ..sources.regular import open_regular
+from . import tar_digests
 
 BLOCK = tarfile.BLOCKSIZE
 RECORD = tarfile.RECORDSIZE
@@ -123,6 +127,10 @@ class TarWriter:
         self._fast = 0 <= mtime < _MAX_OCTAL_SIZE
         self._template, self._template_sum = _template(fmt, mtime if self._fast else 0)
         self._reg_templates = _ModeTemplates(self._template)
+        # While add_members hashes on a thread: that thread, and (result index, start, end)
+        # of each file in the current buffer that it has still to hash.
+        self._digests: tar_digests.Digests | None = None
+        self._jobs: list[tuple[int, int, int]] = []
 
     def __enter__(self) -> TarWriter:
         return self
@@ -172,10 +180,38 @@ class TarWriter:
         The bytes are those of the same calls to ``add_file``/``add_bytes``/``add_dir``/``add_symlink``.
         """
         out: list[tuple[int, str]] = []
+        if not md5:
+            self._add_members(members, out, False)
+            return out
+        self._digests = digests = tar_digests.Digests(out, len(self._buf))
+        digests.start()
+        try:
+            self._add_members(members, out, True)
+        except BaseException:
+            self._jobs = []
+            raise
+        finally:
+            self._digests = None
+            digests.end()  # on an error too: the thread ends before this returns
+        # The files of the buffer still being filled: hashed here, no hand-over.
+        view = self._view
+        for index, start, end in self._jobs:
+            out[index] = (end - start, hashlib.md5(view[start:end]).hexdigest())
+        self._jobs = []
+        return out
+
+    def _add_members(
+        self, members: Iterable[tuple[str, bytes, int, str | bytes]], out: list[tuple[int, str]], md5: bool
+    ) -> None:
+        """add_members' loop; a larger common file's digest is left to the Digests thread (its place in ``out``
+        holds ``(size, '')`` until then)."""
         append = out.append
         buf, view, cap = self._buf, self._view, len(self._buf)
+        jobs = self._jobs
         reg_templates = self._reg_templates
         new_md5 = hashlib.md5 if md5 else None
+        # Without digests nothing goes to the thread (there is none): no size reaches this.
+        _THREAD_MD5_MIN = tar_digests.THREAD_MD5_MIN if md5 else _MAX_OCTAL_SIZE  # noqa: N806 - a local constant
         fast = self._fast
         pax = self._fmt is TarFormat.PAX  # non-ASCII names need a PAX record there
         pos = self._pos
@@ -190,6 +226,7 @@ class TarWriter:
                     self.add_bytes(name, arg, mode)  # type: ignore[arg-type]
                     append((len(arg), new_md5(arg).hexdigest() if new_md5 else ""))
                 pos = self._pos
+                buf, view, jobs = self._buf, self._view, self._jobs  # a flush may have swapped them
                 continue
             fd, st = open_regular(arg)
             try:
@@ -202,11 +239,13 @@ class TarWriter:
                 if end >= cap and BLOCK + size < cap:  # fits an empty buffer (with the byte that shows growth)
                     self._pos = pos
                     self._flush()
+                    buf, view, jobs = self._buf, self._view, self._jobs
                     pos, start, end = 0, BLOCK, BLOCK + size
                 if end >= cap or len(nb) > 100 or not fast or (pax and not nb.isascii()):
                     self._pos = pos
                     append(self._stream_file(fd, size, name, arg, mode, md5, None))
                     pos = self._pos
+                    buf, view, jobs = self._buf, self._view, self._jobs
                     continue
                 size_b = b"%011o\0" % size
                 tmpl = reg_templates[mode]
@@ -217,7 +256,11 @@ class TarWriter:
                 got = os.readv(fd, [view[start : end + 1]])
                 if got != size:
                     raise_changed(arg, size, got)
-                append((size, new_md5(view[start:end]).hexdigest() if new_md5 else ""))
+                if size >= _THREAD_MD5_MIN:
+                    jobs.append((len(out), start, end))
+                    append((size, ""))
+                else:
+                    append((size, new_md5(view[start:end]).hexdigest() if new_md5 else ""))
                 pad = -size % BLOCK
                 buf[end : end + pad] = _PADS[pad]
                 pos = end + pad
@@ -228,7 +271,6 @@ class TarWriter:
             finally:
                 os.close(fd)
         self._pos = pos
-        return out
 
     def close(self) -> None:
         """End the archive as tarfile does: two zero blocks, then zeros up to a whole 10240-byte record."""
@@ -287,6 +329,7 @@ class TarWriter:
             while True:
                 if self._pos == cap:
                     self._flush()
+                    view = self._view  # add_members' hashing thread may have swapped the buffer
                 pos = self._pos
                 # One byte more than is left: a file that grew is seen, not cut short in silence.
                 n = os.readv(fd, [view[pos : min(cap, pos + remaining + 1)]])
@@ -340,6 +383,12 @@ class TarWriter:
             self._out.write(self._view[: self._pos])
             self._flushed += self._pos
             self._pos = 0
+            if self._jobs and self._digests is not None:
+                # Files still to hash: the buffer goes to the thread, the writer goes on in a spare one.
+                self._digests.todo.put((self._buf, self._jobs))
+                self._jobs = []
+                self._buf = self._digests.spare()
+                self._view = memoryview(self._buf)
 
 
 def _write_all(fd: int, data: memoryview) -> None:
