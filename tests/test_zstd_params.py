@@ -117,6 +117,7 @@ def _project(root: Path, files: dict[str, bytes]) -> Path:
     (root / "pkgtool.toml").write_text(PROJECT)
     (root / "distros").mkdir()
     (root / "distros/t-zstd3.toml").write_text('inherits = "fedora"\ndescription = "zstd 3"\ncompression_level = 3\n')
+    (root / "distros/t-deb19.toml").write_text('inherits = "ubuntu"\ndescription = "zstd 19"\ncompression_level = 19\n')
     for name, content in files.items():
         (root / "data" / name).write_bytes(content)
     return root
@@ -212,3 +213,15 @@ def test_fedora_rpm_installs_into_a_root_and_verifies(fedora_rpms, tmp_path):
     assert verify.returncode == 0 and verify.stdout == "", verify.stdout + verify.stderr
     for name, content in FEDORA_FILES.items():
         assert (root / "usr/share/zstest" / name).read_bytes() == content
+
+
+def test_level_19_deb_is_read_by_dpkg_deb(tmp_path):
+    """data.tar.zst at level 19 (two 2 MiB jobs, one frame): dpkg-deb unpacks it."""
+    require_tools("dpkg-deb", "ar")
+    project = _project(tmp_path / "p", FEDORA_FILES)
+    deb = build_deb(resolve_dir(project, "t-deb19", source_date_epoch=EPOCH), tmp_path / "out")
+    members = _run("ar", "t", str(deb)).stdout.split()
+    assert b"data.tar.zst" in members
+    _run("dpkg-deb", "-x", str(deb), str(tmp_path / "x"))
+    for name, content in FEDORA_FILES.items():
+        assert (tmp_path / "x/usr/share/zstest" / name).read_bytes() == content
