@@ -31,10 +31,11 @@ import zstandard
 OVERLAP_LOG = 6
 # Memory for all workers' contexts and job buffers together, whatever the core count.
 _BUDGET = 128 << 20
-# The source a level's tables are cut to when two of its own contexts do not fit the budget: one
-# 2 MiB job.  At level 19 on 51 MB of W1-like text, two workers: 2 MiB window 36.8 CPU-s, peak
-# 158 MB, 5.4 % larger than single-threaded (59.1 CPU-s, 169 MB); a 4 MiB window 53.7 CPU-s,
-# 201 MB, 3.3 % larger: most of the CPU and memory for little of the size (the process held the text).
+# The source a level's tables are sized for when two of its own contexts do not fit the budget:
+# one 2 MiB job.  Level 19, 51 MB of W1-like text, two workers (peaks of a process that also held
+# the 51 MB): 2 MiB window 36.8 CPU-s, 158 MB, 5.4 % larger than single-threaded (59.1 CPU-s,
+# 169 MB); 4 MiB window 53.7 CPU-s, 201 MB, 3.3 % larger.  The larger window buys little size
+# for much CPU and, at two workers, more memory than the goal leaves.
 _CUT_SOURCE = 2 << 20
 
 
