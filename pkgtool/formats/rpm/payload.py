@@ -65,7 +65,8 @@ class _Zstd:
     Jobs of one window (at least 2 MiB) instead of zstd's default of four:
     its buffers grow with the job size and the number of jobs in flight, so
     smaller jobs bound peak memory for a payload only slightly larger
-    (bench/notes.md). Workers within a memory budget: see archive/zstd.py.
+    (bench/notes.md). Workers within a memory budget, level 19's tables cut to
+    one job so that several fit: see archive/zstd.py.
     """
 
     def __init__(self, level: int) -> None:
