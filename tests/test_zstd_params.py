@@ -74,7 +74,7 @@ def test_heavy_levels_keep_their_search_with_tables_for_one_job():
             assert used.estimated_compression_context_size() < own.estimated_compression_context_size()
     # the shipped levels: 3 (ubuntu, the bench profiles) keeps zstd's parameters, 19 (fedora, el9) is cut
     assert zstd.source_size(3) == 0 and zstd.source_size(19) == 2 << 20
-    assert [level for level in range(1, 23) if zstd.source_size(level)] == [15, *range(17, 23)]
+    assert [level for level in range(1, 23) if zstd.source_size(level)] == [14, 15, *range(17, 23)]
 
 
 def test_threads_zero_is_refused():
@@ -86,7 +86,7 @@ def test_workers_follow_cores_within_the_memory_budget():
     assert zstd.workers(3, available=2) == 2
     assert zstd.workers(3, available=64) > 8  # cheap contexts: every core
     assert zstd.workers(19, available=2) == 2  # a 33 MiB context at level 19, for a 2 MiB window
-    assert zstd.workers(19, available=64) == 3  # and 2 MiB jobs: three within 128 MiB
+    assert zstd.workers(19, available=64) == 2  # and 2 MiB jobs: two within 112 MiB, on any machine
 
 
 # ---------------------------------------------------------------- in packages

@@ -29,8 +29,10 @@ import zstandard
 # CPU than single-threaded zstd (24 MiB of text: 45.1 against 34.3 CPU-s); at 6, 32.9 CPU-s
 # for a 1.2 % larger payload.  Levels up to 12 (fast to lazy) already use 6: their bytes are unchanged.
 OVERLAP_LOG = 6
-# Memory for all workers' contexts and job buffers together, whatever the core count.
-_BUDGET = 128 << 20
+# Memory for all workers' contexts and job buffers together, whatever the core count: the
+# 150 MB peak goal less what a build of 5,000 files holds besides (about 35 MiB).  At 128 MiB a
+# machine of 3+ cores ran three level-19 workers and peaked at 146.6 MiB (154 MB) on W1.
+_BUDGET = 112 << 20
 # The source a level's tables are sized for when two of its own contexts do not fit the budget:
 # one 2 MiB job.  Level 19, 51 MB of W1-like text, two workers (peaks of a process that also held
 # the 51 MB): 2 MiB window 36.8 CPU-s, 158 MB, 5.4 % larger than single-threaded (59.1 CPU-s,
