@@ -17,15 +17,66 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
 
+# Every temporary path this process made and has not yet renamed away or removed: path -> (pid, is a
+# directory).  A stop signal is handled between any two lines, so one landing in a clean-up (a
+# ``finally`` before its removal, a ``with`` exit) skips it; sweep_temps, at the end of each command
+# and each build worker, removes what is left.  The pid keeps a forked worker off its parent's paths.
+_LIVE: dict[str, tuple[int, bool]] = {}
+
+
+def _made(path: str, directory: bool) -> None:
+    _LIVE[path] = (os.getpid(), directory)
+
+
+def _consumed(path: Path | str) -> None:
+    _LIVE.pop(os.fspath(path), None)
+
+
+def _remove(path: str, directory: bool) -> None:
+    if directory:
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+
+
+def sweep_temps() -> None:
+    """Remove the temporary paths this process made and left (an interrupted clean-up); stop signals wait."""
+    with sigint_held():
+        pid = os.getpid()
+        for path, (owner, directory) in list(_LIVE.items()):
+            if owner == pid:
+                _remove(path, directory)
+                del _LIVE[path]
+
 
 def _tmp_sibling(dest: Path, directory: bool) -> Path:
+    """A new temporary file or directory beside ``dest``, registered for sweep_temps (callers hold signals)."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     prefix = f".{dest.name}.pkgtool-tmp-"
     if directory:
-        return Path(tempfile.mkdtemp(prefix=prefix, dir=dest.parent))
-    fd, name = tempfile.mkstemp(prefix=prefix, dir=dest.parent)
-    os.close(fd)
+        name = tempfile.mkdtemp(prefix=prefix, dir=dest.parent)
+    else:
+        fd, name = tempfile.mkstemp(prefix=prefix, dir=dest.parent)
+        os.close(fd)
+    _made(name, directory)
     return Path(name)
+
+
+@contextlib.contextmanager
+def temp_dir(prefix: str, dir: str | os.PathLike | None = None) -> Iterator[str]:  # noqa: A002 (tempfile's name)
+    """tempfile.TemporaryDirectory that a stop signal landing in its clean-up cannot leave behind (sweep_temps)."""
+    name: str | None = None
+    try:
+        with sigint_held():
+            name = tempfile.mkdtemp(prefix=prefix, dir=dir)
+            _made(name, True)
+        yield name
+    finally:
+        if name is not None:
+            with sigint_held():
+                _remove(name, True)
+                _consumed(name)
 
 
 @contextlib.contextmanager
@@ -41,10 +92,12 @@ def atomic_file(dest: Path, mode: int = 0o644) -> Iterator[Path]:
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, dest)
+        _consumed(tmp)
     except BaseException:
         if tmp is not None:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
+            with sigint_held():
+                _remove(str(tmp), False)
+                _consumed(tmp)
         raise
 
 
@@ -72,17 +125,24 @@ def _exchange(a: Path, b: Path) -> bool:
 STOP_SIGNALS: tuple[signal.Signals, ...] = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
+def _nothing_held() -> None:
+    return None
+
+
 @contextlib.contextmanager
-def sigint_held() -> Iterator[None]:
+def sigint_held() -> Iterator[Callable[[], None]]:
     """Hold SIGINT, SIGTERM and SIGHUP back (each is delivered on exit) while a commit or its cleanup
     must not be cut short.
 
     The Python-level handlers are swapped for one that only takes note: masking the signals in
     this thread would not do, since the kernel then hands them to any other thread (a compressor,
     a test runner's) and Python runs its handler in the main thread all the same.
+
+    Yields ``stop_here``: called at a point where the caller can still undo cleanly, it delivers a
+    held signal there (its handler raises, as it would have), so a long held run stays responsive.
     """
     if threading.current_thread() is not threading.main_thread():
-        yield  # only the main thread sees Python signal handlers
+        yield _nothing_held  # only the main thread sees Python signal handlers
         return
     held: list[tuple[int, FrameType | None]] = []
 
@@ -90,11 +150,25 @@ def sigint_held() -> Iterator[None]:
         held.append((signum, frame))
 
     previous = {sig: signal.signal(sig, note) for sig in STOP_SIGNALS}
-    try:
-        yield
-    finally:
+
+    def restore() -> None:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+    def stop_here() -> None:
+        if not held:
+            return
+        signum, frame = held[0]  # the first one decides; later ones wait for the exit
+        del held[:]
+        handler = previous[signum]
+        if not callable(handler):
+            restore()  # SIG_DFL ends the process by the signal itself: ours must not take note of it
+        _deliver(signum, handler, frame)
+
+    try:
+        yield stop_here
+    finally:
+        restore()
         if held:
             signum, frame = held[0]  # the first one decides; the command ends with it
             _deliver(signum, previous[signum], frame)
@@ -128,7 +202,8 @@ def atomic_dir(dest: Path) -> Iterator[Path]:
     except BaseException:
         if tmp is not None:
             with sigint_held():
-                shutil.rmtree(tmp, ignore_errors=True)
+                _remove(str(tmp), True)
+                _consumed(tmp)
         raise
     with sigint_held():
         try:
@@ -141,9 +216,11 @@ def atomic_dir(dest: Path) -> Iterator[Path]:
                 os.rmdir(old)
                 os.replace(dest, old)
                 os.replace(tmp, dest)
+                _consumed(tmp)
                 tmp = old
         finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+            _remove(str(tmp), True)
+            _consumed(tmp)
 
 
 @contextlib.contextmanager
@@ -167,4 +244,5 @@ def atomic_file_set(out_dir: Path, name: str) -> Iterator[Path]:
     finally:
         if tmp is not None:
             with sigint_held():
-                shutil.rmtree(tmp, ignore_errors=True)
+                _remove(str(tmp), True)
+                _consumed(tmp)

@@ -13,7 +13,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from . import __version__
-from .atomic import STOP_SIGNALS
+from .atomic import STOP_SIGNALS, sweep_temps
 from .cli_bump import bump
 from .cli_bundle import NodeVersionOpt, bundle, is_bundle, verify_bundle_cmd
 from .cli_completion import answer_completion_requests, completion
@@ -393,4 +393,7 @@ def main(argv: list[str] | None = None) -> None:
     for sig in STOP_SIGNALS:
         signal.signal(sig, _on_sigint)
     answer_completion_requests()
-    app_for(app, args)(args=args, prog_name="pkgtool", standalone_mode=True)
+    try:
+        app_for(app, args)(args=args, prog_name="pkgtool", standalone_mode=True)
+    finally:
+        sweep_temps()  # what a stop signal landing in a clean-up left (atomic._LIVE)

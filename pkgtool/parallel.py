@@ -118,6 +118,16 @@ def run_one(job: Job, distro: str, resolved: Resolved | None = None) -> DistroRe
         )
 
 
+def _run_in_worker(job: Job, distro: str) -> DistroResult:
+    """run_one in a pool worker, which ends without passing through cli.main: it sweeps its own temporary paths."""
+    from .atomic import sweep_temps
+
+    try:
+        return run_one(job, distro)
+    finally:
+        sweep_temps()
+
+
 def run_all(
     job: Job,
     distros: Sequence[str],
@@ -147,7 +157,7 @@ def run_all(
     ctx = multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None
     results: dict[str, DistroResult] = {}
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        futures = {pool.submit(run_one, job, d): d for d in distros}
+        futures = {pool.submit(_run_in_worker, job, d): d for d in distros}
         say(f"{job.action}: {len(distros)} distros on {workers} processes")
         try:
             for fut in as_completed(futures):

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
-from tooling import snapshot
+from tooling import sigint_at_line, snapshot
 
 from pkgtool.errors import InstallError
 from pkgtool.install.apply import install
@@ -324,3 +324,33 @@ def test_ctrl_c_after_the_commit_finds_the_install_complete(tmp_path: Path, root
         other.join()
     assert snapshot(root) == new
     assert pending(root) == []
+
+
+def test_a_ctrl_c_at_any_line_of_an_install_leaves_the_root_old_or_new_and_no_journal(tmp_path: Path, roots):
+    """Every line of an upgrade is a moment a stop signal can arrive: whichever, the root ends up old or new,
+    with no journal, witness or temp sibling left, and the command is interrupted."""
+    import shutil
+
+    from pkgtool.bookkeeping import journal_name
+    from pkgtool.install.journal import _witness_path
+
+    old_p, new_p, old, new = roots
+    template = tmp_path / "template"
+    install(resolve_dir(old_p, "fedora", EPOCH), template)
+    resolved = resolve_dir(new_p, "fedora", EPOCH)
+    n = 0
+    while True:
+        n += 1
+        root = tmp_path / f"root-{n}"
+        shutil.copytree(template, root, symlinks=True)
+        fired, interrupted = sigint_at_line(lambda root=root: install(resolved, root), n)
+        if not fired:  # the install ran fewer lines: every one of them has been tried
+            assert snapshot(root) == new
+            break
+        where = f"SIGINT handled at line {n} of the install"
+        assert interrupted, where
+        assert snapshot(root) in (old, new), where
+        assert pending(root) == [], where
+        assert not _witness_path(root, journal_name("journalled")).exists(), where
+        shutil.rmtree(root)
+    assert n > 1000  # the whole install was walked, not a prefix

@@ -101,3 +101,44 @@ def test_ctrl_c_while_the_temp_sibling_is_made_leaves_nothing(tmp_path, monkeypa
         with writer(tmp_path / "out") as tmp:
             raise AssertionError(f"the body ran with {tmp}: the Ctrl-C was not delivered first")
     assert os.listdir(tmp_path) == []
+
+
+def test_stop_here_delivers_a_held_signal_once_at_that_point(other_thread):
+    reached = []
+    with pytest.raises(KeyboardInterrupt), sigint_held() as stop_here:
+        stop_here()  # nothing held: a no-op
+        reached.append("before")
+        _ctrl_c()
+        reached.append("held")
+        stop_here()
+        reached.append("after")  # not reached: delivered at stop_here
+    assert reached == ["before", "held"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_sweep_removes_what_a_clean_up_left_and_only_this_process_made(tmp_path):
+    from pkgtool import atomic
+
+    made = atomic._tmp_sibling(tmp_path / "out.rpm", directory=False)
+    made_dir = atomic._tmp_sibling(tmp_path / "tree", directory=True)
+    (made_dir / "f").write_text("x")
+    parents = tmp_path / "parents"  # made by another process (a forked worker's parent): not ours to remove
+    parents.mkdir()
+    atomic._LIVE[str(parents)] = (os.getppid(), True)
+    try:
+        atomic.sweep_temps()
+        assert not made.exists() and not made_dir.exists()
+        assert parents.is_dir()
+        assert str(made) not in atomic._LIVE and str(parents) in atomic._LIVE
+    finally:
+        atomic._LIVE.pop(str(parents), None)
+
+
+def test_a_consumed_temp_is_not_swept(tmp_path):
+    from pkgtool.atomic import _LIVE, atomic_dir, write_bytes_atomic
+
+    write_bytes_atomic(tmp_path / "a", b"new")
+    with atomic_dir(tmp_path / "d") as d:
+        (d / "f").write_text("x")
+    assert not [p for p in _LIVE if p.startswith(str(tmp_path))]
+    assert (tmp_path / "a").read_bytes() == b"new" and (tmp_path / "d" / "f").read_text() == "x"

@@ -62,3 +62,40 @@ def demo_layout(root: Path, kind: str = "app", **kw):
     )
     kw.setdefault("relations", {})
     return Layout(root=root, source_file=root / "pkgtool.toml", schema=1, package=pkg, **kw)
+
+
+def sigint_at_line(fn, fire_at, pick=None) -> tuple[bool, bool]:
+    """Run ``fn()`` with a SIGINT handled at its ``fire_at``-th line of pkgtool code: (fired, interrupted).
+
+    Python runs a signal's handler between two bytecodes of the main thread, so calling the
+    handler that is current at a line, there, is what a Ctrl-C arriving at that moment does.
+    ``pick(filename)``, when given, limits the lines counted to the files it accepts.
+    """
+    import signal
+    import sys
+
+    import pkgtool
+
+    ours, lines = os.path.dirname(pkgtool.__file__) + os.sep, [0]
+
+    def local(frame, event, arg):
+        if event == "line":
+            lines[0] += 1
+            if lines[0] == fire_at:
+                handler = signal.getsignal(signal.SIGINT)
+                if callable(handler):
+                    handler(signal.SIGINT, frame)
+        return local
+
+    def on_call(frame, event, arg):
+        name = frame.f_code.co_filename
+        return local if name.startswith(ours) and (pick is None or pick(name)) else None
+
+    sys.settrace(on_call)
+    try:
+        fn()
+    except KeyboardInterrupt:
+        return True, True
+    finally:
+        sys.settrace(None)
+    return lines[0] >= fire_at, False

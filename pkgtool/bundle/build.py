@@ -14,12 +14,11 @@ import hashlib
 import io
 import lzma
 import tarfile
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..atomic import write_bytes_atomic
+from ..atomic import temp_dir, write_bytes_atomic
 from ..errors import UsageError
 from ..formats.build import build
 from ..layout.load import load_layout
@@ -111,7 +110,7 @@ def build_bundle(
     extra = [rpm_facts(Path(p)) for p in with_rpms]
     resolved = resolve(load_layout(project_dir), release.build_profile(project_dir), source_date_epoch)
     pkg = resolved.package
-    with tempfile.TemporaryDirectory(prefix="pkgtool-bundle-") as tmp:
+    with temp_dir(prefix="pkgtool-bundle-") as tmp:
         built = [Path(a.path) for a in build(resolved, Path(tmp), "native") if a.format == "rpm"]
         own = [rpm_facts(p) for p in sorted(built)]
         plan = plan_dependencies(own, extra, image)

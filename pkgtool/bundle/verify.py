@@ -9,9 +9,9 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-import tempfile
 from pathlib import Path
 
+from ..atomic import temp_dir
 from ..errors import ArtifactError, UsageError
 from ..formats.rpm.reader import read_rpm
 from ..model import EntryKind
@@ -106,7 +106,7 @@ def verify_image_root(path: Path, root: Path, image_manifest: Path | None = None
     manifest, members = _read(path)
     out: list[Mismatch] = []
     checked = 0
-    with tempfile.TemporaryDirectory(prefix="pkgtool-bundle-verify-") as tmp:
+    with temp_dir(prefix="pkgtool-bundle-verify-") as tmp:
         for name in sorted(n for n in members if n.startswith("rpms/") and n.endswith(".rpm")):
             rpm_path = Path(tmp) / "package.rpm"  # a fixed name: the member's own never reaches the file system
             rpm_path.write_bytes(members[name].data)

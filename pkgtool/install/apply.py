@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 from ..atomic import sigint_held
@@ -170,27 +171,37 @@ class _Apply:
         self.staged: list[tuple[Node, str]] = []
 
     def run(self) -> None:
-        try:
-            self.make_root()
-            self.fds = DirFds(self.root)
-            self.write_journal()
-            self.unlock_dirs()
-            self.stage()
-            self.commit()
-            self.set_dir_attrs()
-            self.relock_dirs()
-            self.journal().mark("done")
-        except BaseException as exc:
-            self.roll_back()
-            if isinstance(exc, PkgtoolError):
+        # Stop signals are held for the whole run and taken only where the log says all that was done
+        # (stop_here): one handled between any two lines could leave a journal that no rollback knows of
+        # (tests/test_install_journal.py delivers one at every line).  Once the commit has begun the run
+        # finishes, and a held signal ends the command after the clean-up, the root complete.
+        with sigint_held() as stop_here:
+            committed = False
+            try:
+                self.make_root()
+                self.fds = DirFds(self.root)
+                self.write_journal()
+                self.unlock_dirs()
+                self.stage(stop_here)
+                stop_here()
+                self.commit()
+                self.set_dir_attrs()
+                self.relock_dirs()
+                self.journal().mark("done")
+                committed = True
+                self.clean_up()
+            except BaseException as exc:
+                if committed:
+                    raise  # the clean-up's own failure: the install is complete
+                self.roll_back()
+                if isinstance(exc, PkgtoolError):
+                    raise
+                if isinstance(exc, OSError):
+                    where = exc.filename or self.root
+                    raise InstallError(
+                        f"install into {self.root} failed at {where}: {exc.strerror or exc}; the root was left as it was"
+                    ) from exc
                 raise
-            if isinstance(exc, OSError):
-                where = exc.filename or self.root
-                raise InstallError(
-                    f"install into {self.root} failed at {where}: {exc.strerror or exc}; the root was left as it was"
-                ) from exc
-            raise
-        self.clean_up()
 
     def journal(self) -> Journal:
         assert self.disk is not None
@@ -243,11 +254,13 @@ class _Apply:
             self.log.append(DirChanged(d.parts, d.mode, d.uid, d.gid))
             os.fchmod(self.dirs().get(d.parts), d.mode | 0o700)
 
-    def stage(self) -> None:
-        """New directories, and every new or changed file and link as a temp sibling."""
+    def stage(self, stop_here: Callable[[], None]) -> None:
+        """New directories, and every new or changed file and link as a temp sibling; a held stop is taken
+        between two of them."""
         for node in self.order:
             if node.action not in ("create", "replace"):
                 continue
+            stop_here()
             pfd, name = self.dirs().get(node.parts[:-1]), node.parts[-1]
             if node.kind is EntryKind.DIR:
                 self.stage_dir(pfd, node, name)

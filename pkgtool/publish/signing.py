@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..atomic import temp_dir
 from ..errors import SigningError, ToolError
 from ..formats.tools import run_tool
 
@@ -94,8 +94,8 @@ class Signer:
         # Now and then (seen 1 in ~12 runs under load) one signature of an rpmsign run carries the
         # real clock instead of the frozen time: each is checked, and a stray one is made again from
         # the unsigned bytes (a --delsign'd package is not byte for byte the unsigned one).
-        keep = Path(tempfile.mkdtemp(prefix=".pkgtool-unsigned-", dir=todo[0].parent))
-        try:
+        with temp_dir(prefix=".pkgtool-unsigned-", dir=todo[0].parent) as kept:
+            keep = Path(kept)
             unsigned = {p: keep / f"{i}.rpm" for i, p in enumerate(todo)}
             for p, copy in unsigned.items():
                 shutil.copyfile(p, copy)
@@ -111,8 +111,6 @@ class Signer:
                     return
                 for p in todo:
                     shutil.copyfile(unsigned[p], p)
-        finally:
-            shutil.rmtree(keep, ignore_errors=True)
         raise SigningError(f"rpmsign signed {todo[0].name} at another time than {self.sign_time} (three times)")
 
 

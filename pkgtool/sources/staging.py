@@ -11,11 +11,11 @@ from __future__ import annotations
 import os
 import posixpath
 import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from ..atomic import temp_dir
 from ..diagnostics import Diagnostic, Severity
 from ..errors import ResolveError
 from ..model import Entry, EntryKind, Location, PatchSpec, Resolved
@@ -145,7 +145,7 @@ def staged_sources(resolved: Resolved, fill_in: bool = True) -> Iterator[Path]:
         return
     texts = [(p, read_patch(resolved, p)) for p in patches]
     needed = needed_sources(resolved) | checked_targets(resolved, texts)
-    with tempfile.TemporaryDirectory(prefix="pkgtool-src-") as tmp:
+    with temp_dir(prefix="pkgtool-src-") as tmp:
         dest = Path(tmp)
         for rel in sorted(needed - generated.keys()):  # a map file of a generated name is never read
             _copy(resolved.root, rel, dest)

@@ -16,7 +16,6 @@ import datetime as _dt
 import hashlib
 import os
 import stat
-import tempfile
 from dataclasses import dataclass
 from email.utils import format_datetime
 from pathlib import Path
@@ -25,7 +24,7 @@ from debian import deb822
 
 from ...archive.tar import TarFormat, TarWriter
 from ...archive.xz import XzWriter
-from ...atomic import atomic_file, atomic_file_set, write_bytes_atomic
+from ...atomic import atomic_file, atomic_file_set, temp_dir, write_bytes_atomic
 from ...model import Resolved
 from .debian_dir import generate_deb, orig_name
 from .facts import changelog_distribution, deb_version, file_version
@@ -145,7 +144,7 @@ def write_source_package(resolved: Resolved, out_dir: Path) -> list[Path]:
     base = f"{pkg.name}_{file_version(resolved)}"
     names = [f"{base}.dsc", orig_name(resolved), f"{base}.debian.tar.xz", f"{base}_source.changes"]
     with (
-        tempfile.TemporaryDirectory(prefix=f".{names[0]}.pkgtool-work-", dir=out_dir) as work,
+        temp_dir(prefix=f".{names[0]}.pkgtool-work-", dir=out_dir) as work,
         atomic_file_set(out_dir, names[0]) as final,
     ):
         tree, orig = generate_deb(resolved, Path(work))

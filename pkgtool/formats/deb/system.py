@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
+from ...atomic import temp_dir
 from ...model import Resolved
 from ..tools import DEFAULT_TIMEOUT, run_tool
 from .debian_dir import generate_deb, tree_name
@@ -23,7 +23,7 @@ def build_deb_system(resolved: Resolved, out_dir: Path, timeout: float | None = 
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".pkgtool-deb-", dir=out_dir) as work:
+    with temp_dir(prefix=".pkgtool-deb-", dir=out_dir) as work:
         work_dir = Path(work)
         generate_deb(resolved, work_dir)
         env = {

@@ -17,11 +17,11 @@ import dataclasses
 import os
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
+from ...atomic import temp_dir
 from ...errors import ResolveError, ToolError
 from ...model import Entry, EntryKind, Resolved
 from ...printable import escape
@@ -145,7 +145,7 @@ def compile_bytecode(resolved: Resolved, src_dir: Path) -> Iterator[Resolved]:
         # No byte-code rather than byte-code of another version.
         raise ToolError(missing_interpreter_message(resolved), command=["python" + python_version(resolved)])
     epoch = resolved.source_date_epoch
-    with tempfile.TemporaryDirectory(prefix="pkgtool-pyc-") as tmp:
+    with temp_dir(prefix="pkgtool-pyc-") as tmp:
         work = Path(tmp)
         lines, sources = [], {}
         for entry, pyc, opt in pairs:

@@ -16,11 +16,11 @@ import dataclasses
 import os
 import re
 import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from ...atomic import temp_dir
 from ...model import Resolved
 
 # NAME never starts with '-': env's options (-S, -i) are left alone.
@@ -63,7 +63,7 @@ def mangle_shebangs(resolved: Resolved, src_dir: Path) -> Iterator[Resolved]:
     if not paths:
         yield resolved
         return
-    with tempfile.TemporaryDirectory(prefix="pkgtool-shebang-") as tmp:
+    with temp_dir(prefix="pkgtool-shebang-") as tmp:
         entries = []
         for e in resolved.entries:
             if e.path in paths:

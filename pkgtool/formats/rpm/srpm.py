@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 from ... import __version__
-from ...atomic import atomic_file
+from ...atomic import atomic_file, temp_dir
 from ...errors import ArtifactError
 from ...model import Resolved
 from ...templating import one_line
@@ -175,7 +175,7 @@ def write_srpm(resolved: Resolved, out_dir: Path) -> Path:
     pkg = resolved.package
     try:
         with (
-            tempfile.TemporaryDirectory(prefix=f".{dest.name}.pkgtool-work-", dir=out_dir) as work,
+            temp_dir(prefix=f".{dest.name}.pkgtool-work-", dir=out_dir) as work,
             tempfile.TemporaryFile(prefix=f".{dest.name}.payload-", dir=out_dir) as payload_fh,
         ):
             files, sources, patches = _spec_files(resolved, Path(work))

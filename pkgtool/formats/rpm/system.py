@@ -8,10 +8,9 @@ build time and file mtimes clamped to it, and a fixed build host.
 from __future__ import annotations
 
 import shutil
-import tempfile
 from pathlib import Path
 
-from ...atomic import atomic_file
+from ...atomic import atomic_file, temp_dir
 from ...errors import ToolError
 from ...model import Resolved
 from ..tools import DEFAULT_TIMEOUT, run_tool
@@ -51,7 +50,7 @@ def build_rpm_system(resolved: Resolved, out_dir: Path, timeout: float | None = 
     """rpmbuild -bb and -bs; copy the .rpm and .src.rpm into out_dir (atomically) and return them."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="pkgtool-rpmbuild-") as tmp:
+    with temp_dir(prefix="pkgtool-rpmbuild-") as tmp:
         top = Path(tmp)
         sources = top / "SOURCES"
         generated = generate_rpm(resolved, sources)
