@@ -140,6 +140,8 @@ def sigint_held() -> Iterator[Callable[[], None]]:
 
     Yields ``stop_here``: called at a point where the caller can still undo cleanly, it delivers a
     held signal there (its handler raises, as it would have), so a long held run stays responsive.
+    Delivering ends the hold, as the block's end would: the handlers are put back first, and what the
+    handler then does to them (the command line's ignores further stops) is left as it is.
     """
     if threading.current_thread() is not threading.main_thread():
         yield _nothing_held  # only the main thread sees Python signal handlers
@@ -155,23 +157,28 @@ def sigint_held() -> Iterator[Callable[[], None]]:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 
+    over = False
+
     def stop_here() -> None:
-        if not held:
-            return
-        signum, frame = held[0]  # the first one decides; later ones wait for the exit
-        del held[:]
-        handler = previous[signum]
-        if not callable(handler):
-            restore()  # SIG_DFL ends the process by the signal itself: ours must not take note of it
-        _deliver(signum, handler, frame)
+        nonlocal over
+        taken = held[:]
+        del held[: len(taken)]  # only those seen: one noted meanwhile is appended after them and kept
+        live = [(signum, frame) for signum, frame in taken if previous[signum] != signal.SIG_IGN]
+        # An ignored signal stays ignored, and the hold goes on.
+        if live and not over:
+            over = True
+            restore()
+            signum, frame = live[0]  # the first one decides; the command ends with it
+            _deliver(signum, previous[signum], frame)
 
     try:
         yield stop_here
     finally:
-        restore()
-        if held:
-            signum, frame = held[0]  # the first one decides; the command ends with it
-            _deliver(signum, previous[signum], frame)
+        if not over:
+            restore()
+            if held:
+                signum, frame = held[0]  # the first one decides; the command ends with it
+                _deliver(signum, previous[signum], frame)
 
 
 def _deliver(signum: int, handler: signal.Handlers | Callable | int | None, frame: FrameType | None) -> None:

@@ -347,7 +347,7 @@ def test_a_ctrl_c_at_any_line_of_an_install_leaves_the_root_old_or_new_and_no_jo
         if not fired:  # the install ran fewer lines: every one of them has been tried
             assert snapshot(root) == new
             break
-        where = f"SIGINT handled at line {n} of the install"
+        where = f"SIGINT handled at line {n} of the install, {fired}"
         assert interrupted, where
         assert snapshot(root) in (old, new), where
         assert pending(root) == [], where

@@ -41,7 +41,7 @@ def _run(command: str, distro: str, out: Path) -> None:
 def _count(fn) -> int:
     """How many lines of pkgtool ``fn`` runs: fire beyond the end, read whether it fired (doubling, then halving)."""
     lo, hi = 1, 1
-    while sigint_at_line(fn, hi)[0]:
+    while sigint_at_line(fn, hi)[0]:  # fired: the run is longer
         lo, hi = hi, hi * 2
     while lo + 1 < hi:  # the last line that fires lies in [lo, hi)
         mid = (lo + hi) // 2
@@ -67,7 +67,7 @@ def test_a_ctrl_c_at_any_line_leaves_old_or_new_outputs_and_no_temp(tmp_path: Pa
         shutil.rmtree(out, ignore_errors=True)
         shutil.copytree(template, out, symlinks=True)
         fired, interrupted = sigint_at_line(lambda: _run(command, distro, out), n, pick)
-        where = f"pkgtool {command} --distro {distro}: SIGINT at line {n} of {'atomic.py' if pick else 'pkgtool'}"
+        where = f"pkgtool {command} --distro {distro}: SIGINT at line {n} of {'atomic.py' if pick else 'pkgtool'}, {fired}"
         now = snapshot(out)
         assert [p for p in now if ".pkgtool-" in p] == [], where
         for path, value in now.items():

@@ -142,3 +142,35 @@ def test_a_consumed_temp_is_not_swept(tmp_path):
         (d / "f").write_text("x")
     assert not [p for p in _LIVE if p.startswith(str(tmp_path))]
     assert (tmp_path / "a").read_bytes() == b"new" and (tmp_path / "d" / "f").read_text() == "x"
+
+
+def test_a_handler_delivered_by_stop_here_keeps_what_it_set(other_thread):
+    """The command line's handler ignores further stops while it unwinds: the hold must not undo that."""
+    calls = []
+
+    def like_the_cli(signum, frame):
+        calls.append(signum)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        raise SystemExit(130)
+
+    before = signal.signal(signal.SIGINT, like_the_cli)
+    try:
+        with pytest.raises(SystemExit), sigint_held() as stop_here:
+            _ctrl_c()
+            stop_here()
+        assert calls == [signal.SIGINT]
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
+def test_stop_here_drops_an_ignored_signal_and_keeps_holding(other_thread):
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with sigint_held() as stop_here:
+            _ctrl_c()
+            stop_here()  # ignored: nothing to deliver
+            assert signal.getsignal(signal.SIGINT) is not signal.SIG_IGN  # still ours: the hold goes on
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, before)

@@ -64,8 +64,10 @@ def demo_layout(root: Path, kind: str = "app", **kw):
     return Layout(root=root, source_file=root / "pkgtool.toml", schema=1, package=pkg, **kw)
 
 
-def sigint_at_line(fn, fire_at, pick=None) -> tuple[bool, bool]:
-    """Run ``fn()`` with a SIGINT handled at its ``fire_at``-th line of pkgtool code: (fired, interrupted).
+def sigint_at_line(fn, fire_at, pick=None) -> tuple[str, bool]:
+    """Run ``fn()`` with a SIGINT handled at its ``fire_at``-th line of pkgtool code: (where, interrupted).
+
+    ``where`` is "file:line (function)" of the line it fired at, "" if ``fn`` ran fewer lines.
 
     Python runs a signal's handler between two bytecodes of the main thread, so calling the
     handler that is current at a line, there, is what a Ctrl-C arriving at that moment does.
@@ -76,12 +78,14 @@ def sigint_at_line(fn, fire_at, pick=None) -> tuple[bool, bool]:
 
     import pkgtool
 
-    ours, lines = os.path.dirname(pkgtool.__file__) + os.sep, [0]
+    ours, lines, where = os.path.dirname(pkgtool.__file__) + os.sep, [0], [""]
 
     def local(frame, event, arg):
         if event == "line":
             lines[0] += 1
             if lines[0] == fire_at:
+                code = frame.f_code
+                where[0] = f"{code.co_filename[len(ours) :]}:{frame.f_lineno} ({code.co_name})"
                 handler = signal.getsignal(signal.SIGINT)
                 if callable(handler):
                     handler(signal.SIGINT, frame)
@@ -95,7 +99,7 @@ def sigint_at_line(fn, fire_at, pick=None) -> tuple[bool, bool]:
     try:
         fn()
     except KeyboardInterrupt:
-        return True, True
+        return where[0], True
     finally:
         sys.settrace(None)
-    return lines[0] >= fire_at, False
+    return where[0], False
