@@ -67,7 +67,9 @@ def test_a_ctrl_c_at_any_line_leaves_old_or_new_outputs_and_no_temp(tmp_path: Pa
         shutil.rmtree(out, ignore_errors=True)
         shutil.copytree(template, out, symlinks=True)
         fired, interrupted = sigint_at_line(lambda: _run(command, distro, out), n, pick)
-        where = f"pkgtool {command} --distro {distro}: SIGINT at line {n} of {'atomic.py' if pick else 'pkgtool'}, {fired}"
+        where = (
+            f"pkgtool {command} --distro {distro}: SIGINT at line {n} of {'atomic.py' if pick else 'pkgtool'}, {fired}"
+        )
         now = snapshot(out)
         assert [p for p in now if ".pkgtool-" in p] == [], where
         for path, value in now.items():
