@@ -161,6 +161,8 @@ def sigint_held() -> Iterator[Callable[[], None]]:
 
     def stop_here() -> None:
         nonlocal over
+        if not held:
+            return  # the common case, once a file: one arriving now is taken at the next call
         taken = held[:]
         del held[: len(taken)]  # only those seen: one noted meanwhile is appended after them and kept
         live = [(signum, frame) for signum, frame in taken if previous[signum] != signal.SIG_IGN]
