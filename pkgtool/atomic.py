@@ -32,9 +32,28 @@ def _consumed(path: Path | str) -> None:
     _LIVE.pop(os.fspath(path), None)
 
 
+def _rmtree(top: str) -> None:
+    """shutil.rmtree that, as tempfile.TemporaryDirectory does, makes a read-only directory inside ``top``
+    writable again (a map's 0555 directory, staged or built without root) instead of leaving it."""
+
+    def retry(func: Callable, path: str, exc: tuple) -> None:
+        if not issubclass(exc[0], PermissionError):
+            return  # gone already, or nothing more to try: a temp tree is removed as far as it can be
+        with contextlib.suppress(OSError):
+            if path != top:
+                os.chmod(os.path.dirname(path), 0o700)  # a directory of the tree, never top's parent
+            if os.path.isdir(path) and not os.path.islink(path):
+                os.chmod(path, 0o700)
+                shutil.rmtree(path, onerror=retry)
+            else:
+                os.unlink(path)
+
+    shutil.rmtree(top, onerror=retry)
+
+
 def _remove(path: str, directory: bool) -> None:
     if directory:
-        shutil.rmtree(path, ignore_errors=True)
+        _rmtree(path)
     else:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)

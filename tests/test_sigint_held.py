@@ -174,3 +174,45 @@ def test_stop_here_drops_an_ignored_signal_and_keeps_holding(other_thread):
         assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
     finally:
         signal.signal(signal.SIGINT, before)
+
+
+def test_temp_trees_with_read_only_directories_are_removed_without_root():
+    """As tempfile.TemporaryDirectory does: a 0555 directory (a map's, staged or built) does not stay behind."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from tooling import require_root
+
+    from pkgtool import atomic
+
+    require_root()  # to drop to an unprivileged uid in a child; root itself may write anywhere
+    work = Path(tempfile.mkdtemp(prefix="pkgtool-nonroot-"))
+    try:
+        os.chmod(work, 0o777)
+        pid = os.fork()
+        if pid == 0:  # child: never return into pytest
+            code = 1
+            try:
+                os.setgroups([])
+                os.setgid(65534)
+                os.setuid(65534)
+                with atomic.temp_dir(prefix="t-", dir=work) as tmp:
+                    locked = Path(tmp, "a", "locked")
+                    (locked / "deeper").mkdir(parents=True)
+                    (locked / "deeper" / "f").write_text("x")
+                    (locked / "g").write_text("y")
+                    os.chmod(locked / "deeper", 0o555)
+                    os.chmod(locked, 0o555)
+                left = atomic._tmp_sibling(work / "out", directory=True)  # swept, as after an interrupt
+                (left / "ro").mkdir()
+                (left / "ro" / "f").write_text("z")
+                os.chmod(left / "ro", 0o500)
+                atomic.sweep_temps()
+                code = 0 if not os.listdir(work) else 2
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0, os.listdir(work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
