@@ -36,12 +36,16 @@ def _rmtree(top: str) -> None:
     """shutil.rmtree that, as tempfile.TemporaryDirectory does, makes a read-only directory inside ``top``
     writable again (a map's 0555 directory, staged or built without root) instead of leaving it."""
 
+    tried: set[str] = set()
+
     def retry(func: Callable, path: str, exc: tuple) -> None:
-        if not issubclass(exc[0], PermissionError):
-            return  # gone already, or nothing more to try: a temp tree is removed as far as it can be
+        if not issubclass(exc[0], PermissionError) or path == top or path in tried:
+            # Gone already, top's own parent not writable (never ours to change), or tried once (an
+            # immutable file): the tree is removed as far as it can be.
+            return
+        tried.add(path)
         with contextlib.suppress(OSError):
-            if path != top:
-                os.chmod(os.path.dirname(path), 0o700)  # a directory of the tree, never top's parent
+            os.chmod(os.path.dirname(path), 0o700)  # a directory of the tree
             if os.path.isdir(path) and not os.path.islink(path):
                 os.chmod(path, 0o700)
                 shutil.rmtree(path, onerror=retry)

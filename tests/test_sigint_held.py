@@ -216,3 +216,25 @@ def test_temp_trees_with_read_only_directories_are_removed_without_root():
         assert os.waitstatus_to_exitcode(status) == 0, os.listdir(work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def test_a_temp_tree_that_cannot_be_removed_is_left_without_an_error(tmp_path, monkeypatch):
+    """A directory that stays undeletable (its parent cannot be changed) ends the removal quietly, no loop."""
+    import shutil
+
+    from pkgtool import atomic
+
+    top = tmp_path / "t"
+    (top / "d").mkdir(parents=True)
+    real_rmdir = os.rmdir
+
+    def refused(path, *args, **kwargs):
+        if os.fspath(path).endswith("/d") or os.fspath(path) == "d":
+            raise PermissionError(1, "Operation not permitted", os.fspath(path))
+        return real_rmdir(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "rmdir", refused)
+    atomic._remove(str(top), True)  # returns: no RecursionError, no traceback
+    monkeypatch.setattr(os, "rmdir", real_rmdir)
+    assert (top / "d").is_dir()
+    shutil.rmtree(top)
