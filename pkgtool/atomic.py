@@ -11,6 +11,7 @@ import ctypes
 import os
 import shutil
 import signal
+import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -38,8 +39,9 @@ def _rmtree(top: str) -> None:
 
     tried: set[str] = set()
 
-    def retry(func: Callable, path: str, exc: tuple) -> None:
-        if not issubclass(exc[0], PermissionError) or path == top or path in tried:
+    def retry(func: Callable, path: str, exc: BaseException | tuple) -> None:
+        error = exc[1] if isinstance(exc, tuple) else exc  # onerror's exc_info, or onexc's exception
+        if not isinstance(error, PermissionError) or path == top or path in tried:
             # Gone already, top's own parent not writable (never ours to change), or tried once (an
             # immutable file): the tree is removed as far as it can be.
             return
@@ -48,11 +50,19 @@ def _rmtree(top: str) -> None:
             os.chmod(os.path.dirname(path), 0o700)  # a directory of the tree
             if os.path.isdir(path) and not os.path.islink(path):
                 os.chmod(path, 0o700)
-                shutil.rmtree(path, onerror=retry)
+                _rmtree_with(path, retry)
             else:
                 os.unlink(path)
 
-    shutil.rmtree(top, onerror=retry)
+    _rmtree_with(top, retry)
+
+
+def _rmtree_with(path: str, handler: Callable) -> None:
+    # Python 3.12 renamed rmtree's error hook (onerror, deprecated there, takes sys.exc_info()).
+    if sys.version_info >= (3, 12):
+        shutil.rmtree(path, onexc=handler)
+    else:
+        shutil.rmtree(path, onerror=handler)
 
 
 def _remove(path: str, directory: bool) -> None:
@@ -61,6 +71,12 @@ def _remove(path: str, directory: bool) -> None:
     else:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
+
+
+def _discard(path: Path | str, directory: bool) -> None:
+    """Remove a temporary path of ours and forget it (the caller holds stop signals)."""
+    _remove(os.fspath(path), directory)
+    _consumed(path)
 
 
 def sweep_temps() -> None:
@@ -98,8 +114,7 @@ def temp_dir(prefix: str, dir: str | os.PathLike | None = None) -> Iterator[str]
     finally:
         if name is not None:
             with sigint_held():
-                _remove(name, True)
-                _consumed(name)
+                _discard(name, True)
 
 
 @contextlib.contextmanager
@@ -119,8 +134,7 @@ def atomic_file(dest: Path, mode: int = 0o644) -> Iterator[Path]:
     except BaseException:
         if tmp is not None:
             with sigint_held():
-                _remove(str(tmp), False)
-                _consumed(tmp)
+                _discard(tmp, False)
         raise
 
 
@@ -234,8 +248,7 @@ def atomic_dir(dest: Path) -> Iterator[Path]:
     except BaseException:
         if tmp is not None:
             with sigint_held():
-                _remove(str(tmp), True)
-                _consumed(tmp)
+                _discard(tmp, True)
         raise
     with sigint_held():
         try:
@@ -251,8 +264,7 @@ def atomic_dir(dest: Path) -> Iterator[Path]:
                 _consumed(tmp)
                 tmp = old
         finally:
-            _remove(str(tmp), True)
-            _consumed(tmp)
+            _discard(tmp, True)
 
 
 @contextlib.contextmanager
@@ -276,5 +288,4 @@ def atomic_file_set(out_dir: Path, name: str) -> Iterator[Path]:
     finally:
         if tmp is not None:
             with sigint_held():
-                _remove(str(tmp), True)
-                _consumed(tmp)
+                _discard(tmp, True)
